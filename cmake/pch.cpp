@@ -1,0 +1,1 @@
+// Translation unit that only carries the precompiled header (src/vesselgan/pch.h).

@@ -1,0 +1,41 @@
+// Helpers shared by the tests: scratch folders and the DRIVE data-set location.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace vg::test {
+
+namespace fs = std::filesystem;
+
+// A fresh, empty folder under the build tree for one test; removed when the object dies.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_(fs::path(VG_BINARY_DIR) / "test-scratch" / name) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// The DRIVE data set from $VESSELGAN_DRIVE. Unset: the calling test is skipped with a message (a user's
+// fresh clone). Set but missing: the test fails loudly (CI must not silently skip).
+#define VG_REQUIRE_DRIVE(var)                                                                       \
+  const char* var##_env = std::getenv("VESSELGAN_DRIVE");                                           \
+  if (var##_env == nullptr) GTEST_SKIP() << "VESSELGAN_DRIVE is not set; skipping DRIVE-backed test"; \
+  const std::filesystem::path var(var##_env);                                                        \
+  ASSERT_TRUE(std::filesystem::is_directory(var / "training") || std::filesystem::is_directory(var / "test") || \
+              std::filesystem::is_directory(var / "testing"))                                        \
+      << "VESSELGAN_DRIVE=" << var##_env << " is set but holds no DRIVE data (training/ or test/)";
+
+}  // namespace vg::test
