@@ -1,0 +1,20 @@
+// Device and thread choice, made once from user-facing strings.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+namespace vg {
+
+// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". UserError for anything else or for
+// CUDA on a machine without it.
+torch::Device resolve_device(const std::string& spec);
+
+// Sets LibTorch's intra-op threads: n > 0 as given, n == 0 all cores (Debian's LibTorch starts with 1).
+// Returns the number in effect.
+int set_threads(int n);
+
+// Enables the per-device speed settings (cudnn benchmark on CUDA); nothing on CPU.
+void configure_backend(const torch::Device& device);
+
+}  // namespace vg

@@ -1,0 +1,61 @@
+// Strict reading of config objects: every key must be known, every value of the right type, and errors
+// name the config section and the key ("train.epochs: expected a number, got \"ten\"").
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <string>
+
+#include "vesselgan/core/error.h"
+
+namespace vg {
+
+class JsonFields {
+ public:
+  JsonFields(const nlohmann::json& j, std::string where) : j_(j), where_(std::move(where)) {
+    if (!j_.is_object()) throw UserError(where_ + ": expected a JSON object, got " + j_.dump());
+  }
+
+  // Reads `key` into `out` when present; leaves the default otherwise.
+  template <class T>
+  JsonFields& get(const std::string& key, T& out) {
+    known_.insert(key);
+    auto it = j_.find(key);
+    if (it == j_.end()) return *this;
+    try {
+      out = it->template get<T>();
+    } catch (const UserError& e) {
+      throw;
+    } catch (const std::exception& e) {
+      throw UserError(where_ + "." + key + ": wrong type or value " + it->dump() + " (" + first_line(e.what()) + ")");
+    }
+    return *this;
+  }
+
+  // Throws on keys that no get() asked for, listing the valid ones.
+  void finish() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      if (known_.count(it.key())) continue;
+      std::string valid;
+      for (const auto& k : known_) valid += (valid.empty() ? "" : ", ") + k;
+      throw UserError(where_ + ": unknown key '" + it.key() + "' (valid: " + valid + ")");
+    }
+  }
+
+ private:
+  static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+  const nlohmann::json& j_;
+  std::string where_;
+  std::set<std::string> known_;
+};
+
+// Throws UserError "<where>: <field> = <value> is out of range (valid: <valid>)" unless ok.
+template <class T>
+void check_field(bool ok, const std::string& where, const T& value, const std::string& valid) {
+  if (!ok) {
+    nlohmann::json v = value;
+    throw UserError(where + " = " + v.dump() + " is not valid (valid: " + valid + ")");
+  }
+}
+
+}  // namespace vg

@@ -1,0 +1,109 @@
+#include "vesselgan/io/checkpoint.h"
+
+#include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
+
+namespace vg {
+
+namespace {
+
+const char* kHeaderKey = "vesselgan_header";
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+torch::serialize::InputArchive open_archive(const std::filesystem::path& path, const torch::Device& device) {
+  if (!std::filesystem::is_regular_file(path))
+    throw UserError("cannot read checkpoint " + path.string() + ": no such file (expected a .pt file written by vesselgan)");
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(path.string(), device);
+  } catch (const c10::Error& e) {
+    throw UserError("cannot read checkpoint " + path.string() +
+                    ": not a LibTorch archive or truncated (expected a .pt file written by vesselgan)");
+  }
+  return ar;
+}
+
+CheckpointHeader parse_header(torch::serialize::InputArchive& ar, const std::filesystem::path& path,
+                              const std::string& expected_kind) {
+  c10::IValue v;
+  if (!ar.try_read(kHeaderKey, v) || !v.isString())
+    throw UserError("checkpoint " + path.string() + " was not written by vesselgan (no header)");
+  auto j = nlohmann::json::parse(v.toStringRef(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw UserError("checkpoint " + path.string() + " has a corrupt header");
+  CheckpointHeader h;
+  h.kind = j.value("kind", "");
+  h.format = j.value("format", 0);
+  h.version = j.value("version", "");
+  h.config = j.value("config", nlohmann::json::object());
+  h.state = j.value("state", nlohmann::json::object());
+  if (h.format > kCheckpointFormat || h.format < 1)
+    throw UserError("checkpoint " + path.string() + " has format " + std::to_string(h.format) +
+                    " (this vesselgan " VG_VERSION " reads format 1.." + std::to_string(kCheckpointFormat) + ")");
+  if (!expected_kind.empty() && h.kind != expected_kind)
+    throw UserError("checkpoint " + path.string() + " holds a '" + h.kind + "' model (expected '" + expected_kind + "')");
+  return h;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& header,
+                     const torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                     const std::map<std::string, torch::Tensor>& extra) {
+  nlohmann::json j = {{"kind", header.kind},     {"format", kCheckpointFormat}, {"version", VG_VERSION},
+                      {"config", header.config}, {"state", header.state}};
+  torch::serialize::OutputArchive ar;
+  ar.write(kHeaderKey, c10::IValue(j.dump()));
+  torch::serialize::OutputArchive model_ar;
+  model.save(model_ar);
+  ar.write("model", model_ar);
+  if (optimizer) {
+    torch::serialize::OutputArchive opt_ar;
+    optimizer->save(opt_ar);
+    ar.write("optimizer", opt_ar);
+  }
+  for (const auto& [name, t] : extra) ar.write("extra/" + name, t.detach().cpu());
+  const auto tmp = temp_path_for(path);
+  try {
+    ar.save_to(tmp.string());
+  } catch (const c10::Error& e) {
+    std::filesystem::remove(tmp);
+    throw UserError("cannot write checkpoint " + path.string() + ": " + first_line(e.what_without_backtrace()));
+  }
+  commit_atomic(tmp, path);
+}
+
+CheckpointHeader read_checkpoint_header(const std::filesystem::path& path, const std::string& expected_kind) {
+  auto ar = open_archive(path, torch::kCPU);
+  return parse_header(ar, path, expected_kind);
+}
+
+CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::string& expected_kind,
+                                 torch::nn::Module& model, const torch::Device& device,
+                                 torch::optim::Optimizer* optimizer, std::map<std::string, torch::Tensor>* extra) {
+  auto ar = open_archive(path, device);
+  CheckpointHeader h = parse_header(ar, path, expected_kind);
+  try {
+    torch::serialize::InputArchive model_ar;
+    ar.read("model", model_ar);
+    model.load(model_ar);
+    if (optimizer) {
+      torch::serialize::InputArchive opt_ar;
+      if (!ar.try_read("optimizer", opt_ar))
+        throw UserError("checkpoint " + path.string() + " holds no optimizer state, so training cannot resume from it");
+      optimizer->load(opt_ar);
+    }
+    if (extra) {
+      for (auto& [name, t] : *extra) {
+        torch::Tensor v;
+        if (ar.try_read("extra/" + name, v)) t = v.cpu();
+      }
+    }
+  } catch (const c10::Error& e) {
+    throw UserError("checkpoint " + path.string() + " does not fit this model (" +
+                    first_line(e.what_without_backtrace()) + ")");
+  }
+  return h;
+}
+
+}  // namespace vg

@@ -1,0 +1,39 @@
+// Versioned checkpoints: one file holding a JSON header (what kind of model, its config, training state),
+// the model's parameters and buffers, optionally the optimizer and named extra tensors (RNG state, EMA...).
+// Written atomically (temp file + rename), so a killed run leaves the previous checkpoint intact.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace vg {
+
+constexpr int kCheckpointFormat = 1;
+
+struct CheckpointHeader {
+  std::string kind;        // model family, e.g. "sa-unet"; loading checks it
+  int format = kCheckpointFormat;
+  std::string version;     // vesselgan version that wrote it
+  nlohmann::json config;   // everything needed to rebuild the model and its preprocessing
+  nlohmann::json state;    // training state: epoch, step, best score, ...
+};
+
+void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& header,
+                     const torch::nn::Module& model, torch::optim::Optimizer* optimizer = nullptr,
+                     const std::map<std::string, torch::Tensor>& extra = {});
+
+// Reads only the header. UserError when the file is missing, is not a vesselgan checkpoint, has another
+// kind than `expected_kind` (if non-empty), or a newer format.
+CheckpointHeader read_checkpoint_header(const std::filesystem::path& path, const std::string& expected_kind = "");
+
+// Loads parameters (and, when given, optimizer state and the extra tensors present) onto `device`.
+// The model must already be built from header.config. UserError when the file does not fit the model.
+CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::string& expected_kind,
+                                 torch::nn::Module& model, const torch::Device& device,
+                                 torch::optim::Optimizer* optimizer = nullptr,
+                                 std::map<std::string, torch::Tensor>* extra = nullptr);
+
+}  // namespace vg
