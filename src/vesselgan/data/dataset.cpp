@@ -1,0 +1,291 @@
+#include "vesselgan/data/dataset.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "vesselgan/core/error.h"
+#include "vesselgan/io/image_io.h"
+
+namespace vg {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kNoDataSet =
+    "expected DRIVE (training/images, training/1st_manual, ...) or a folder layout (images/, labels/, "
+    "masks/)";
+
+bool is_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+// Image files directly inside `dir` (hidden files skipped), sorted by name.
+std::vector<fs::path> image_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    std::error_code ec_file;
+    if (p.filename().string().rfind('.', 0) == 0 || !it->is_regular_file(ec_file) ||
+        !has_image_extension(p)) {
+      continue;
+    }
+    out.push_back(p);
+  }
+  if (ec) throw UserError("cannot list folder " + dir.string() + ": " + ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// How well a file stem names sample `id`: 0 exactly, 1 as id + one of `suffixes`, 2 as "<id>_..." or
+// "<id>....", -1 not at all.
+int match_rank(const std::string& stem, const std::string& id, const std::vector<std::string>& suffixes) {
+  if (stem == id) return 0;
+  for (const auto& s : suffixes) {
+    if (stem == id + s) return 1;
+  }
+  if (stem.size() > id.size() + 1 && stem.compare(0, id.size(), id) == 0 &&
+      (stem[id.size()] == '_' || stem[id.size()] == '.')) {
+    return 2;
+  }
+  return -1;
+}
+
+std::string join_names(const std::vector<fs::path>& files) {
+  std::string s;
+  for (const auto& f : files) s += (s.empty() ? "" : ", ") + f.filename().string();
+  return s;
+}
+
+// For each id, the file in `dir` that names it best (empty path when none). A file belongs to the id it
+// names best (longest id on ties), so "1_a_label.png" goes to id "1_a", never to id "1". Several files
+// naming one id equally well is a UserError.
+std::map<std::string, fs::path> match_files(const fs::path& dir, const std::vector<std::string>& ids,
+                                            const std::vector<std::string>& suffixes,
+                                            const std::string& what) {
+  std::map<std::string, fs::path> best;
+  if (!is_dir(dir)) return best;
+  std::map<std::string, std::pair<int, std::vector<fs::path>>> claims;  // id -> (rank, files)
+  for (const auto& file : image_files(dir)) {
+    const std::string stem = file.stem().string();
+    int owner_rank = -1;
+    const std::string* owner = nullptr;
+    for (const auto& id : ids) {
+      const int r = match_rank(stem, id, suffixes);
+      if (r < 0) continue;
+      if (owner == nullptr || r < owner_rank || (r == owner_rank && id.size() > owner->size())) {
+        owner = &id;
+        owner_rank = r;
+      }
+    }
+    if (owner == nullptr) continue;
+    auto& claim = claims[*owner];
+    if (claim.second.empty() || owner_rank < claim.first) claim = {owner_rank, {}};
+    if (owner_rank == claim.first) claim.second.push_back(file);
+  }
+  for (const auto& [id, claim] : claims) {
+    if (claim.second.size() > 1) {
+      throw UserError("several " + what + " files for sample " + id + " in " + dir.string() + ": " +
+                      join_names(claim.second) + " (keep one)");
+    }
+    best[id] = claim.second.front();
+  }
+  return best;
+}
+
+std::string leading_number(const std::string& stem) {
+  size_t n = 0;
+  while (n < stem.size() && std::isdigit(static_cast<unsigned char>(stem[n]))) ++n;
+  return n > 0 ? stem.substr(0, n) : stem;
+}
+
+// One split folder's samples (folder holds images/ plus the label and mask folders of the layout).
+std::vector<SampleFiles> scan_split(const fs::path& folder, bool drive) {
+  const fs::path images_dir = folder / "images";
+  const std::vector<fs::path> images = image_files(images_dir);
+  if (images.empty()) {
+    throw UserError("no images in " + images_dir.string() +
+                    " (expected .png, .jpg, .tif, .gif or .ppm/.pgm photographs)");
+  }
+  std::vector<SampleFiles> samples;
+  std::map<std::string, fs::path> seen;
+  std::vector<std::string> ids;
+  for (const auto& image : images) {
+    const std::string stem = image.stem().string();
+    const std::string id = drive ? leading_number(stem) : stem;
+    const auto [it, fresh] = seen.emplace(id, image);
+    if (!fresh) {
+      throw UserError("two images for sample " + id + " in " + images_dir.string() + ": " +
+                      it->second.filename().string() + " and " + image.filename().string() + " (keep one)");
+    }
+    samples.push_back({id, image, {}, {}});
+    ids.push_back(id);
+  }
+  const fs::path labels_dir = drive ? folder / "1st_manual" : folder / "labels";
+  fs::path masks_dir = folder / (drive ? "mask" : "masks");
+  if (!drive && !is_dir(masks_dir)) masks_dir = folder / "mask";
+  const auto labels = match_files(labels_dir, ids, {"_label", "_manual1"}, "label");
+  const auto masks = match_files(masks_dir, ids, {"_mask"}, "mask");
+  for (auto& s : samples) {
+    if (auto it = labels.find(s.id); it != labels.end()) s.label = it->second;
+    if (auto it = masks.find(s.id); it != masks.end()) s.mask = it->second;
+  }
+  return samples;
+}
+
+// The split folders of `root` for `split` that hold images/ ("train" -> training/ or train/, "test" ->
+// test/ or testing/). Two spellings of one split both present is ambiguous.
+std::vector<fs::path> split_folders(const fs::path& root, const std::string& split) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> names = {
+      {"train", {"training", "train"}}, {"test", {"test", "testing"}}};
+  std::vector<fs::path> out;
+  for (const auto& [name, spellings] : names) {
+    if (split != "all" && split != name) continue;
+    std::vector<fs::path> found;
+    for (const auto& s : spellings) {
+      if (is_dir(root / s / "images")) found.push_back(root / s);
+    }
+    if (found.size() > 1) {
+      throw UserError("ambiguous " + name + " split in " + root.string() + ": both " +
+                      found[0].filename().string() + "/ and " + found[1].filename().string() +
+                      "/ hold images (keep one)");
+    }
+    if (found.empty() && split != "all") {
+      throw UserError("no " + name + " split in " + root.string() + ": expected " + spellings[0] +
+                      "/images/ or " + spellings[1] + "/images/");
+    }
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+bool any_split_has(const fs::path& root, const std::string& sub) {
+  for (const char* s : {"training", "train", "test", "testing"}) {
+    if (is_dir(root / s / sub)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+DatasetFiles find_dataset(const fs::path& root, const std::string& split, const std::string& layout) {
+  if (split != "train" && split != "test" && split != "all") {
+    throw UserError("unknown split '" + split + "' (valid: train, test, all)");
+  }
+  if (layout != "auto" && layout != "drive" && layout != "folder") {
+    throw UserError("unknown data set layout '" + layout + "' (valid: auto, drive, folder)");
+  }
+  if (!is_dir(root)) throw UserError("data set folder " + root.string() + " does not exist");
+  const bool drive_here = is_dir(root / "1st_manual") || any_split_has(root, "1st_manual");
+  const bool folder_here = is_dir(root / "images") || any_split_has(root, "images");
+  std::string resolved = layout;
+  if (layout == "auto") {
+    if (!drive_here && !folder_here)
+      throw UserError("no data set found in " + root.string() + ": " + kNoDataSet);
+    resolved = drive_here ? "drive" : "folder";
+  } else if (layout == "drive" && !drive_here) {
+    throw UserError("no DRIVE data set in " + root.string() +
+                    ": expected training/images and training/1st_manual (or test/, testing/, or images/ and "
+                    "1st_manual/ directly inside)");
+  } else if (layout == "folder" && !folder_here) {
+    throw UserError("no folder data set in " + root.string() +
+                    ": expected images/ (+ labels/, masks/) directly inside or in train/ and test/ folders");
+  }
+  const bool drive = resolved == "drive";
+
+  // ROOT is itself one split folder: use it whatever the split.
+  const bool single = is_dir(root / "images") && (!drive || is_dir(root / "1st_manual"));
+  const std::vector<fs::path> folders = single ? std::vector<fs::path>{root} : split_folders(root, split);
+  if (folders.empty()) throw UserError("no data set found in " + root.string() + ": " + kNoDataSet);
+
+  std::vector<std::vector<SampleFiles>> per_folder;
+  std::set<std::string> ids;
+  bool collision = false;
+  for (const auto& folder : folders) {
+    per_folder.push_back(scan_split(folder, drive));
+    for (const auto& s : per_folder.back()) collision |= !ids.insert(s.id).second;
+  }
+  DatasetFiles d;
+  d.layout = resolved;
+  d.root = root;
+  d.split = split;
+  for (size_t i = 0; i < folders.size(); ++i) {
+    for (auto& s : per_folder[i]) {
+      if (collision) s.id = folders[i].filename().string() + "_" + s.id;
+      d.samples.push_back(std::move(s));
+    }
+  }
+  std::sort(d.samples.begin(), d.samples.end(),
+            [](const SampleFiles& a, const SampleFiles& b) { return a.id < b.id; });
+  return d;
+}
+
+Sample load_sample(const SampleFiles& f) {
+  Sample s;
+  s.id = f.id;
+  torch::Tensor image = read_image(f.image).pixels;
+  if (image.size(0) == 1) image = image.repeat({3, 1, 1});
+  s.image = image;
+  const int64_t h = image.size(1), w = image.size(2);
+  auto read_binary = [&](const fs::path& path, const std::string& what) {
+    const torch::Tensor x = read_image(path).pixels;
+    if (x.size(1) != h || x.size(2) != w) {
+      throw UserError(what + " " + path.string() + " is " + std::to_string(x.size(2)) + "x" +
+                      std::to_string(x.size(1)) + " but its image " + f.image.string() + " is " +
+                      std::to_string(w) + "x" + std::to_string(h) + " (they must have the same size)");
+    }
+    return x.amax(0, /*keepdim=*/true).ge(0.5).to(torch::kFloat);
+  };
+  if (!f.label.empty()) s.label = read_binary(f.label, "label");
+  if (!f.mask.empty()) {
+    s.mask = read_binary(f.mask, "mask");
+    s.has_mask = true;
+  } else {
+    s.mask = torch::ones({1, h, w});
+  }
+  return s;
+}
+
+std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels) {
+  if (require_labels) {
+    for (const auto& f : d.samples) {
+      if (f.label.empty()) {
+        throw UserError("no label for image " + f.image.string() + " (expected a file named " + f.id +
+                        ".png or " + f.id + "_label.png in labels/, or " + f.id +
+                        "_manual1.gif in 1st_manual/)");
+      }
+    }
+  }
+  std::vector<Sample> samples;
+  samples.reserve(d.samples.size());
+  for (const auto& f : d.samples) samples.push_back(load_sample(f));
+  return samples;
+}
+
+fs::path find_file_for_id(const fs::path& dir, const std::string& id) {
+  if (!is_dir(dir))
+    throw UserError("cannot look up sample " + id + ": folder " + dir.string() + " does not exist");
+  int best_rank = 3;
+  std::vector<fs::path> best;
+  for (const auto& file : image_files(dir)) {
+    const int r = match_rank(file.stem().string(), id, {"_prob"});
+    if (r < 0 || r > best_rank) continue;
+    if (r < best_rank) best.clear();
+    best_rank = r;
+    best.push_back(file);
+  }
+  if (best.empty()) {
+    throw UserError("no file for sample " + id + " in " + dir.string() + " (expected " + id + ".png, " + id +
+                    "_prob.png or " + id + "_<anything>.png; any image format)");
+  }
+  if (best.size() > 1) {
+    throw UserError("several files for sample " + id + " in " + dir.string() + ": " + join_names(best) +
+                    " (keep one)");
+  }
+  return best.front();
+}
+
+}  // namespace vg
