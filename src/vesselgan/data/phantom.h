@@ -1,0 +1,61 @@
+// A procedurally drawn fundus "phantom": a colour fundus-like photograph with an EXACT vessel label and FOV
+// mask, deterministic per seed. It powers tests and the embedded demo (no data set needed).
+//
+// Drawn like a real fundus photograph: a circular FOV (black outside), a reddish-orange background with
+// low-frequency texture and vignetting, a darker macula, a bright optic disc off-center (diameter ~1/7 of
+// the FOV's) from which vessel trees (veins and arteries along the superior/inferior temporal arcades and
+// nasal directions) grow as smoothed random walks, bifurcating with Murray's-law width decay
+// (w_parent^3 = w_a^3 + w_b^3, Murray 1926), always extending the widest pending branch, until the vessels
+// cover the target share of the FOV (so thin vessels appear as resolution allows). Vessels are
+// darker than the background, most in green, and are rasterised with anti-aliased tapered capsules; the
+// label is exactly the pixels whose coverage is >= 0.5 (pixel center inside a vessel), inside the FOV.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace vg {
+
+struct PhantomOptions {
+  int64_t size = 128;             // square side in pixels
+  double fov_radius = 0.46;       // FOV disc radius, fraction of size (DRIVE: ~270 px at 565 px width)
+  int64_t num_trees = 8;          // vessel trees leaving the optic disc, in [2, 8]
+  double vessel_width = 0.016;    // width of the widest trunk, fraction of size (DRIVE: ~9 px at 565)
+  double min_width_px = 0.8;      // thinnest drawn width in pixels; a branch ends below 0.7 of it
+  double vessel_fraction = 0.12;  // growth (widest branch first) stops once this share of the FOV is vessel,
+                                  // +-15% per image (DRIVE: ~12%); fewer when the trees run out first
+  double branch_spacing = 0.06;   // mean distance between bifurcations along a vessel, fraction of FOV radius
+  double tortuosity = 1.0;        // scale of the random curvature (0 = smooth arcs)
+  double noise_std = 0.012;       // additive gaussian pixel noise
+  double blur = 0.002;            // gaussian blur sigma, fraction of size
+};
+void to_json(nlohmann::json& j, const PhantomOptions& o);
+// Keys not present keep their current values; an unknown key or a wrong type throws UserError.
+void from_json(const nlohmann::json& j, PhantomOptions& o);
+// Throws UserError naming the first out-of-range field and its valid range.
+void validate(const PhantomOptions& o);
+
+struct PhantomSample {
+  torch::Tensor image;  // [3, S, S] float in [0, 1], 0 outside the FOV
+  torch::Tensor label;  // [1, S, S] float {0, 1}, vessels, inside the FOV only
+  torch::Tensor mask;   // [1, S, S] float {0, 1}, the FOV disc
+};
+
+// Deterministic per (opt, seed) for a given build and libm: draws from its own std::mt19937_64 (with our own
+// uniform / normal conversions), never from the global torch RNG.
+// CPU tensors.
+PhantomSample make_phantom(const PhantomOptions& opt, uint64_t seed);
+
+// Seed of image `index` (0-based, train first, then test) of write_phantom_dataset(..., seed).
+uint64_t phantom_seed(uint64_t seed, int64_t index);
+
+// Writes n_train + n_test phantoms as 8-bit PNGs: DIR/train/{images,labels,masks}/<id>.png, then
+// DIR/test/{images,labels,masks}/<id>.png, ids 1-based and zero-padded to max(2, digits) ("01".."20" for 20
+// images), test ids continuing after the training ones. Labels and masks are single-channel 0/255. Image
+// `index` is make_phantom(opt, phantom_seed(seed, index)).
+void write_phantom_dataset(const std::filesystem::path& dir, int n_train, int n_test,
+                           const PhantomOptions& opt, uint64_t seed);
+
+}  // namespace vg
