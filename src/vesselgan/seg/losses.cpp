@@ -1,0 +1,96 @@
+#include "vesselgan/seg/losses.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "vesselgan/core/error.h"
+
+namespace vg {
+
+namespace {
+
+void check_shapes(const char* what, const torch::Tensor& logits, const torch::Tensor& target,
+                  const torch::Tensor& weight) {
+  TORCH_CHECK(logits.dim() == 4 && logits.size(1) == 1, what, ": logits must be [N, 1, H, W], got ",
+              logits.sizes());
+  TORCH_CHECK(target.sizes() == logits.sizes(), what, ": target ", target.sizes(), " must match logits ",
+              logits.sizes());
+  TORCH_CHECK(!weight.defined() || weight.sizes() == logits.sizes(), what, ": weight ", weight.sizes(),
+              " must match logits ", logits.sizes());
+}
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const LossOptions& o) {
+  j = nlohmann::json{{"kind", o.kind}, {"pos_weight", o.pos_weight}};
+}
+
+void from_json(const nlohmann::json& j, LossOptions& o) {
+  if (!j.is_object()) throw UserError("LossOptions: expected a JSON object, got " + j.dump());
+  for (const auto& item : j.items()) {
+    if (item.key() != "kind" && item.key() != "pos_weight")
+      throw UserError("LossOptions: unknown key '" + item.key() + "'; valid keys: kind, pos_weight");
+  }
+  try {
+    if (j.contains("kind")) o.kind = j.at("kind").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError("LossOptions.kind: invalid value " + j.at("kind").dump() + " (expected a string)");
+  }
+  try {
+    if (j.contains("pos_weight")) o.pos_weight = j.at("pos_weight").get<double>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError("LossOptions.pos_weight: invalid value " + j.at("pos_weight").dump() +
+                    " (expected a number)");
+  }
+}
+
+void validate(const LossOptions& o) {
+  if (o.kind != "bce" && o.kind != "dice" && o.kind != "bce+dice")
+    throw UserError("LossOptions.kind = '" + o.kind + "' is invalid; valid: bce, dice or bce+dice");
+  if (!(o.pos_weight > 0.0) || !std::isfinite(o.pos_weight)) {
+    std::ostringstream v;
+    v << o.pos_weight;
+    throw UserError("LossOptions.pos_weight = " + v.str() + " is invalid; valid: a finite number > 0");
+  }
+}
+
+torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& target, double pos_weight,
+                       const torch::Tensor& weight) {
+  check_shapes("bce_loss", logits, target, weight);
+  namespace F = torch::nn::functional;
+  // Computed in float32 even under bf16 autocast: the loss is a large reduction.
+  const torch::Tensor z = logits.to(torch::kFloat), t = target.to(z.options());
+  auto opts = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum);
+  if (pos_weight != 1.0) opts = opts.pos_weight(torch::full({1}, pos_weight, z.options()));
+  if (!weight.defined())
+    return F::binary_cross_entropy_with_logits(z, t, opts) / static_cast<double>(z.numel());
+  const torch::Tensor w = weight.to(z.options());
+  return F::binary_cross_entropy_with_logits(z, t, opts.weight(w)) / w.sum().clamp_min(1.0);
+}
+
+torch::Tensor dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
+                        const torch::Tensor& weight) {
+  check_shapes("dice_loss", logits, target, weight);
+  const torch::Tensor p = torch::sigmoid(logits.to(torch::kFloat));
+  torch::Tensor t = target.to(p.options());
+  torch::Tensor pw = p;
+  if (weight.defined()) {
+    const torch::Tensor w = weight.to(p.options());
+    pw = p * w;
+    t = t * w;
+  }
+  // Smoothed soft Dice over the batch (kDiceSmooth = 1 in numerator and denominator, as the peer).
+  const torch::Tensor intersection = (pw * t).sum();
+  return 1.0 - (2.0 * intersection + kDiceSmooth) / (pw.sum() + t.sum() + kDiceSmooth);
+}
+
+torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
+                                const LossOptions& opt, const torch::Tensor& weight) {
+  if (opt.kind == "bce") return bce_loss(logits, target, opt.pos_weight, weight);
+  if (opt.kind == "dice") return dice_loss(logits, target, weight);
+  TORCH_CHECK(opt.kind == "bce+dice", "segmentation_loss: unknown kind '", opt.kind,
+              "' (validate the LossOptions first)");
+  return 0.5 * bce_loss(logits, target, opt.pos_weight, weight) + 0.5 * dice_loss(logits, target, weight);
+}
+
+}  // namespace vg

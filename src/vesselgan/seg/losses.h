@@ -1,0 +1,42 @@
+// Segmentation losses on logits: binary cross-entropy, soft Dice, and their mean (the seed method's
+// choice, as in the Python peer: 0.5 * BCE + 0.5 * Dice).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace vg {
+
+struct LossOptions {
+  std::string kind = "bce+dice";  // "bce" | "dice" | "bce+dice" (mean of the two)
+  double pos_weight = 1.0;        // BCE weight of positive (vessel) pixels, > 0; Dice ignores it
+};
+
+void to_json(nlohmann::json& j, const LossOptions& o);
+// Reads the keys present in j over the current values of o; unknown keys and wrong types are UserErrors.
+void from_json(const nlohmann::json& j, LossOptions& o);
+// Throws vg::UserError naming the bad field and its valid range.
+void validate(const LossOptions& o);
+
+// Smoothing constant of the soft Dice loss (numerator and denominator), as in the peer.
+constexpr double kDiceSmooth = 1.0;
+
+// logits, target: [N, 1, H, W]; target in {0, 1} or soft in [0, 1]; weight: [N, 1, H, W] in {0, 1}
+// (undefined = every pixel counts). All three return a 0-dim float tensor.
+//
+// Mean BCE over the counted pixels:  sum_i w_i l_i / max(sum_i w_i, 1),
+//   l_i = -[pos_weight * t_i log sigmoid(z_i) + (1 - t_i) log(1 - sigmoid(z_i))]   (0 when no pixel counts)
+torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& target, double pos_weight = 1.0,
+                       const torch::Tensor& weight = {});
+// Soft Dice over the whole batch (Milletari et al. 2016, smoothed):
+//   1 - (2 sum w p t + s) / (sum w p + sum w t + s),  p = sigmoid(z), s = kDiceSmooth
+// (0 when no pixel counts).
+torch::Tensor dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
+                        const torch::Tensor& weight = {});
+// The loss selected by opt.kind; "bce+dice" is 0.5 * bce + 0.5 * dice.
+torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
+                                const LossOptions& opt, const torch::Tensor& weight = {});
+
+}  // namespace vg

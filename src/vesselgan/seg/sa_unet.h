@@ -1,0 +1,100 @@
+// SA-UNet (Guo et al. 2020, "SA-UNet: Spatial Attention U-Net for Retinal Vessel Segmentation", Fig. 1):
+// a U-Net with `depth` 2x2 max poolings; every 3x3 convolution is followed by DropBlock, BatchNorm and
+// ReLU; the bottleneck is conv -> spatial attention -> conv; the decoder upsamples with 3x3 stride-2
+// transposed convolutions (output_padding 1), concatenates the skip and applies two conv units; a 1x1
+// convolution gives one logit per pixel (the sigmoid is folded into the loss). Layer for layer the same as
+// the Python peer shared/bench/sa_unet_reference.py. With the paper's settings (3 input channels, 16 base
+// channels, depth 3) it has 537,299 parameters.
+//
+// Variants (ablations of Guo 2020, Table 3): "sa-unet"; "sd-unet" = no spatial attention (SD-Unet);
+// "unet" = neither DropBlock nor attention (the plain backbone with BatchNorm).
+//
+// Speed on CPU: activations run channels-last (oneDNN's fast layout; NCHW convolutions with 16 channels are
+// ~20x slower in LibTorch 1.13) and the transposed convolutions use conv_transpose3x3_stride2. On other
+// devices the caller's layout is kept (pass channels-last input for bf16 on CUDA).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "vesselgan/seg/dropblock.h"
+#include "vesselgan/seg/spatial_attention.h"
+
+namespace vg {
+
+struct SAUNetOptions {
+  int64_t in_channels = 3;
+  // Channels of the first level; level k has base * 2^k, the bottleneck base * 2^depth.
+  int64_t base_channels = 16;
+  int64_t depth = 3;  // number of 2x2 poolings; input sides must be multiples of 2^depth
+  // "sa-unet" | "sd-unet" (no attention) | "unet" (no DropBlock, no attention)
+  std::string variant = "sa-unet";
+  int64_t block_size = 7;   // DropBlock block side (odd)
+  double keep_prob = 0.82;  // DropBlock keep probability, in (0, 1]
+};
+
+void to_json(nlohmann::json& j, const SAUNetOptions& o);
+// Reads the keys present in j over the current values of o; unknown keys and wrong types are UserErrors.
+void from_json(const nlohmann::json& j, SAUNetOptions& o);
+// Throws vg::UserError naming the first bad field and its valid range.
+void validate(const SAUNetOptions& o);
+
+// conv3x3 -> [DropBlock] -> BatchNorm -> ReLU: one unit of the peer's conv_block.
+class ConvDropBnReluImpl : public torch::nn::Module {
+ public:
+  ConvDropBnReluImpl(int64_t in_channels, int64_t out_channels, const SAUNetOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv2d conv{nullptr};
+  DropBlock drop{nullptr};  // null in the "unet" variant
+  torch::nn::BatchNorm2d bn{nullptr};
+};
+TORCH_MODULE(ConvDropBnRelu);
+
+// Two units: the encoder and decoder block of SA-UNet.
+class ConvBlockImpl : public torch::nn::Module {
+ public:
+  ConvBlockImpl(int64_t in_channels, int64_t out_channels, const SAUNetOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  ConvDropBnRelu layer1{nullptr}, layer2{nullptr};
+};
+TORCH_MODULE(ConvBlock);
+
+class SAUNetImpl : public torch::nn::Module {
+ public:
+  explicit SAUNetImpl(const SAUNetOptions& options = {});
+  // x: [N, in_channels, H, W] float, H and W multiples of 2^depth -> logits [N, 1, H, W]
+  torch::Tensor forward(const torch::Tensor& x);
+  const SAUNetOptions& options() const { return options_; }
+  // Input sides must be multiples of this (2^depth).
+  int64_t size_multiple() const { return int64_t{1} << options_.depth; }
+
+ private:
+  SAUNetOptions options_;
+  std::vector<ConvBlock> encoder_;                    // "enc0".."enc{depth-1}"
+  ConvDropBnRelu bottleneck1_{nullptr};               // "mid1"
+  SpatialAttention attention_{nullptr};               // "attention", only in "sa-unet"
+  ConvDropBnRelu bottleneck2_{nullptr};               // "mid2"
+  std::vector<torch::nn::ConvTranspose2d> upsample_;  // "up{k}": level k+1 -> k
+  std::vector<ConvBlock> decoder_;                    // "dec{k}"
+  torch::nn::Conv2d head_{nullptr};                   // "head": 1x1 conv to one logit
+};
+TORCH_MODULE(SAUNet);
+
+// ConvTranspose2d(kernel 3, stride 2, padding 1, output_padding 1), the SA-UNet upsampling, computed as one
+// 2x2 convolution with 4 * Cout channels (one group per output pixel phase) followed by a pixel shuffle:
+// the same products and sums, with the taps regrouped by phase. On CPU (LibTorch 1.13, 2 threads) this is
+// 5-20x faster than the library's transposed convolution, which does not use oneDNN. Differentiable.
+// x: [N, Cin, H, W]; weight: [Cin, Cout, 3, 3]; bias: [Cout] or undefined -> [N, Cout, 2H, 2W]
+torch::Tensor conv_transpose3x3_stride2(const torch::Tensor& x, const torch::Tensor& weight,
+                                        const torch::Tensor& bias);
+
+// Number of scalar parameters (trainable tensors of m and its submodules; BatchNorm running statistics are
+// buffers and do not count).
+int64_t count_parameters(const torch::nn::Module& m);
+
+}  // namespace vg
