@@ -12,7 +12,7 @@ class AutocastGuard {
  public:
   AutocastGuard(const torch::Device& device, bool bf16) : active_(bf16 && device.is_cuda()) {
     if (!active_) return;
-#if TORCH_VERSION_MAJOR >= 2 && TORCH_VERSION_MINOR >= 4 || TORCH_VERSION_MAJOR >= 3
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     prev_enabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
     prev_dtype_ = at::autocast::get_autocast_dtype(at::kCUDA);
     at::autocast::set_autocast_enabled(at::kCUDA, true);
@@ -28,7 +28,7 @@ class AutocastGuard {
   ~AutocastGuard() {
     if (!active_) return;
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if TORCH_VERSION_MAJOR >= 2 && TORCH_VERSION_MINOR >= 4 || TORCH_VERSION_MAJOR >= 3
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     at::autocast::set_autocast_enabled(at::kCUDA, prev_enabled_);
     at::autocast::set_autocast_dtype(at::kCUDA, prev_dtype_);
 #else

@@ -1,5 +1,8 @@
 #include "vesselgan/core/device.h"
 
+#include <malloc.h>
+
+#include <climits>
 #include <thread>
 
 #include "vesselgan/core/error.h"
@@ -33,6 +36,11 @@ int set_threads(int n) {
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   torch::set_num_threads(n);
   return torch::get_num_threads();
+}
+
+void keep_freed_memory() {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);
 }
 
 void configure_backend(const torch::Device& device) {

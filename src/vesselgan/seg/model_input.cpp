@@ -1,0 +1,49 @@
+#include "vesselgan/seg/model_input.h"
+
+#include <cmath>
+
+#include "vesselgan/core/json_fields.h"
+
+namespace vg {
+
+void to_json(nlohmann::json& j, const InputOptions& o) { j = {{"resize", o.resize}, {"pad_to", o.pad_to}}; }
+
+void from_json(const nlohmann::json& j, InputOptions& o) {
+  JsonFields(j, "input").get("resize", o.resize).get("pad_to", o.pad_to).finish();
+}
+
+void validate(const InputOptions& o) {
+  check_field(o.resize == 0 || (o.resize >= 16 && o.resize <= 8192), "input.resize", o.resize, "0 or 16..8192");
+  check_field(o.pad_to >= 0 && o.pad_to <= 16384, "input.pad_to", o.pad_to, "0 or a canvas side up to 16384");
+}
+
+torch::Tensor fit_to_canvas(const torch::Tensor& x, const InputOptions& opt, int64_t multiple, FitInfo* info,
+                            bool nearest) {
+  TORCH_CHECK(x.dim() == 3, "fit_to_canvas expects [C, H, W], got ", x.sizes());
+  FitInfo fi;
+  fi.orig_h = x.size(1);
+  fi.orig_w = x.size(2);
+  torch::Tensor y = x;
+  if (opt.resize > 0 && std::max(fi.orig_h, fi.orig_w) != opt.resize) {
+    const double s = static_cast<double>(opt.resize) / static_cast<double>(std::max(fi.orig_h, fi.orig_w));
+    const int64_t h = std::max<int64_t>(1, std::llround(fi.orig_h * s));
+    const int64_t w = std::max<int64_t>(1, std::llround(fi.orig_w * s));
+    y = resize_to(y, h, w, nearest);
+  }
+  fi.res_h = y.size(1);
+  fi.res_w = y.size(2);
+  int64_t ch = round_up(fi.res_h, multiple), cw = round_up(fi.res_w, multiple);
+  if (opt.pad_to > 0 && opt.pad_to >= fi.res_h && opt.pad_to >= fi.res_w) ch = cw = round_up(opt.pad_to, multiple);
+  y = pad_center(y, ch, cw, &fi.pad);
+  if (info) *info = fi;
+  return y;
+}
+
+torch::Tensor map_back(const torch::Tensor& p, const FitInfo& info) {
+  TORCH_CHECK(p.dim() == 3, "map_back expects [C, H, W], got ", p.sizes());
+  torch::Tensor y = crop_back(p, info.pad);
+  if (info.res_h != info.orig_h || info.res_w != info.orig_w) y = resize_to(y, info.orig_h, info.orig_w);
+  return y;
+}
+
+}  // namespace vg

@@ -1,0 +1,34 @@
+// How photographs are fitted to the network and predictions mapped back: optional resize, then centered
+// zero padding to a canvas whose sides are multiples of 2^depth (the SA-UNet reference pads DRIVE's
+// 565x584 to 592x592). Training and inference share this so a model always sees what it was trained on.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "vesselgan/data/preprocess.h"
+
+namespace vg {
+
+struct InputOptions {
+  int64_t resize = 0;  // scale so the longer side is this many pixels before padding; 0 = native size
+  int64_t pad_to = 0;  // square canvas side when the (resized) image fits; 0 = smallest multiple of 2^depth
+};
+void to_json(nlohmann::json& j, const InputOptions& o);
+void from_json(const nlohmann::json& j, InputOptions& o);
+void validate(const InputOptions& o);
+
+// Where a fitted image came from, to map a prediction back.
+struct FitInfo {
+  int64_t orig_h = 0, orig_w = 0;  // the photograph
+  int64_t res_h = 0, res_w = 0;    // after resize (== orig when not resized)
+  PadInfo pad;                     // where the resized image sits in the canvas
+};
+
+// x: [C, H, W] float. Returns [C, H', W'] on the canvas; `nearest` for masks.
+torch::Tensor fit_to_canvas(const torch::Tensor& x, const InputOptions& opt, int64_t multiple, FitInfo* info,
+                            bool nearest = false);
+
+// p: [C, H', W'] canvas-sized prediction -> [C, orig_h, orig_w].
+torch::Tensor map_back(const torch::Tensor& p, const FitInfo& info);
+
+}  // namespace vg

@@ -1,0 +1,50 @@
+// Everything that defines an SA-UNet training run, as one plain struct that round-trips through JSON
+// (the run folder's config.json). Named presets give the starting point; a config file and flags override.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "vesselgan/data/augment.h"
+#include "vesselgan/seg/losses.h"
+#include "vesselgan/seg/model_input.h"
+#include "vesselgan/seg/sa_unet.h"
+
+namespace vg {
+
+struct ScheduleStage {
+  int64_t epochs = 0;
+  double lr = 0;
+};
+
+struct TrainOptions {
+  SAUNetOptions model;
+  LossOptions loss;
+  AugmentOptions augment;
+  InputOptions input;
+  // The SA-UNet reference schedule (Guo et al. 2020): Adam, lr 1e-3 for 100 epochs, then 1e-4 for 50.
+  std::vector<ScheduleStage> schedule{{100, 1e-3}, {50, 1e-4}};
+  int64_t batch_size = 2;
+  int64_t val_count = 2;        // images held out of the training set for validation / model selection
+  std::string select = "f1";    // best checkpoint by validation "f1", "auc" or "loss"
+  double weight_decay = 0;
+  uint64_t seed = 42;
+  bool bf16 = true;             // CUDA only: bf16 autocast for the forward pass
+  bool channels_last = true;    // CUDA only
+};
+
+void to_json(nlohmann::json& j, const ScheduleStage& s);
+void from_json(const nlohmann::json& j, ScheduleStage& s);
+void to_json(nlohmann::json& j, const TrainOptions& o);
+void from_json(const nlohmann::json& j, TrainOptions& o);  // fields absent from j keep their current values
+void validate(const TrainOptions& o);
+
+int64_t total_epochs(const TrainOptions& o);
+double lr_at_epoch(const TrainOptions& o, int64_t epoch);  // epoch counted from 0
+
+// Presets: "drive" (the reference recipe at 592x592), "quick" (phantom demo: small and fast on a CPU).
+TrainOptions train_preset(const std::string& name);
+std::vector<std::string> train_preset_names();
+
+}  // namespace vg

@@ -1,0 +1,284 @@
+#include "vesselgan/seg/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "vesselgan/core/compat.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
+#include "vesselgan/core/jsonl.h"
+#include "vesselgan/core/rng.h"
+#include "vesselgan/eval/confusion.h"
+#include "vesselgan/eval/ranking_metrics.h"
+#include "vesselgan/eval/threshold_metrics.h"
+#include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/training_curves.h"
+
+namespace vg {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Samples fitted to one common canvas and stacked on the training device.
+struct Stacked {
+  torch::Tensor image, label, mask;  // [N,3,H,W], [N,1,H,W], [N,1,H,W]
+  std::vector<FitInfo> fit;
+  std::vector<std::string> ids;
+};
+
+Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in, int64_t multiple,
+                      const torch::Device& device) {
+  Stacked s;
+  if (samples.empty()) return s;
+  std::vector<torch::Tensor> im, lb, mk;
+  int64_t H = 0, W = 0;
+  for (const auto& x : samples) {
+    TORCH_CHECK(x.label.defined(), "training sample ", x.id, " has no label");
+    FitInfo fi;
+    im.push_back(fit_to_canvas(x.image, in, multiple, &fi));
+    lb.push_back(fit_to_canvas(x.label, in, multiple, nullptr).gt(0.5).to(torch::kFloat));
+    mk.push_back(fit_to_canvas(x.mask, in, multiple, nullptr, /*nearest=*/true));
+    s.fit.push_back(fi);
+    s.ids.push_back(x.id);
+    H = std::max(H, im.back().size(1));
+    W = std::max(W, im.back().size(2));
+  }
+  // Images of different sizes: pad each canvas once more to the largest one.
+  for (size_t i = 0; i < im.size(); ++i) {
+    if (im[i].size(1) == H && im[i].size(2) == W) continue;
+    PadInfo extra;
+    im[i] = pad_center(im[i], H, W, &extra);
+    lb[i] = pad_center(lb[i], H, W);
+    mk[i] = pad_center(mk[i], H, W);
+    s.fit[i].pad.top += extra.top;
+    s.fit[i].pad.left += extra.left;
+  }
+  s.image = torch::stack(im).to(device);
+  s.label = torch::stack(lb).to(device);
+  s.mask = torch::stack(mk).to(device);
+  return s;
+}
+
+void to_channels_last(torch::nn::Module& m) {
+  for (auto& p : m.parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+}
+
+struct ValResult {
+  double loss = 0, f1 = 0, auc = 0, se = 0, sp = 0;
+};
+
+// Validation inside each image's FOV, pooled over the validation images (protocol.md's headline way).
+ValResult validate_epoch(SAUNet& model, const Stacked& val, const TrainOptions& opt, const torch::Device& device) {
+  ValResult r;
+  if (val.ids.empty()) return r;
+  torch::NoGradGuard no_grad;
+  model->eval();
+  Confusion total;
+  std::vector<torch::Tensor> scores, truths;
+  double loss_sum = 0;
+  const int64_t n = val.image.size(0);
+  for (int64_t b = 0; b < n; b += opt.batch_size) {
+    const int64_t e = std::min(n, b + opt.batch_size);
+    auto x = val.image.slice(0, b, e);
+    if (device.is_cuda() && opt.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    torch::Tensor logits;
+    {
+      AutocastGuard autocast(device, opt.bf16);
+      logits = model->forward(x);
+    }
+    logits = logits.to(torch::kFloat);
+    loss_sum += segmentation_loss(logits, val.label.slice(0, b, e), opt.loss).item<double>() * (e - b);
+    auto prob = torch::sigmoid(logits).cpu();
+    for (int64_t i = b; i < e; ++i) {
+      const auto& fi = val.fit[i];
+      auto p = map_back(prob[i - b], fi);
+      auto l = map_back(val.label[i].cpu(), fi).gt(0.5);
+      auto m = map_back(val.mask[i].cpu(), fi).gt(0.5);
+      total += confusion_at(p, l, m, 0.5);
+      scores.push_back(p.masked_select(m));
+      truths.push_back(l.masked_select(m));
+    }
+  }
+  const auto tm = threshold_metrics(total);
+  r.loss = loss_sum / static_cast<double>(n);
+  r.f1 = tm.f1;
+  r.se = tm.se;
+  r.sp = tm.sp;
+  r.auc = roc_auc(torch::cat(scores), torch::cat(truths));
+  return r;
+}
+
+double selection_score(const std::string& select, const ValResult& v, double train_loss, bool has_val) {
+  if (!has_val) return -train_loss;
+  if (select == "auc") return v.auc;
+  if (select == "loss") return -v.loss;
+  return v.f1;
+}
+
+void set_lr(torch::optim::Adam& opt, double lr) {
+  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+}  // namespace
+
+TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sample>& val,
+                          const TrainOptions& options_in, const fs::path& run_dir, const torch::Device& device,
+                          bool resume, const ProgressFn& progress) {
+  if (train.empty()) throw UserError("no training images (the training set must hold at least one labelled image)");
+  const fs::path ckpt_dir = run_dir / "checkpoints";
+  const fs::path last_path = ckpt_dir / "last.pt", best_path = ckpt_dir / "best.pt";
+  const fs::path stats_path = run_dir / "stats.jsonl";
+  const bool resuming = resume && fs::exists(last_path);
+  if (!resume && fs::exists(last_path))
+    throw UserError("run folder " + run_dir.string() +
+                    " already holds a training run (pass --resume to continue it, or choose another --out)");
+
+  TrainOptions opt = options_in;
+  CheckpointHeader header;
+  if (resuming) {
+    header = read_checkpoint_header(last_path, kSegCheckpointKind);
+    opt = header.config.at("train").get<TrainOptions>();  // a resumed run keeps its own recipe
+  }
+  validate(opt);
+
+  seed_everything(opt.seed);
+  SAUNet model(opt.model);
+  model->to(device);
+  if (device.is_cuda() && opt.channels_last) to_channels_last(*model);
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(lr_at_epoch(opt, 0)).weight_decay(opt.weight_decay));
+
+  nlohmann::json config = {{"train", opt}};
+  for (const auto& s : train) config["train_ids"].push_back(s.id);
+  config["val_ids"] = nlohmann::json::array();
+  for (const auto& s : val) config["val_ids"].push_back(s.id);
+
+  int64_t start_epoch = 0, step = 0, best_epoch = -1;
+  double best_score = -std::numeric_limits<double>::infinity();
+  if (resuming) {
+    std::map<std::string, torch::Tensor> rng = {{"rng_cpu", {}}, {"rng_device", {}}};
+    header = load_checkpoint(last_path, kSegCheckpointKind, *model, device, &adam, &rng);
+    start_epoch = header.state.at("epoch").get<int64_t>();
+    step = header.state.value("step", int64_t{0});
+    best_score = header.state.value("best_score", best_score);
+    best_epoch = header.state.value("best_epoch", int64_t{-1});
+    if (rng["rng_cpu"].defined()) set_rng_state(torch::kCPU, rng["rng_cpu"]);
+    if (device.is_cuda() && rng["rng_device"].defined()) set_rng_state(device, rng["rng_device"]);
+    // Rows written after the checkpoint (a run killed mid-epoch) would be repeated: drop them.
+    filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("epoch", int64_t{0}) <= start_epoch; });
+  } else {
+    fs::create_directories(ckpt_dir);
+    std::error_code ec;
+    fs::remove(stats_path, ec);
+    write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
+  }
+
+  const int64_t multiple = int64_t{1} << opt.model.depth;
+  const Stacked tr = stack_samples(train, opt.input, multiple, device);
+  const Stacked va = stack_samples(val, opt.input, multiple, device);
+  const int64_t n = tr.image.size(0);
+  const int64_t steps_per_epoch = (n + opt.batch_size - 1) / opt.batch_size;
+  const int64_t epochs = total_epochs(opt);
+  const auto t_run = Clock::now();
+
+  TrainResult result;
+  result.best = best_path;
+  result.last = last_path;
+  for (int64_t epoch = start_epoch; epoch < epochs; ++epoch) {
+    const auto t_epoch = Clock::now();
+    const double lr = lr_at_epoch(opt, epoch);
+    set_lr(adam, lr);
+    model->train();
+    const auto perm = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong));
+    double loss_sum = 0;
+    for (int64_t b = 0; b < n; b += opt.batch_size) {
+      const auto idx = perm.slice(0, b, std::min(n, b + opt.batch_size)).to(device);
+      SegBatch batch{tr.image.index_select(0, idx), tr.label.index_select(0, idx), tr.mask.index_select(0, idx)};
+      batch = augment(batch, opt.augment);
+      auto x = batch.image;
+      if (device.is_cuda() && opt.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+      adam.zero_grad();
+      torch::Tensor logits;
+      {
+        AutocastGuard autocast(device, opt.bf16);
+        logits = model->forward(x);
+      }
+      auto loss = segmentation_loss(logits.to(torch::kFloat), batch.label, opt.loss);
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value))
+        throw UserError(std::string("training diverged: the loss is ") + (std::isnan(loss_value) ? "NaN" : "infinite") + " at epoch " +
+                        std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                        " (lower the learning rate; the last good checkpoint is " + last_path.string() + ")");
+      loss.backward();
+      adam.step();
+      ++step;
+      loss_sum += loss_value * static_cast<double>(idx.size(0));
+      if (progress) {
+        Progress p;
+        p.stage = "train";
+        p.unit = "step";
+        p.done = step;
+        p.total = epochs * steps_per_epoch;
+        p.elapsed_s = seconds_since(t_run);
+        p.scalars = {{"epoch", epoch + 1}, {"loss", loss_value}, {"lr", lr}};
+        progress(p);
+      }
+    }
+    const double train_loss = loss_sum / static_cast<double>(n);
+    const ValResult v = validate_epoch(model, va, opt, device);
+    const double score = selection_score(opt.select, v, train_loss, !va.ids.empty());
+    const bool improved = score > best_score;
+    if (improved) {
+      best_score = score;
+      best_epoch = epoch + 1;
+    }
+    const double secs = seconds_since(t_epoch);
+    nlohmann::json row = {{"epoch", epoch + 1}, {"step", step}, {"lr", lr}, {"train_loss", train_loss},
+                          {"seconds", secs}, {"images_per_s", static_cast<double>(n) / secs}};
+    if (!va.ids.empty()) {
+      row["val_loss"] = v.loss;
+      row["val_f1"] = v.f1;
+      row["val_auc"] = v.auc;
+      row["val_se"] = v.se;
+      row["val_sp"] = v.sp;
+    }
+    row["best"] = improved;
+
+    // Checkpoints first, then the stats row: a kill in between leaves a row-less epoch that resume redoes.
+    CheckpointHeader h;
+    h.kind = kSegCheckpointKind;
+    h.config = config;
+    h.state = {{"epoch", epoch + 1}, {"step", step}, {"best_score", best_score}, {"best_epoch", best_epoch},
+               {"val_f1", v.f1}, {"val_auc", v.auc}, {"train_loss", train_loss}};
+    std::map<std::string, torch::Tensor> rng = {{"rng_cpu", rng_state(torch::kCPU)}};
+    if (device.is_cuda()) rng["rng_device"] = rng_state(device);
+    if (improved) save_checkpoint(best_path, h, *model, nullptr, {});
+    save_checkpoint(last_path, h, *model, &adam, rng);
+    append_jsonl(stats_path, row);
+    write_training_curves(run_dir / "curves.svg", read_jsonl(stats_path));
+    result.seconds = seconds_since(t_run);
+    if (progress) {
+      Progress p;
+      p.stage = "epoch";
+      p.unit = "epoch";
+      p.done = epoch + 1;
+      p.total = epochs;
+      p.elapsed_s = result.seconds;
+      p.scalars = {{"train_loss", train_loss}, {"lr", lr}};
+      if (!va.ids.empty()) p.scalars.insert({{"val_f1", v.f1}, {"val_auc", v.auc}, {"val_loss", v.loss}});
+      p.message = improved ? "best so far" : "";
+      progress(p);
+    }
+  }
+  result.best_score = best_score;
+  result.best_epoch = best_epoch;
+  result.epochs_done = epochs;
+  result.seconds = seconds_since(t_run);
+  return result;
+}
+
+}  // namespace vg

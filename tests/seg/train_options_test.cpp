@@ -1,0 +1,48 @@
+#include "vesselgan/seg/train_options.h"
+
+#include "test_support.h"
+#include "vesselgan/core/error.h"
+
+namespace vg {
+
+TEST(TrainOptions, JsonRoundTripIsExact) {
+  TrainOptions o = train_preset("quick");
+  o.schedule = {{3, 0.01}, {2, 0.001}};
+  o.augment.rotate_deg = 12;
+  o.model.variant = "sd-unet";
+  o.input.resize = 256;
+  const nlohmann::json j = o;
+  const TrainOptions back = j.get<TrainOptions>();
+  EXPECT_EQ(nlohmann::json(back), j);
+}
+
+TEST(TrainOptions, PartialJsonOverridesOnlyItsFields) {
+  TrainOptions o = train_preset("drive");
+  from_json(nlohmann::json{{"batch_size", 8}, {"model", {{"keep_prob", 0.9}}}}, o);
+  EXPECT_EQ(o.batch_size, 8);
+  EXPECT_DOUBLE_EQ(o.model.keep_prob, 0.9);
+  EXPECT_EQ(o.model.base_channels, 16);
+  EXPECT_EQ(o.input.pad_to, 592);
+}
+
+TEST(TrainOptions, UnknownKeyAndBadValuesAreUserErrors) {
+  TrainOptions o;
+  EXPECT_THROW(from_json(nlohmann::json{{"epochz", 3}}, o), UserError);
+  o.batch_size = 0;
+  EXPECT_THROW(validate(o), UserError);
+  o = TrainOptions{};
+  o.select = "accuracy";
+  EXPECT_THROW(validate(o), UserError);
+  EXPECT_THROW(train_preset("nope"), UserError);
+}
+
+TEST(TrainOptions, ReferenceScheduleIs100EpochsAt1e3Then50At1e4) {
+  const TrainOptions o = train_preset("drive");
+  EXPECT_EQ(total_epochs(o), 150);
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 0), 1e-3);
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 99), 1e-3);
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 100), 1e-4);
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 149), 1e-4);
+}
+
+}  // namespace vg
