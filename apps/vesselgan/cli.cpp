@@ -1,0 +1,88 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "vesselgan/core/device.h"
+
+namespace vg::cli {
+
+void add_compute_flags(CLI::App& cmd, ComputeFlags& f) {
+  cmd.add_option("--device", f.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd.add_option("--threads", f.threads, "CPU threads (0 = all cores)")->capture_default_str();
+}
+
+torch::Device setup_compute(const ComputeFlags& f) {
+  keep_freed_memory();
+  const auto device = resolve_device(f.device);
+  const int threads = set_threads(f.threads);
+  configure_backend(device);
+  std::cerr << "device: " << device.str() << (device.is_cpu() ? " (" + std::to_string(threads) + " threads)" : "")
+            << "\n";
+  return device;
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const auto t = static_cast<long>(std::lround(s));
+  char buf[32];
+  if (t < 60) std::snprintf(buf, sizeof buf, "%lds", t);
+  else if (t < 3600) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+  return buf;
+}
+
+namespace {
+
+std::string scalars_text(const Progress& p) {
+  std::ostringstream ss;
+  for (const auto& [k, v] : p.scalars) {
+    if (k == "epoch") continue;
+    char buf[64];
+    if (k == "lr") std::snprintf(buf, sizeof buf, " %s %.1e", k.c_str(), v);
+    else std::snprintf(buf, sizeof buf, " %s %.4f", k.c_str(), v);
+    ss << buf;
+  }
+  return ss.str();
+}
+
+}  // namespace
+
+ProgressFn make_progress_printer() {
+  const bool tty = ::isatty(STDERR_FILENO);
+  auto last_line = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  auto bar_shown = std::make_shared<bool>(false);
+  return [tty, last_line, bar_shown](const Progress& p) {
+    const double frac = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 0.0;
+    const double eta = frac > 0 ? p.elapsed_s * (1 - frac) / frac : NAN;
+    if (p.stage == "epoch") {  // a line worth keeping
+      if (*bar_shown) std::cerr << "\r\033[K";
+      *bar_shown = false;
+      std::cerr << "epoch " << p.done << "/" << p.total << scalars_text(p) << "  [" << format_duration(p.elapsed_s)
+                << " elapsed, ETA " << format_duration(eta) << "]" << (p.message.empty() ? "" : "  " + p.message)
+                << std::endl;
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (tty) {
+      const int width = 24;
+      const int filled = static_cast<int>(frac * width);
+      std::string bar(filled, '#');
+      bar += std::string(width - filled, '.');
+      std::cerr << "\r\033[K" << p.stage << " [" << bar << "] " << p.done << "/" << p.total << " " << p.unit << "s"
+                << scalars_text(p) << "  ETA " << format_duration(eta) << std::flush;
+      *bar_shown = true;
+    } else if (std::chrono::duration<double>(now - *last_line).count() >= 10.0 || p.done == p.total) {
+      std::cerr << p.stage << " " << p.done << "/" << p.total << " " << p.unit << "s" << scalars_text(p) << "  ETA "
+                << format_duration(eta) << std::endl;
+      *last_line = now;
+    }
+  };
+}
+
+}  // namespace vg::cli

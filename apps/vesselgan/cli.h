@@ -1,0 +1,35 @@
+// Shared pieces of the command-line program: each subcommand registers itself on the CLI11 app; progress
+// is drawn here (the library only reports it).
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "vesselgan/core/progress.h"
+
+namespace vg::cli {
+
+// Subcommand registration; each lives in cmd_<name>.cpp.
+void add_train(CLI::App& app);
+void add_segment(CLI::App& app);
+void add_evaluate(CLI::App& app);
+void add_phantom(CLI::App& app);
+void add_demo(CLI::App& app);
+
+// Flags every compute command takes.
+struct ComputeFlags {
+  std::string device = "auto";
+  int threads = 0;
+};
+void add_compute_flags(CLI::App& cmd, ComputeFlags& f);
+
+// Resolves the device, sets threads and backend switches; returns the device and prints one line about it.
+torch::Device setup_compute(const ComputeFlags& f);
+
+// A progress renderer: a redrawn bar with ETA on a terminal, plain lines (epochs, every ~10 s) otherwise.
+ProgressFn make_progress_printer();
+
+// Human-friendly durations: "42s", "3m05s", "1h02m".
+std::string format_duration(double seconds);
+
+}  // namespace vg::cli

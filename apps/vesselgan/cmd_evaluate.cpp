@@ -1,0 +1,64 @@
+// vesselgan evaluate: the field's standard protocol (protocol.md) for a model or saved predictions.
+#include <iostream>
+
+#include "cli.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/seg/dataset_inference.h"
+
+namespace vg::cli {
+
+namespace {
+
+struct EvaluateFlags {
+  std::string data, split = "test", layout = "auto", model, pred, out = "evaluation";
+  double threshold = 0.5;
+  bool tta = false;
+  ComputeFlags compute;
+};
+
+void run_evaluate(const EvaluateFlags& f) {
+  if (f.model.empty() == f.pred.empty())
+    throw UserError("give exactly one of --model CKPT (segment and score) or --pred DIR (score saved predictions)");
+  if (f.threshold <= 0 || f.threshold >= 1)
+    throw UserError("--threshold " + std::to_string(f.threshold) + " is not valid (valid: 0 < t < 1)");
+  const DatasetFiles data = find_dataset(f.data, f.split, f.layout);
+  std::vector<EvalItem> items;
+  std::string title;
+  if (!f.pred.empty()) {
+    items = load_predictions(data, f.pred);
+    title = "predictions " + f.pred;
+  } else {
+    const auto device = setup_compute(f.compute);
+    const Segmenter seg = Segmenter::load(f.model, device);
+    PredictOptions popt;
+    popt.tta = f.tta;
+    items = predict_dataset(seg, data, popt, make_progress_printer());
+    std::cerr << "\n";
+    title = "model " + f.model + (f.tta ? " (flip TTA)" : "");
+  }
+  title += " on " + data.root.string() + " [" + data.split + ", " + std::to_string(items.size()) + " images]";
+  EvalOptions eopt;
+  eopt.threshold = f.threshold;
+  const EvalReport report = evaluate(items, eopt);
+  write_eval_report(f.out, report, title);
+  std::cout << to_markdown(report, title) << "\nwritten: " << f.out << "/metrics.json, metrics.md, roc.svg, pr.svg\n";
+}
+
+}  // namespace
+
+void add_evaluate(CLI::App& app) {
+  auto f = std::make_shared<EvaluateFlags>();
+  auto* cmd = app.add_subcommand("evaluate", "Score a model or saved predictions against a data set's labels");
+  cmd->add_option("--data", f->data, "data set folder with labels (and FOV masks)")->required();
+  cmd->add_option("--split", f->split, "train | test | all")->capture_default_str();
+  cmd->add_option("--layout", f->layout, "auto | drive | folder")->capture_default_str();
+  cmd->add_option("--model", f->model, "SA-UNet checkpoint to segment the images with");
+  cmd->add_option("--pred", f->pred, "folder of saved probability maps or binary masks, matched by id");
+  cmd->add_option("--out", f->out, "report folder (metrics.json, metrics.md, roc.svg, pr.svg)")->capture_default_str();
+  cmd->add_option("--threshold", f->threshold, "probability threshold")->capture_default_str();
+  cmd->add_flag("--tta", f->tta, "with --model: flip test-time augmentation");
+  add_compute_flags(*cmd, f->compute);
+  cmd->callback([f] { run_evaluate(*f); });
+}
+
+}  // namespace vg::cli

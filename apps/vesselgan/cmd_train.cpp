@@ -1,0 +1,77 @@
+// vesselgan train: SA-UNet on a labelled data set (validation held out of its training split).
+#include <iostream>
+
+#include "cli.h"
+#include "train_common.h"
+#include "vesselgan/core/files.h"
+#include "vesselgan/core/json_fields.h"
+
+namespace vg::cli {
+
+namespace {
+
+struct TrainFlags {
+  std::string data, out, preset = "drive", config, layout = "auto", loss, variant;
+  int64_t epochs = 0, batch = 0, val_count = -1, resize = -1, pad_to = -1;
+  double lr = 0;
+  int64_t seed = -1;
+  bool resume = false, no_augment = false;
+  ComputeFlags compute;
+};
+
+void run_train(const TrainFlags& f) {
+  const std::filesystem::path out(f.out);
+  // Precedence: preset < config file < flags (design.md).
+  TrainOptions opt = train_preset(f.preset);
+  if (!f.config.empty()) {
+    const auto text = read_file(f.config);
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) throw UserError("config " + f.config + " is not valid JSON");
+    from_json(j.contains("train") ? j["train"] : j, opt);
+  }
+  if (f.epochs > 0) opt.schedule = {{f.epochs, f.lr > 0 ? f.lr : opt.schedule.front().lr}};
+  else if (f.lr > 0) for (auto& s : opt.schedule) s.lr *= f.lr / opt.schedule.front().lr;
+  if (f.batch > 0) opt.batch_size = f.batch;
+  if (f.val_count >= 0) opt.val_count = f.val_count;
+  if (f.resize >= 0) opt.input.resize = f.resize;
+  if (f.pad_to >= 0) opt.input.pad_to = f.pad_to;
+  if (f.seed >= 0) opt.seed = static_cast<uint64_t>(f.seed);
+  if (!f.loss.empty()) opt.loss.kind = f.loss;
+  if (!f.variant.empty()) opt.model.variant = f.variant;
+  if (f.no_augment) opt.augment.enabled = false;
+
+  const auto device = setup_compute(f.compute);
+  const TrainOutcome r = train_on_data(f.data, f.layout, out, opt, device, f.resume, make_progress_printer());
+  std::cout << "trained " << r.result.epochs_done << " epochs in " << format_duration(r.result.seconds) << "; best epoch "
+            << r.result.best_epoch << " (validation " << r.select << " " << r.result.best_score << ")\n"
+            << "best model: " << r.result.best.string() << "\nlast model: " << r.result.last.string() << "\n"
+            << "stats: " << (out / "stats.jsonl").string() << ", curves: " << (out / "curves.svg").string() << "\n";
+}
+
+}  // namespace
+
+void add_train(CLI::App& app) {
+  auto f = std::make_shared<TrainFlags>();
+  auto* cmd = app.add_subcommand("train", "Train SA-UNet on a labelled data set");
+  cmd->add_option("--data", f->data, "data set folder (DRIVE layout or images/ labels/ masks/); "
+                                     "optional with --resume")->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", f->out, "run folder (config.json, stats.jsonl, checkpoints/, curves.svg)")->required();
+  cmd->add_option("--preset", f->preset, "starting recipe: drive (Guo et al. 2020) | quick")->capture_default_str();
+  cmd->add_option("--config", f->config, "JSON file overriding the preset (a run's config.json works)");
+  cmd->add_option("--layout", f->layout, "auto | drive | folder")->capture_default_str();
+  cmd->add_option("--epochs", f->epochs, "one stage of N epochs at --lr (replaces the preset's schedule)");
+  cmd->add_option("--lr", f->lr, "learning rate (with --epochs) or the schedule's first rate (scales the others)");
+  cmd->add_option("--batch", f->batch, "batch size");
+  cmd->add_option("--val-count", f->val_count, "training images held out for validation");
+  cmd->add_option("--resize", f->resize, "longer side in pixels before padding (0 = native)");
+  cmd->add_option("--pad-to", f->pad_to, "square canvas side (0 = next multiple of 8)");
+  cmd->add_option("--seed", f->seed, "random seed");
+  cmd->add_option("--loss", f->loss, "bce | dice | bce+dice");
+  cmd->add_option("--variant", f->variant, "sa-unet | sd-unet (no attention) | unet (no DropBlock, no attention)");
+  cmd->add_flag("--no-augment", f->no_augment, "train without online augmentation");
+  cmd->add_flag("--resume", f->resume, "continue the run in --out where it stopped (no-op if it finished)");
+  add_compute_flags(*cmd, f->compute);
+  cmd->callback([f] { run_train(*f); });
+}
+
+}  // namespace vg::cli

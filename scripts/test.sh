@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing (Debian packages), builds, runs every test with ctest.
+# DRIVE-backed tests run when VESSELGAN_DRIVE points at the DRIVE data set (CI sets it) and are skipped
+# with a message otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+ctest --test-dir build/release --output-on-failure -j"$(nproc)" "$@"
