@@ -103,7 +103,7 @@ TEST(Trainer, NaNLossStopsWithAUserErrorAndKeepsNoBrokenCheckpoint) {
 TEST(Trainer, LearnsPhantomVesselsWellAboveChance) {
   test::ScratchDir dir("trainer_learns");
   TrainOptions opt = train_preset("quick");
-  const auto r = train_sa_unet(phantoms(12, 128, 100), phantoms(2, 128, 200), opt, dir.path(), torch::kCPU, false);
+  const auto r = train_sa_unet(phantoms(20, 128, 100), phantoms(3, 128, 200), opt, dir.path(), torch::kCPU, false);
   // Vessels are ~10% of the FOV: an all-background model scores F1 0; a learning model well above.
   EXPECT_GT(r.best_score, 0.6) << "validation F1 of the quick preset";
 }

@@ -52,7 +52,7 @@ TEST(CliSmoke, PhantomTrainSegmentEvaluateEndToEnd) {
   EXPECT_EQ(r.code, 0) << r.err;
 
   const std::string seg = (dir.path() / "seg").string();
-  r = run_cli("segment --model " + run + "/checkpoints/best.pt --data " + d + " --split test --out " + seg, dir);
+  r = run_cli("segment --model " + run + "/checkpoints/best.pt --data " + d + " --split test --bits 16 --out " + seg, dir);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* suffix : {"_prob.png", "_mask.png", "_overlay.png"})
     EXPECT_TRUE(fs::exists(seg + "/07" + suffix)) << suffix;
@@ -67,7 +67,7 @@ TEST(CliSmoke, PhantomTrainSegmentEvaluateEndToEnd) {
   EXPECT_EQ(metrics["per_image"].size(), 2u);
   EXPECT_TRUE(fs::exists(ev + "/roc.svg"));
 
-  // Saved probability maps score the same way (8-bit quantised: AUC within a small tolerance).
+  // Saved probability maps score the same way (16-bit quantised: AUC within a small tolerance).
   const std::string ev2 = (dir.path() / "eval_pred").string();
   r = run_cli("evaluate --pred " + seg + " --data " + d + " --split test --out " + ev2, dir);
   ASSERT_EQ(r.code, 0) << r.err;
