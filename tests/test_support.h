@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "vesselgan/core/error.h"
+
 namespace vg::test {
 
 namespace fs = std::filesystem;
@@ -27,6 +29,19 @@ class ScratchDir {
  private:
   fs::path path_;
 };
+
+// Runs `fn` and returns its UserError message ("" when it did not throw one).
+template <typename Fn>
+std::string user_error(Fn fn) {
+  try {
+    fn();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // The DRIVE data set from $VESSELGAN_DRIVE. Unset: the calling test is skipped with a message (a user's
 // fresh clone). Set but missing: the test fails loudly (CI must not silently skip).

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/core/model_dir.h"
 #include "vesselgan/seg/dataset_inference.h"
 
 namespace vg::cli {
@@ -11,35 +12,44 @@ namespace {
 
 struct EvaluateFlags {
   std::string data, split = "test", layout = "auto", model, pred, out = "evaluation";
-  double threshold = 0.5;
+  double threshold = 0.5, fov_diameter = -1;
   bool tta = false;
   ComputeFlags compute;
 };
 
 void run_evaluate(const EvaluateFlags& f) {
-  if (f.model.empty() == f.pred.empty())
-    throw UserError("give exactly one of --model CKPT (segment and score) or --pred DIR (score saved predictions)");
+  if (!f.model.empty() && !f.pred.empty())
+    throw UserError("give one of --model CKPT (segment and score) or --pred DIR (score saved predictions), not both");
   if (f.threshold <= 0 || f.threshold >= 1)
     throw UserError("--threshold " + std::to_string(f.threshold) + " is not valid (valid: 0 < t < 1)");
   const DatasetFiles data = find_dataset(f.data, f.split, f.layout);
+  EvalProtocol protocol = describe_protocol(data);
   std::vector<EvalItem> items;
   std::string title;
   if (!f.pred.empty()) {
     items = load_predictions(data, f.pred);
     title = "predictions " + f.pred;
+    protocol.predictions = "saved predictions " + f.pred;
+    protocol.scale = "as saved (the photographs' own pixels)";
   } else {
+    const std::filesystem::path model = f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
     const auto device = setup_compute(f.compute);
-    const Segmenter seg = Segmenter::load(f.model, device);
+    const Segmenter seg = Segmenter::load(model, device);
     PredictOptions popt;
     popt.tta = f.tta;
-    items = predict_dataset(seg, data, popt, make_progress_printer());
+    popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
+    std::vector<ScaleInfo> scales;
+    items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
     std::cerr << "\n";
-    title = "model " + f.model + (f.tta ? " (flip TTA)" : "");
+    title = "model " + model.string() + (f.tta ? " (flip TTA)" : "");
+    protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "");
+    protocol.scale = describe_scale(popt.fov_diameter, scales);
   }
   title += " on " + data.root.string() + " [" + data.split + ", " + std::to_string(items.size()) + " images]";
   EvalOptions eopt;
   eopt.threshold = f.threshold;
-  const EvalReport report = evaluate(items, eopt);
+  EvalReport report = evaluate(items, eopt);
+  report.protocol = protocol;
   write_eval_report(f.out, report, title);
   std::cout << to_markdown(report, title) << "\nwritten: " << f.out << "/metrics.json, metrics.md, roc.svg, pr.svg\n";
 }
@@ -49,14 +59,21 @@ void run_evaluate(const EvaluateFlags& f) {
 void add_evaluate(CLI::App& app) {
   auto f = std::make_shared<EvaluateFlags>();
   auto* cmd = app.add_subcommand("evaluate", "Score a model or saved predictions against a data set's labels");
-  cmd->add_option("--data", f->data, "data set folder with labels (and FOV masks)")->required();
+  cmd->add_option("--data", f->data, "data set folder with labels (DRIVE, CHASE_DB1, STARE, HRF as distributed, or "
+                                     "images/ + labels/ [+ masks/])")
+      ->required();
   cmd->add_option("--split", f->split, "train | test | all")->capture_default_str();
-  cmd->add_option("--layout", f->layout, "auto | drive | folder")->capture_default_str();
-  cmd->add_option("--model", f->model, "SA-UNet checkpoint to segment the images with");
+  cmd->add_option("--layout", f->layout, "auto | drive | chase | stare | hrf | folder | photos")->capture_default_str();
+  cmd->add_option("--model", f->model, "SA-UNet checkpoint to segment the images with (default: the shipped "
+                                       "sa-unet-drive.pt)");
   cmd->add_option("--pred", f->pred, "folder of saved probability maps or binary masks, matched by id");
   cmd->add_option("--out", f->out, "report folder (metrics.json, metrics.md, roc.svg, pr.svg)")->capture_default_str();
   cmd->add_option("--threshold", f->threshold, "probability threshold")->capture_default_str();
   cmd->add_flag("--tta", f->tta, "with --model: flip test-time augmentation");
+  cmd->add_option("--fov-diameter", f->fov_diameter,
+                  "with --model: resize photographs so their FOV is this many px across (-1: the model's training "
+                  "scale when it records one, else native; 0: native resolution)")
+      ->capture_default_str();
   add_compute_flags(*cmd, f->compute);
   cmd->callback([f] { run_evaluate(*f); });
 }

@@ -11,20 +11,9 @@ namespace vg {
 namespace {
 
 namespace fs = std::filesystem;
+using test::user_error;
+using test::contains;
 using test::ScratchDir;
-
-// Runs `fn` and returns its UserError message ("" when it did not throw one).
-template <typename Fn>
-std::string user_error(Fn fn) {
-  try {
-    fn();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // A small gray PNG whose pixel (0, 0) is `value` and the rest 0.
 void put_png(const fs::path& path, int h = 4, int w = 5, float value = 1.0f) {
@@ -114,7 +103,7 @@ TEST(Dataset, MissingSplitEmptyFolderAndUnknownLayoutAreUserErrors) {
   msg = user_error([&] { find_dataset(r, "train", "drive"); });
   EXPECT_TRUE(contains(msg, "no DRIVE data set in " + r.string())) << msg;
   msg = user_error([&] { find_dataset(r, "train", "csv"); });
-  EXPECT_TRUE(contains(msg, "unknown data set layout 'csv' (valid: auto, drive, folder)")) << msg;
+  EXPECT_TRUE(contains(msg, "unknown data set layout 'csv' (valid: auto, drive, chase, stare, hrf, folder, photos)")) << msg;
   msg = user_error([&] { find_dataset(r, "val"); });
   EXPECT_TRUE(contains(msg, "unknown split 'val' (valid: train, test, all)")) << msg;
   msg = user_error([&] { find_dataset(r / "nope", "train"); });

@@ -23,6 +23,8 @@
 namespace vg {
 namespace {
 
+using test::contains;
+
 using test::ScratchDir;
 
 // ------------------------------------------------------------------ fixture writers (the libraries' own)
@@ -222,8 +224,6 @@ std::string read_error(const fs::path& path) {
   }
   return "";
 }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // ------------------------------------------------------------------------------------------------ PNG
 

@@ -1,6 +1,9 @@
 #include "vesselgan/seg/segmenter.h"
 
 #include "test_support.h"
+#include "vesselgan/data/phantom.h"
+#include "vesselgan/seg/train_options.h"
+#include "vesselgan/seg/trainer.h"
 
 namespace vg {
 
@@ -49,6 +52,101 @@ TEST(Segmenter, FlipTTAIsInvariantToFlippingTheInput) {
   const auto a = s.probability(img, tta);
   const auto b = s.probability(img.flip({2}), tta).flip({2});
   EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
+}
+
+namespace {
+// [1, H, W] with a filled w_fov x h_fov rectangle (an FOV whose diameter is max(w_fov, h_fov)).
+torch::Tensor box_fov(int64_t H, int64_t W, int64_t h_fov, int64_t w_fov) {
+  auto m = torch::zeros({1, H, W});
+  m.slice(1, (H - h_fov) / 2, (H - h_fov) / 2 + h_fov).slice(2, (W - w_fov) / 2, (W - w_fov) / 2 + w_fov).fill_(1);
+  return m;
+}
+}  // namespace
+
+TEST(Segmenter, ScaleNormalizationResizesTheFovToTheTrainingScaleAndMapsBack) {
+  Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
+  torch::manual_seed(2);
+  const auto img = torch::rand({3, 90, 120});
+  const auto fov = box_fov(90, 120, 80, 100);  // 100 px across
+  PredictOptions opt;
+  opt.fov_diameter = 50;  // the model was trained on FOVs 50 px across: halve the photograph
+  ScaleInfo si;
+  const auto p = s.probability(img, fov, opt, &si);
+  EXPECT_EQ(si.fov_diameter, 100.0);
+  EXPECT_FALSE(si.fov_estimated);
+  EXPECT_DOUBLE_EQ(si.scale, 0.5);
+  EXPECT_EQ(si.height, 45);
+  EXPECT_EQ(si.width, 60);
+  ASSERT_EQ(p.sizes(), torch::IntArrayRef({1, 90, 120}));
+  // Exactly: resize, segment at native scale, resize the probability back.
+  const auto expected = resize_to(s.probability(resize_to(img, 45, 60)), 90, 120).clamp(0, 1);
+  EXPECT_TRUE(torch::allclose(p, expected, 1e-5, 1e-6));
+}
+
+TEST(Segmenter, ScaleNormalizationIsOffAtZeroAndWithinTwoPercent) {
+  Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
+  const auto img = torch::rand({3, 40, 44});
+  const auto fov = box_fov(40, 44, 40, 40);
+  const auto native = s.probability(img);
+  PredictOptions opt;
+  ScaleInfo si;
+  EXPECT_TRUE(torch::equal(s.probability(img, fov, opt, &si), native));
+  EXPECT_EQ(si.scale, 1.0);
+  opt.fov_diameter = 40.5;  // 1.25% off: not worth a resample
+  EXPECT_TRUE(torch::equal(s.probability(img, fov, opt, &si), native));
+  EXPECT_EQ(si.scale, 1.0);
+  EXPECT_EQ(si.fov_diameter, 40.0);
+  EXPECT_EQ(fov_scale(40, 40.5), 1.0);
+  EXPECT_DOUBLE_EQ(fov_scale(40, 60), 1.5);
+  EXPECT_EQ(fov_scale(0, 60), 1.0);
+  EXPECT_EQ(fov_scale(40, 0), 1.0);
+}
+
+TEST(Segmenter, ScaleNormalizationEstimatesAMissingFov) {
+  Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
+  PhantomOptions po;
+  po.size = 96;
+  const PhantomSample ph = make_phantom(po, 3);
+  PredictOptions opt;
+  opt.fov_diameter = 44;
+  ScaleInfo si;
+  const auto p = s.probability(ph.image, torch::Tensor(), opt, &si);
+  EXPECT_EQ(p.sizes(), torch::IntArrayRef({1, 96, 96}));
+  EXPECT_TRUE(si.fov_estimated);
+  EXPECT_NEAR(si.fov_diameter, fov_diameter(ph.mask), 3.0);  // ~88 px
+  EXPECT_NEAR(si.scale, 0.5, 0.02);
+}
+
+TEST(Segmenter, TrainingScaleIsReadFromTheCheckpointConfig) {
+  test::ScratchDir dir("segmenter_scale");
+  TrainOptions t;
+  t.model.base_channels = 4;
+  SAUNet model(t.model);
+  CheckpointHeader h;
+  h.kind = kSegCheckpointKind;
+  h.config = {{"train", t}};
+  save_checkpoint(dir.path() / "plain.pt", h, *model);
+  h.config["fov_diameter"] = 541.5;
+  save_checkpoint(dir.path() / "scaled.pt", h, *model);
+  const Segmenter plain = Segmenter::load(dir.path() / "plain.pt", torch::kCPU);
+  const Segmenter scaled = Segmenter::load(dir.path() / "scaled.pt", torch::kCPU);
+  EXPECT_EQ(plain.training_fov_diameter(), 0.0);
+  EXPECT_EQ(scaled.training_fov_diameter(), 541.5);
+  EXPECT_EQ(scaled.resolve_fov_diameter(-1), 541.5);
+  EXPECT_EQ(scaled.resolve_fov_diameter(0), 0.0);
+  EXPECT_EQ(scaled.resolve_fov_diameter(300), 300.0);
+  EXPECT_EQ(plain.resolve_fov_diameter(-1), 0.0);
+}
+
+TEST(TrainingFovDiameter, IsTheMeanDiameterAfterTheInputResize) {
+  std::vector<Sample> train(2);
+  train[0].mask = box_fov(100, 80, 60, 50);  // 60 across, longer side 100
+  train[1].mask = box_fov(50, 200, 40, 150);  // 150 across, longer side 200
+  EXPECT_DOUBLE_EQ(training_fov_diameter(train, InputOptions{}), (60.0 + 150.0) / 2);
+  InputOptions in;
+  in.resize = 50;  // x0.5 and x0.25
+  EXPECT_DOUBLE_EQ(training_fov_diameter(train, in), (30.0 + 37.5) / 2);
+  EXPECT_EQ(training_fov_diameter({}, in), 0.0);
 }
 
 }  // namespace vg

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "run_cli.h"
 #include "test_support.h"
 #include "vesselgan/core/files.h"
 
@@ -11,21 +12,8 @@ namespace vg {
 
 namespace {
 
-struct RunResult {
-  int code = -1;
-  std::string out, err;
-};
-
-RunResult run_cli(const std::string& args, const test::ScratchDir& dir) {
-  const auto out = dir.path() / "stdout.txt", err = dir.path() / "stderr.txt";
-  const std::string cmd = std::string(VG_CLI) + " " + args + " >" + out.string() + " 2>" + err.string() +
-                          " </dev/null";
-  const int status = std::system(cmd.c_str());
-  RunResult r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
+test::CliResult run_cli(const std::string& args, const test::ScratchDir& dir) {
+  return test::run_vesselgan(args, dir);
 }
 
 int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
@@ -52,17 +40,21 @@ TEST(CliSmoke, PhantomTrainSegmentEvaluateEndToEnd) {
   EXPECT_EQ(r.code, 0) << r.err;
 
   const std::string seg = (dir.path() / "seg").string();
-  r = run_cli("segment --model " + run + "/checkpoints/best.pt --data " + d + " --split test --bits 16 --out " + seg, dir);
+  r = run_cli(
+      "segment --model " + run + "/checkpoints/best.pt --data " + d + " --split test --bits 16 --out " + seg,
+      dir);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* suffix : {"_prob.png", "_mask.png", "_overlay.png"})
     EXPECT_TRUE(fs::exists(seg + "/07" + suffix)) << suffix;
 
   const std::string ev = (dir.path() / "eval").string();
-  r = run_cli("evaluate --model " + run + "/checkpoints/best.pt --data " + d + " --split test --out " + ev, dir);
+  r = run_cli("evaluate --model " + run + "/checkpoints/best.pt --data " + d + " --split test --out " + ev,
+              dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto metrics = nlohmann::json::parse(read_file(ev + "/metrics.json"));
   for (const char* section : {"fov_pooled", "whole_image_pooled", "per_image_mean", "per_image_std"})
-    for (const char* key : {"se", "sp", "acc", "precision", "f1", "iou", "mcc", "auc_roc", "auc_pr", "cldice"})
+    for (const char* key :
+         {"se", "sp", "acc", "precision", "f1", "iou", "mcc", "auc_roc", "auc_pr", "cldice"})
       EXPECT_TRUE(metrics[section].contains(key)) << section << "." << key;
   EXPECT_EQ(metrics["per_image"].size(), 2u);
   EXPECT_TRUE(fs::exists(ev + "/roc.svg"));
@@ -72,13 +64,15 @@ TEST(CliSmoke, PhantomTrainSegmentEvaluateEndToEnd) {
   r = run_cli("evaluate --pred " + seg + " --data " + d + " --split test --out " + ev2, dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto m2 = nlohmann::json::parse(read_file(ev2 + "/metrics.json"));
-  EXPECT_NEAR(m2["fov_pooled"]["auc_roc"].get<double>(), metrics["fov_pooled"]["auc_roc"].get<double>(), 0.01);
+  EXPECT_NEAR(m2["fov_pooled"]["auc_roc"].get<double>(), metrics["fov_pooled"]["auc_roc"].get<double>(),
+              0.01);
 }
 
 TEST(CliSmoke, DemoRunsOnBuiltInPhantomsAndPrintsTheTable) {
   test::ScratchDir dir("cli_demo");
-  auto r = run_cli("demo --out " + (dir.path() / "demo").string() + " --size 64 --n 6 --n-test 2 --epochs 2 --device cpu",
-                   dir);
+  auto r = run_cli(
+      "demo --out " + (dir.path() / "demo").string() + " --size 64 --n 6 --n-test 2 --epochs 2 --device cpu",
+      dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("FOV"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir.path() / "demo/eval/metrics.json"));
@@ -87,9 +81,10 @@ TEST(CliSmoke, DemoRunsOnBuiltInPhantomsAndPrintsTheTable) {
 TEST(CliSmoke, DriveSecondObserverReproducesProtocolFigures) {
   VG_REQUIRE_DRIVE(drive);
   test::ScratchDir dir("cli_drive_2nd");
-  const auto r = run_cli("evaluate --data " + drive.string() + " --split test --pred " +
-                             (drive / "testing/2nd_manual").string() + " --out " + (dir.path() / "eval").string(),
-                         dir);
+  const auto r =
+      run_cli("evaluate --data " + drive.string() + " --split test --pred " +
+                  (drive / "testing/2nd_manual").string() + " --out " + (dir.path() / "eval").string(),
+              dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto m = nlohmann::json::parse(read_file(dir.path() / "eval/metrics.json"));
   const auto& fov = m["fov_pooled"];
@@ -115,8 +110,8 @@ TEST(CliSmoke, BadInputsAreOneLineErrorsWithExitCode2) {
   };
   // Empty folder, missing checkpoint, unknown layout.
   fs::create_directories(dir.path() / "empty");
-  expect_user_error("train --data " + (dir.path() / "empty").string() + " --out " + (dir.path() / "r1").string(),
-                    "empty");
+  expect_user_error(
+      "train --data " + (dir.path() / "empty").string() + " --out " + (dir.path() / "r1").string(), "empty");
   expect_user_error("evaluate --model " + (dir.path() / "nope.pt").string() + " --data " + d, "nope.pt");
   expect_user_error("evaluate --pred " + d + " --data " + d + " --layout weird", "weird");
   // A bad config value and an unknown config key.

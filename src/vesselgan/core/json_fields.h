@@ -49,6 +49,17 @@ class JsonFields {
   std::set<std::string> known_;
 };
 
+// Merges the JSON object j[key] into an existing struct: absent keys keep their current values. The struct's
+// own from_json then checks the merged object strictly.
+template <class T>
+void merge_section(const nlohmann::json& j, const char* key, T& out) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  nlohmann::json base = out;
+  base.merge_patch(*it);
+  out = base.get<T>();
+}
+
 // Throws UserError "<where>: <field> = <value> is out of range (valid: <valid>)" unless ok.
 template <class T>
 void check_field(bool ok, const std::string& where, const T& value, const std::string& valid) {

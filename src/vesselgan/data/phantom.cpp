@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <queue>
 #include <random>
 #include <string>
@@ -12,7 +13,9 @@
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/json_fields.h"
+#include "vesselgan/data/preprocess.h"
 #include "vesselgan/io/image_io.h"
+#include "vesselgan/io/image_writers.h"
 
 namespace vg {
 
@@ -380,6 +383,88 @@ void write_phantom_dataset(const std::filesystem::path& dir, int n_train, int n_
     write_png(split / "images" / id, s.image, 8);
     write_png(split / "labels" / id, s.label, 8);
     write_png(split / "masks" / id, s.mask, 8);
+  }
+}
+
+namespace {
+
+// x: [C, S, S] -> [C, fh, fw], centered: cropped where the frame is smaller, black-padded where larger.
+torch::Tensor frame(const torch::Tensor& x, int64_t fh, int64_t fw) {
+  torch::Tensor y = x;
+  if (fh < y.size(1)) y = y.narrow(1, (y.size(1) - fh) / 2, fh);
+  if (fw < y.size(2)) y = y.narrow(2, (y.size(2) - fw) / 2, fw);
+  return pad_center(y.contiguous(), std::max(fh, y.size(1)), std::max(fw, y.size(2)));
+}
+
+torch::Tensor dilate1(const torch::Tensor& label) {  // [1, H, W] {0, 1}: a 3x3 dilation
+  return F::max_pool2d(label.unsqueeze(0), F::MaxPool2dFuncOptions(3).stride(1).padding(1))[0];
+}
+
+std::string two_digits(int v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%02d", v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<std::string> phantom_layout_ids(const std::string& layout, int n) {
+  // STARE's 20 labelled photographs, in id order.
+  static const int kStare[20] = {1, 2, 3, 4, 5, 44, 77, 81, 82, 139, 162, 163, 235, 236, 239, 240, 255, 291, 319, 324};
+  static const char* const kHrf[3] = {"h", "dr", "g"};
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    if (layout == "chase") {
+      ids.push_back("Image_" + two_digits(i / 2 + 1) + (i % 2 == 0 ? "L" : "R"));
+    } else if (layout == "stare") {
+      char b[16];
+      std::snprintf(b, sizeof b, "im%04d", i < 20 ? kStare[i] : 1001 + i - 20);
+      ids.push_back(b);
+    } else if (layout == "hrf") {
+      ids.push_back(two_digits(i / 3 + 1) + "_" + kHrf[i % 3]);
+    } else if (layout == "photos") {
+      ids.push_back("photo_" + two_digits(i + 1));
+    } else {
+      throw UserError("unknown phantom layout '" + layout + "' (valid: chase, stare, hrf, photos)");
+    }
+  }
+  return ids;
+}
+
+void write_phantom_layout(const std::filesystem::path& dir, const std::string& layout, int n,
+                          const PhantomOptions& opt, uint64_t seed) {
+  if (n < 1 || n > 200) throw UserError("phantom layout: image count must be 1..200, got " + std::to_string(n));
+  validate(opt);
+  const std::vector<std::string> ids = phantom_layout_ids(layout, n);
+  namespace fs = std::filesystem;
+  for (int i = 0; i < n; ++i) {
+    PhantomOptions o = opt;
+    if (layout == "photos") {
+      const double factor[3] = {1.0, 1.5, 0.75};
+      o.size = std::clamp<int64_t>(std::llround(static_cast<double>(opt.size) * factor[i % 3]), 32, 4096);
+    }
+    const PhantomSample p = make_phantom(o, phantom_seed(seed, i));
+    const int64_t S = o.size;
+    const std::string& id = ids[i];
+    if (layout == "chase") {
+      const int64_t fw = std::llround(static_cast<double>(S) * 999.0 / 960.0);
+      write_jpeg(dir / (id + ".jpg"), frame(p.image, S, fw));
+      write_png(dir / (id + "_1stHO.png"), frame(p.label, S, fw));
+      write_png(dir / (id + "_2ndHO.png"), frame(dilate1(p.label), S, fw));
+    } else if (layout == "stare") {
+      const int64_t fh = std::llround(static_cast<double>(S) * 605.0 / 700.0);
+      write_pnm(dir / "stare-images" / (id + ".ppm"), frame(p.image, fh, S));
+      write_pnm(dir / "labels-ah" / (id + ".ah.ppm"), frame(p.label, fh, S));
+      write_pnm(dir / "labels-vk" / (id + ".vk.ppm"), frame(dilate1(p.label), fh, S));
+    } else if (layout == "hrf") {
+      const int64_t fh = std::llround(static_cast<double>(S) * 2.0 / 3.0);
+      write_jpeg(dir / "images" / (id + (i % 3 == 1 ? ".JPG" : ".jpg")), frame(p.image, fh, S));
+      write_tiff(dir / "manual1" / (id + ".tif"), frame(p.label, fh, S));
+      write_tiff(dir / "mask" / (id + "_mask.tif"), frame(p.mask, fh, S));
+    } else {  // photos
+      const int64_t fw = std::llround(static_cast<double>(S) * 4.0 / 3.0);
+      write_jpeg(dir / (id + ".jpg"), frame(p.image, S, fw));
+    }
   }
 }
 

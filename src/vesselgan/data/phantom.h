@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace vg {
 
@@ -57,5 +59,25 @@ uint64_t phantom_seed(uint64_t seed, int64_t index);
 // `index` is make_phantom(opt, phantom_seed(seed, index)).
 void write_phantom_dataset(const std::filesystem::path& dir, int n_train, int n_test,
                            const PhantomOptions& opt, uint64_t seed);
+
+// Writes n phantoms laid out as a public data set is distributed (file names, folders, formats, frame
+// shape), so every reader path runs without the data set (layouts in data/dataset.h):
+//   "chase":  DIR/Image_01L.jpg, Image_01R.jpg, Image_02L.jpg, ...; Image_01L_1stHO.png (the exact label),
+//             Image_01L_2ndHO.png (the label dilated by one pixel: an observer who draws wider). Frame
+//             999:960 (black columns added at the sides), no masks.
+//   "stare":  DIR/stare-images/im0001.ppm (STARE's own ids: im0001..im0005, im0044, ..., then im1001 ...),
+//             labels-ah/im0001.ah.ppm (exact), labels-vk/im0001.vk.ppm (dilated). Frame 700:605: the FOV is
+//             clipped at the top and bottom. No masks.
+//   "hrf":    DIR/images/01_h.jpg, 01_dr.JPG, 01_g.jpg, 02_h.jpg, ... (the categories in turn),
+//             manual1/01_h.tif (exact), mask/01_h_mask.tif. Frame 3:2, the FOV clipped at top and bottom.
+//   "photos": DIR/photo_01.jpg, ...: JPEG photographs only, frame 4:3 (columns added), the square's side
+//             cycling through 1, 1.5 and 0.75 times opt.size (within 32..4096).
+// Labels and masks are 0/255 gray (STARE's PPM labels gray in RGB). Image i is make_phantom(opt with its
+// size, phantom_seed(seed, i)), centered in its frame (cropped or padded with black). n in 1..200.
+void write_phantom_layout(const std::filesystem::path& dir, const std::string& layout, int n,
+                          const PhantomOptions& opt, uint64_t seed);
+
+// The ids write_phantom_layout gives its first n images in `layout` ("Image_01L", "im0001", "01_h", "photo_01").
+std::vector<std::string> phantom_layout_ids(const std::string& layout, int n);
 
 }  // namespace vg

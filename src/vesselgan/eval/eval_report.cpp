@@ -39,10 +39,16 @@ std::string row(const std::string& name, const MetricSet& m) {
 
 }  // namespace
 
+void to_json(nlohmann::json& j, const EvalProtocol& p) {
+  j = nlohmann::json{{"data", p.data},   {"split", p.split}, {"annotation", p.annotation},
+                     {"fov", p.fov},     {"scale", p.scale}, {"predictions", p.predictions}};
+}
+
 nlohmann::json to_json(const EvalReport& r) {
   nlohmann::json per_image = nlohmann::json::object();
   for (const auto& [id, m] : r.per_image) per_image[id] = m;
-  return nlohmann::json{{"threshold", r.threshold},
+  return nlohmann::json{{"protocol", r.protocol},
+                        {"threshold", r.threshold},
                         {"fov_pixels", r.fov_pixels},
                         {"total_pixels", r.total_pixels},
                         {"fov_pooled", r.fov_pooled},
@@ -58,6 +64,16 @@ std::string to_markdown(const EvalReport& r, const std::string& title) {
   std::string s = "# " + title + "\n\n";
   char b[64];
   std::snprintf(b, sizeof b, "%g", r.threshold);
+  if (!r.protocol.empty()) {
+    s += "## Protocol\n\n";
+    const std::pair<const char*, const std::string*> lines[] = {
+        {"Data", &r.protocol.data},          {"Split", &r.protocol.split}, {"Ground truth", &r.protocol.annotation},
+        {"FOV", &r.protocol.fov},            {"Scale", &r.protocol.scale}, {"Predictions", &r.protocol.predictions}};
+    for (const auto& [name, value] : lines) {
+      if (!value->empty()) s += "- " + std::string(name) + ": " + *value + "\n";
+    }
+    s += "\n";
+  }
   s += "Threshold " + std::string(b) + "; " + std::to_string(r.per_image.size()) + " images; " +
        with_thousands(r.fov_pixels) + " FOV pixels of " + with_thousands(r.total_pixels) + ".\n\n";
   s += kHeader;

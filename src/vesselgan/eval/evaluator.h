@@ -37,7 +37,25 @@ struct EvalOptions {
 void to_json(nlohmann::json& j, const EvalOptions& o);
 void from_json(const nlohmann::json& j, EvalOptions& o);  // missing keys keep their defaults
 
+// How an evaluation was run, stated in its report (docs/protocol.md): which photographs, which annotation is
+// the ground truth, where the FOV masks came from, at what scale the model saw the photographs. Filled by
+// the caller (evaluate() only scores); empty fields are left out of the Markdown.
+struct EvalProtocol {
+  std::string data;        // data set folder and layout: "/data/CHASE_DB1 (chase layout)"
+  std::string split;       // which images: "test (CHASE_DB1 standard split: ...)"
+  std::string annotation;  // ground truth: "1stHO (first human observer)"
+  std::string fov;         // "given (mask files)", "estimated from the photographs (data/fov.h)", "whole image"
+  std::string scale;       // "native resolution" or "FOV diameter normalized to 540 px (...)"
+  std::string predictions; // what was scored: "model M" or "saved predictions DIR"
+  bool empty() const {
+    return data.empty() && split.empty() && annotation.empty() && fov.empty() && scale.empty() && predictions.empty();
+  }
+};
+// Keys exactly: data, split, annotation, fov, scale, predictions.
+void to_json(nlohmann::json& j, const EvalProtocol& p);
+
 struct EvalReport {
+  EvalProtocol protocol;  // set by the caller
   double threshold = 0.5;
   MetricSet fov_pooled;                     // one confusion matrix / one AUC / one clDice over all FOV pixels
   MetricSet whole_image_pooled;             // the same over every pixel (skeletons of the whole images)
@@ -51,13 +69,14 @@ struct EvalReport {
 // (TORCH_CHECK) for malformed tensors (shape mismatch, prob outside [0, 1]).
 EvalReport evaluate(const std::vector<EvalItem>& items, const EvalOptions& opt = {});
 
-// Keys: threshold, fov_pixels, total_pixels, fov_pooled, whole_image_pooled, per_image_mean,
+// Keys: protocol, threshold, fov_pixels, total_pixels, fov_pooled, whole_image_pooled, per_image_mean,
 // per_image_std, per_image (object: id -> MetricSet).
 nlohmann::json to_json(const EvalReport& r);
 void to_json(nlohmann::json& j, const EvalReport& r);
 
-// Markdown: a table with rows "FOV pooled", "Whole image pooled", "Per-image mean ± std" and columns
-// Se Sp Acc Precision F1 IoU MCC AUC PR-AUC clDice (4 decimals), then a per-image table.
+// Markdown: a "Protocol" list (when the report has one), a table with rows "FOV pooled", "Whole image pooled",
+// "Per-image mean ± std" and columns Se Sp Acc Precision F1 IoU MCC AUC PR-AUC clDice (4 decimals), then a
+// per-image table.
 std::string to_markdown(const EvalReport& r, const std::string& title);
 
 // Writes metrics.json, metrics.md, roc.svg and pr.svg into `dir` (created if missing), each atomically.

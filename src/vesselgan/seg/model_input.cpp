@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "vesselgan/core/json_fields.h"
+#include "vesselgan/data/fov.h"
 
 namespace vg {
 
@@ -44,6 +45,24 @@ torch::Tensor map_back(const torch::Tensor& p, const FitInfo& info) {
   torch::Tensor y = crop_back(p, info.pad);
   if (info.res_h != info.orig_h || info.res_w != info.orig_w) y = resize_to(y, info.orig_h, info.orig_w);
   return y;
+}
+
+double fov_scale(double fov_diameter, double target) {
+  if (!(target > 0) || !(fov_diameter > 0)) return 1.0;
+  const double s = target / fov_diameter;
+  return std::abs(s - 1.0) < 0.02 ? 1.0 : s;
+}
+
+double training_fov_diameter(const std::vector<Sample>& train, const InputOptions& input) {
+  if (train.empty()) return 0;
+  double sum = 0;
+  for (const auto& s : train) {
+    TORCH_CHECK(s.mask.defined() && s.mask.dim() == 3, "training_fov_diameter: sample ", s.id, " has no mask [1, H, W]");
+    const double longer = static_cast<double>(std::max(s.mask.size(1), s.mask.size(2)));
+    const double resize = input.resize > 0 ? static_cast<double>(input.resize) / longer : 1.0;
+    sum += fov_diameter(s.mask) * resize;
+  }
+  return sum / static_cast<double>(train.size());
 }
 
 }  // namespace vg

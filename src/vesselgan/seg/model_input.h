@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <vector>
+
+#include "vesselgan/data/dataset.h"
 #include "vesselgan/data/preprocess.h"
 
 namespace vg {
@@ -30,5 +33,18 @@ torch::Tensor fit_to_canvas(const torch::Tensor& x, const InputOptions& opt, int
 
 // p: [C, H', W'] canvas-sized prediction -> [C, orig_h, orig_w].
 torch::Tensor map_back(const torch::Tensor& p, const FitInfo& info);
+
+// ---- scale: photographs come at very different resolutions (DRIVE's FOV is ~540 px across, CHASE_DB1's
+// ~900, HRF's ~3300), so a model is fed each photograph resized until its FOV is as wide as the training
+// photographs' FOV were, and its prediction is resized back to the photograph's pixels. ----
+
+// The resize factor that brings an FOV `fov_diameter` pixels across to `target` pixels: 1 when target is 0
+// (normalization off), the diameter is unknown (<= 0), or the factor is within 2% of 1 (not worth a resample).
+double fov_scale(double fov_diameter, double target);
+
+// The training scale of a model: the mean FOV diameter (data/fov.h fov_diameter) of its training samples
+// as the network sees them, i.e. after InputOptions::resize. The trainer records it in the checkpoint's
+// config as "fov_diameter" (Segmenter::training_fov_diameter reads it). 0 for no samples.
+double training_fov_diameter(const std::vector<Sample>& train, const InputOptions& input);
 
 }  // namespace vg

@@ -91,13 +91,48 @@ torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOpti
 }
 
 torch::Tensor Segmenter::probability(const torch::Tensor& image, const PredictOptions& opt) const {
+  return probability(image, torch::Tensor(), opt);
+}
+
+torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
+                                     ScaleInfo* info) const {
   TORCH_CHECK(image.dim() == 3 && image.size(0) == 3, "Segmenter expects an image [3, H, W], got ", image.sizes());
+  TORCH_CHECK(!fov.defined() || (fov.dim() == 3 && fov.size(0) == 1 && fov.size(1) == image.size(1) &&
+                                 fov.size(2) == image.size(2)),
+              "Segmenter: FOV mask ", fov.sizes(), " does not fit the image ", image.sizes());
+  TORCH_CHECK(opt.fov_diameter >= 0, "Segmenter: fov_diameter must be >= 0, got ", opt.fov_diameter);
   torch::NoGradGuard no_grad;
+  const int64_t H = image.size(1), W = image.size(2);
+  torch::Tensor x = image.to(torch::kFloat).cpu();
+  ScaleInfo si;
+  InputOptions input = input_;
+  if (opt.fov_diameter > 0) {
+    si.fov_estimated = !fov.defined();
+    si.fov_diameter = fov_diameter(fov.defined() ? fov : estimate_fov(x, opt.fov));
+    si.scale = fov_scale(si.fov_diameter, opt.fov_diameter);
+    input.resize = 0;  // the FOV sets the scale
+    if (si.scale != 1.0) {
+      x = resize_to(x, std::max<int64_t>(1, std::llround(static_cast<double>(H) * si.scale)),
+                    std::max<int64_t>(1, std::llround(static_cast<double>(W) * si.scale)));
+    }
+  }
+  si.height = x.size(1);
+  si.width = x.size(2);
   const int64_t multiple = int64_t{1} << model_->options().depth;
   FitInfo fi;
-  auto canvas = fit_to_canvas(image.to(torch::kFloat).cpu(), input_, multiple, &fi).unsqueeze(0).to(device_);
-  auto prob = forward_tiled(canvas, opt);
-  return map_back(prob[0].cpu(), fi).clamp(0, 1);
+  auto canvas = fit_to_canvas(x, input, multiple, &fi).unsqueeze(0).to(device_);
+  x = torch::Tensor();  // the canvas holds it now
+  auto prob = map_back(forward_tiled(canvas, opt)[0].cpu(), fi);
+  canvas = torch::Tensor();
+  if (prob.size(1) != H || prob.size(2) != W) prob = resize_to(prob, H, W);
+  if (info) *info = si;
+  return prob.clamp(0, 1);
+}
+
+double Segmenter::training_fov_diameter() const {
+  const auto& c = header_.config;
+  if (!c.is_object() || !c.contains("fov_diameter") || !c["fov_diameter"].is_number()) return 0;
+  return std::max(0.0, c["fov_diameter"].get<double>());
 }
 
 }  // namespace vg

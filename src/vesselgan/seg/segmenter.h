@@ -1,12 +1,15 @@
-// A trained SA-UNet ready to segment photographs of any size: loads a checkpoint, fits each image to the
-// network as it was trained (model_input.h), tiles images too large for one pass, optionally averages
-// flipped copies (test-time augmentation), and maps the probability back to the photograph's pixels.
+// A trained SA-UNet ready to segment photographs of any size: loads a checkpoint, brings each photograph to
+// the scale the model was trained at (its FOV as wide as the training FOVs, model_input.h), fits it to the
+// network as it was trained, tiles canvases too large for one pass (so memory stays bounded: one tile's
+// activations plus the canvas-sized image, accumulator and weights), optionally averages flipped copies
+// (test-time augmentation), and maps the probability back to the photograph's pixels.
 #pragma once
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <memory>
 
+#include "vesselgan/data/fov.h"
 #include "vesselgan/io/checkpoint.h"
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/sa_unet.h"
@@ -18,6 +21,19 @@ struct PredictOptions {
   int64_t tile = 1024;         // canvases with a side above this are segmented in tiles of this side
   int64_t tile_overlap = 64;   // pixels shared by neighbouring tiles (blended with a linear ramp)
   bool bf16 = true;            // CUDA only
+  // Scale normalization: resize each photograph so its FOV diameter becomes this many pixels (the model's
+  // training scale, Segmenter::training_fov_diameter()), predict, and resize the probability back. It
+  // replaces the checkpoint's InputOptions::resize. 0 = off (the photograph's own pixels).
+  double fov_diameter = 0;
+  FovOptions fov;  // for photographs given without an FOV mask when fov_diameter > 0
+};
+
+// What Segmenter::probability did to a photograph's scale.
+struct ScaleInfo {
+  double fov_diameter = 0;    // of the photograph's FOV (0 when normalization was off)
+  bool fov_estimated = false;  // the FOV was estimated for the purpose (no mask given)
+  double scale = 1;           // the resize factor applied (1 = native pixels)
+  int64_t height = 0, width = 0;  // the size the network was fed (before padding)
 };
 
 class Segmenter {
@@ -28,6 +44,16 @@ class Segmenter {
 
   // image: [3, H, W] float in [0, 1] (any device) -> vessel probability [1, H, W] float on the CPU.
   torch::Tensor probability(const torch::Tensor& image, const PredictOptions& opt = {}) const;
+  // The same with the photograph's FOV mask fov: [1, H, W] {0, 1} (undefined: estimated when needed), which
+  // sets the scale when opt.fov_diameter > 0. The probability is not masked. `info` receives the scale used.
+  torch::Tensor probability(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
+                            ScaleInfo* info = nullptr) const;
+
+  // The training scale recorded in the checkpoint's config ("fov_diameter", see model_input.h
+  // training_fov_diameter); 0 when the checkpoint records none (or the model was not loaded from one).
+  double training_fov_diameter() const;
+  // A command's --fov-diameter: negative = the training scale (0 when unrecorded), else the value itself.
+  double resolve_fov_diameter(double requested) const { return requested < 0 ? training_fov_diameter() : requested; }
 
   const CheckpointHeader& header() const { return header_; }
   const torch::Device& device() const { return device_; }

@@ -22,20 +22,9 @@ void to_json(nlohmann::json& j, const TrainOptions& o) {
        {"weight_decay", o.weight_decay},
        {"seed", o.seed},
        {"bf16", o.bf16},
-       {"channels_last", o.channels_last}};
+       {"channels_last", o.channels_last},
+       {"init_from", o.init_from}};
 }
-
-namespace {
-// Merges a JSON section into an existing options struct: absent keys keep their current values.
-template <class T>
-void merge_section(const nlohmann::json& j, const char* key, T& out) {
-  auto it = j.find(key);
-  if (it == j.end()) return;
-  nlohmann::json base = out;
-  base.merge_patch(*it);
-  out = base.get<T>();
-}
-}  // namespace
 
 void from_json(const nlohmann::json& j, TrainOptions& o) {
   merge_section(j, "model", o.model);
@@ -56,6 +45,7 @@ void from_json(const nlohmann::json& j, TrainOptions& o) {
       .get("seed", o.seed)
       .get("bf16", o.bf16)
       .get("channels_last", o.channels_last)
+      .get("init_from", o.init_from)
       .finish();
 }
 

@@ -32,6 +32,9 @@ struct TrainOptions {
   uint64_t seed = 42;
   bool bf16 = true;             // CUDA only: bf16 autocast for the forward pass
   bool channels_last = true;    // CUDA only
+  // A "sa-unet" checkpoint whose weights start the run (fine-tuning, curricula); "" = random initialization.
+  // Its model options must equal `model`. Not used when a run resumes (its own last.pt wins).
+  std::string init_from;
 };
 
 void to_json(nlohmann::json& j, const ScheduleStage& s);
