@@ -45,10 +45,29 @@ CheckpointHeader parse_header(torch::serialize::InputArchive& ar, const std::fil
   return h;
 }
 
+// Archive key of an optimizer: "optimizer" for the single unnamed one, "optimizer/<name>" otherwise.
+std::string optimizer_key(const std::string& name) { return name.empty() ? "optimizer" : "optimizer/" + name; }
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& header,
                      const torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                     const std::map<std::string, torch::Tensor>& extra) {
+  NamedOptimizers opts;
+  if (optimizer) opts[""] = optimizer;
+  save_checkpoint(path, header, model, opts, extra);
+}
+
+CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::string& expected_kind,
+                                 torch::nn::Module& model, const torch::Device& device,
+                                 torch::optim::Optimizer* optimizer, std::map<std::string, torch::Tensor>* extra) {
+  NamedOptimizers opts;
+  if (optimizer) opts[""] = optimizer;
+  return load_checkpoint(path, expected_kind, model, device, opts, extra);
+}
+
+void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& header,
+                     const torch::nn::Module& model, const NamedOptimizers& optimizers,
                      const std::map<std::string, torch::Tensor>& extra) {
   nlohmann::json j = {{"kind", header.kind},     {"format", kCheckpointFormat}, {"version", VG_VERSION},
                       {"config", header.config}, {"state", header.state}};
@@ -57,10 +76,10 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& 
   torch::serialize::OutputArchive model_ar;
   model.save(model_ar);
   ar.write("model", model_ar);
-  if (optimizer) {
+  for (const auto& [name, optimizer] : optimizers) {
     torch::serialize::OutputArchive opt_ar;
     optimizer->save(opt_ar);
-    ar.write("optimizer", opt_ar);
+    ar.write(optimizer_key(name), opt_ar);
   }
   for (const auto& [name, t] : extra) ar.write("extra/" + name, t.detach().cpu());
   const auto tmp = temp_path_for(path);
@@ -80,16 +99,16 @@ CheckpointHeader read_checkpoint_header(const std::filesystem::path& path, const
 
 CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::string& expected_kind,
                                  torch::nn::Module& model, const torch::Device& device,
-                                 torch::optim::Optimizer* optimizer, std::map<std::string, torch::Tensor>* extra) {
+                                 const NamedOptimizers& optimizers, std::map<std::string, torch::Tensor>* extra) {
   auto ar = open_archive(path, device);
   CheckpointHeader h = parse_header(ar, path, expected_kind);
   try {
     torch::serialize::InputArchive model_ar;
     ar.read("model", model_ar);
     model.load(model_ar);
-    if (optimizer) {
+    for (const auto& [name, optimizer] : optimizers) {
       torch::serialize::InputArchive opt_ar;
-      if (!ar.try_read("optimizer", opt_ar))
+      if (!ar.try_read(optimizer_key(name), opt_ar))
         throw UserError("checkpoint " + path.string() + " holds no optimizer state, so training cannot resume from it");
       optimizer->load(opt_ar);
     }

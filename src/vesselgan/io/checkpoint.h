@@ -36,4 +36,14 @@ CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::s
                                  torch::optim::Optimizer* optimizer = nullptr,
                                  std::map<std::string, torch::Tensor>* extra = nullptr);
 
+// Several optimizers by name (a GAN's generator and discriminator), stored as "optimizer/<name>".
+using NamedOptimizers = std::map<std::string, torch::optim::Optimizer*>;
+void save_checkpoint(const std::filesystem::path& path, const CheckpointHeader& header,
+                     const torch::nn::Module& model, const NamedOptimizers& optimizers,
+                     const std::map<std::string, torch::Tensor>& extra = {});
+CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::string& expected_kind,
+                                 torch::nn::Module& model, const torch::Device& device,
+                                 const NamedOptimizers& optimizers,
+                                 std::map<std::string, torch::Tensor>* extra = nullptr);
+
 }  // namespace vg

@@ -123,7 +123,7 @@ SAUNetImpl::SAUNetImpl(const SAUNetOptions& options) : options_(options) {
   head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, 1, 1)));
 }
 
-torch::Tensor SAUNetImpl::forward(const torch::Tensor& x) {
+std::vector<torch::Tensor> SAUNetImpl::encode(const torch::Tensor& x) {
   // x: [N, in_channels, H, W] float, H and W multiples of 2^depth
   TORCH_CHECK(x.dim() == 4 && x.size(1) == options_.in_channels, "SAUNet: x must be [N, ",
               options_.in_channels, ", H, W], got ", x.sizes());
@@ -132,19 +132,27 @@ torch::Tensor SAUNetImpl::forward(const torch::Tensor& x) {
               "SAUNet: input height and width must be multiples of ", m, " (2^depth, depth ", options_.depth,
               "), got ", x.size(2), "x", x.size(3), "; pad the image to the next multiple");
   const int64_t d = options_.depth;
-  const bool cpu = x.is_cpu();
-  std::vector<torch::Tensor> skips;
-  skips.reserve(d);
-  torch::Tensor y = cpu ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+  std::vector<torch::Tensor> levels;
+  levels.reserve(d + 1);
+  torch::Tensor y = x.is_cpu() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
   for (int64_t k = 0; k < d; ++k) {
     y = encoder_[k]->forward(y);
-    skips.push_back(y);
+    levels.push_back(y);
     y = torch::max_pool2d(y, 2);
   }
   y = bottleneck1_->forward(y);
   if (attention_) y = attention_->forward(y);
-  y = bottleneck2_->forward(y);
-  for (int64_t k = d - 1; k >= 0; --k) {
+  levels.push_back(bottleneck2_->forward(y));
+  return levels;
+}
+
+torch::Tensor SAUNetImpl::forward(const torch::Tensor& x) {
+  // x: [N, in_channels, H, W] float, H and W multiples of 2^depth (checked by encode)
+  std::vector<torch::Tensor> skips = encode(x);
+  torch::Tensor y = std::move(skips.back());
+  skips.pop_back();
+  const bool cpu = x.is_cpu();
+  for (int64_t k = options_.depth - 1; k >= 0; --k) {
     auto& up = upsample_[k];
     y = torch::cat({cpu ? conv_transpose3x3_stride2(y, up->weight, up->bias) : up->forward(y), skips[k]}, 1);
     skips[k] = torch::Tensor();  // drop our reference early; autograd keeps what it needs

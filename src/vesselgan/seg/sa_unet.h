@@ -69,6 +69,11 @@ class SAUNetImpl : public torch::nn::Module {
   explicit SAUNetImpl(const SAUNetOptions& options = {});
   // x: [N, in_channels, H, W] float, H and W multiples of 2^depth -> logits [N, 1, H, W]
   torch::Tensor forward(const torch::Tensor& x);
+  // The contracting half alone: x as in forward() -> depth + 1 tensors, the output of encoder level k
+  // ([N, base * 2^k, H / 2^k, W / 2^k], before its pooling; the skip connections) for k = 0..depth-1, then
+  // the bottleneck after attention and its second conv ([N, base * 2^depth, H / 2^depth, W / 2^depth]).
+  // On CPU they are channels-last. forward() runs the decoder on exactly these.
+  std::vector<torch::Tensor> encode(const torch::Tensor& x);
   const SAUNetOptions& options() const { return options_; }
   // Input sides must be multiples of this (2^depth).
   int64_t size_multiple() const { return int64_t{1} << options_.depth; }

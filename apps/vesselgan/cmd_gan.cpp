@@ -1,0 +1,163 @@
+// vesselgan gan train | generate (| metrics, in cmd_gan_metrics.cpp): StyleGAN2-ADA on fundus photographs.
+#include <iostream>
+
+#include "cli.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
+#include "vesselgan/gan/gan_models.h"
+#include "vesselgan/gan/gan_trainer.h"
+#include "vesselgan/gan/sampler.h"
+#include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/sa_unet.h"
+
+namespace vg::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct GanTrainFlags {
+  std::string data, out, preset = "toy", config, layout = "auto", split = "train", mode, ada;
+  int64_t resolution = 0, batch = 0, seed = -1;
+  double kimg = 0, snapshot_kimg = 0, r1_gamma = -2, target = -1;
+  std::string resume;
+  bool resume_given = false, no_mirror = false;
+  ComputeFlags compute;
+};
+
+GanTrainOptions resolve_options(const GanTrainFlags& f) {
+  // Precedence: preset < config file < flags (design.md).
+  GanTrainOptions opt = gan_preset(f.preset);
+  if (!f.config.empty()) {
+    auto j = nlohmann::json::parse(read_file(f.config), nullptr, false);
+    if (j.is_discarded()) throw UserError("config " + f.config + " is not valid JSON");
+    from_json(j.contains("gan") ? j["gan"] : j, opt);
+  }
+  if (f.resolution > 0) opt.resolution = f.resolution;
+  if (!f.mode.empty()) opt.mode = f.mode;
+  if (f.kimg > 0) opt.kimg = f.kimg;
+  if (f.batch > 0) {
+    opt.batch = f.batch;
+    opt.discriminator.mbstd_group = std::min<int64_t>(opt.discriminator.mbstd_group, f.batch);
+    opt.pl_batch_shrink = std::min<int64_t>(opt.pl_batch_shrink, f.batch);
+  }
+  if (f.seed >= 0) opt.seed = static_cast<uint64_t>(f.seed);
+  if (f.snapshot_kimg > 0) opt.snapshot_kimg = f.snapshot_kimg;
+  if (f.r1_gamma >= -1) opt.r1_gamma = f.r1_gamma;
+  if (!f.ada.empty()) opt.ada.mode = f.ada;
+  if (f.target >= 0) opt.ada.target = f.target;
+  if (f.no_mirror) opt.mirror = false;
+  finalize(opt);
+  return opt;
+}
+
+void run_gan_train(GanTrainFlags f) {
+  const fs::path out(f.out);
+  const auto run_json = out / "run.json";
+  GanRunControl control;
+  if (f.resume_given) {
+    control.resume_from = f.resume.empty() ? out : fs::path(f.resume);
+    if (f.data.empty() && fs::exists(run_json)) {
+      const auto j = nlohmann::json::parse(read_file(run_json));
+      f.data = j.value("data", "");
+      f.layout = j.value("layout", f.layout);
+      f.split = j.value("split", f.split);
+    }
+  }
+  if (f.data.empty()) throw UserError("--data is required (no earlier GAN run in " + out.string() + " to resume)");
+  GanTrainOptions opt = resolve_options(f);
+
+  const DatasetFiles files = find_dataset(f.data, f.split, f.layout);
+  const std::vector<Sample> samples = load_samples(files, /*require_labels=*/is_joint_mode(opt));
+  std::cerr << "data: " << files.root.string() << " (" << files.layout << " layout, " << f.split
+            << " split): " << samples.size() << " photographs, mode " << opt.mode << " at " << opt.resolution
+            << "x" << opt.resolution << "\n";
+  fs::create_directories(out);
+  write_file_atomic(run_json, nlohmann::json{{"data", fs::absolute(f.data).string()},
+                                             {"layout", files.layout}, {"split", f.split}}
+                                      .dump(2) + "\n");
+  {
+    GanModels probe(opt);
+    std::cerr << "networks: G " << count_parameters(*probe->G) << " parameters, D " << count_parameters(*probe->D)
+              << " parameters; " << opt.kimg << " kimg, batch " << opt.batch << ", ADA " << opt.ada.mode << "\n";
+  }
+  const auto device = setup_compute(f.compute);
+  const GanTrainResult r = train_gan(samples, opt, out, device, control, make_progress_printer());
+  std::cout << (r.finished ? "trained to " : "stopped at ") << r.kimg_done << " kimg (" << r.steps_done
+            << " steps) in " << format_duration(r.seconds) << ", " << r.sec_per_kimg << " s/kimg\n"
+            << "last checkpoint: " << r.last.string() << "\n"
+            << "stats: " << (out / "stats.jsonl").string() << ", fakes: " << out.string() << "/fakes-*.png\n";
+}
+
+struct GanGenerateFlags {
+  std::string model, out;
+  GenerateOptions gen;
+  int64_t seed = 0;
+  ComputeFlags compute;
+};
+
+void run_gan_generate(const GanGenerateFlags& f) {
+  GenerateOptions o = f.gen;
+  o.seed = static_cast<uint64_t>(f.seed);
+  validate(o);
+  const auto device = setup_compute(f.compute);
+  const LoadedGenerator g = load_generator(f.model, device);
+  std::cerr << "generator: " << g.path.string() << " (" << g.options.mode << ", " << g.options.resolution << "x"
+            << g.options.resolution << ", " << g.state.value("kimg", 0.0) << " kimg)\n";
+  const GenerateResult r = generate_images(g, f.out, o, device, make_progress_printer());
+  std::cout << "wrote " << r.written << " images to " << r.out.string() << " (" << r.skipped
+            << " already there); read them with --data " << r.out.string() << "\n";
+}
+
+}  // namespace
+
+void add_gan(CLI::App& app) {
+  auto* gan = app.add_subcommand("gan", "StyleGAN2-ADA: train on fundus photographs, generate, measure");
+  gan->require_subcommand(1);
+
+  auto f = std::make_shared<GanTrainFlags>();
+  auto* train = gan->add_subcommand("train", "Train StyleGAN2 with adaptive discriminator augmentation");
+  train->add_option("--data", f->data, "data set folder (any layout `train` reads); optional with --resume")
+      ->check(CLI::ExistingDirectory);
+  train->add_option("--out", f->out, "run folder (config.json, stats.jsonl, snapshots/, fakes-*.png)")->required();
+  std::string presets;
+  for (const auto& n : gan_preset_names()) presets += (presets.empty() ? "" : " | ") + n;
+  train->add_option("--preset", f->preset, "starting recipe: " + presets)->capture_default_str();
+  train->add_option("--config", f->config, "JSON file overriding the preset (a run's config.json works)");
+  train->add_option("--layout", f->layout, "data set layout (auto | drive | folder | ...)")->capture_default_str();
+  train->add_option("--split", f->split, "which split's photographs to learn: train | test | all")->capture_default_str();
+  train->add_option("--resolution", f->resolution, "image side, a power of two 32..1024");
+  train->add_option("--mode", f->mode, "full | patch | joint | joint-patch");
+  train->add_option("--kimg", f->kimg, "training length in thousands of real images shown (fractions allowed)");
+  train->add_option("--batch", f->batch, "minibatch size");
+  train->add_option("--seed", f->seed, "random seed");
+  train->add_option("--snapshot-kimg", f->snapshot_kimg, "snapshot every this many kimg");
+  train->add_option("--r1-gamma", f->r1_gamma, "R1 weight (-1 = auto: 0.0002 * res^2 / batch)");
+  train->add_option("--ada", f->ada, "ada | fixed | off");
+  train->add_option("--ada-target", f->target, "ADA target for r_t = E[sign(D(real))]");
+  train->add_flag("--no-mirror", f->no_mirror, "no x-flip dataset augmentation");
+  auto* resume = train->add_option("--resume", f->resume,
+                                   "continue a run: bare = the one in --out; or a run folder / snapshot .pt")
+                     ->expected(0, 1);
+  add_compute_flags(*train, f->compute);
+  train->callback([f, resume] {
+    f->resume_given = resume->count() > 0;
+    run_gan_train(*f);
+  });
+
+  auto g = std::make_shared<GanGenerateFlags>();
+  auto* gen = gan->add_subcommand("generate", "Sample synthetic fundus images from a trained GAN");
+  gen->add_option("--model", g->model, "GAN checkpoint (.pt) or run folder")->required();
+  gen->add_option("--n", g->gen.count, "number of images")->capture_default_str();
+  gen->add_option("--out", g->out, "output folder (images/, masks/, labels/ for joint GANs)")->required();
+  gen->add_option("--truncation", g->gen.truncation, "psi: 1 = none, smaller = closer to the mean image")
+      ->capture_default_str();
+  gen->add_option("--seed", g->seed, "seed; image i depends only on (seed, i)")->capture_default_str();
+  gen->add_option("--batch", g->gen.batch, "images per forward pass")->capture_default_str();
+  add_compute_flags(*gen, g->compute);
+  gen->callback([g] { run_gan_generate(*g); });
+
+  add_gan_metrics(*gan);
+}
+
+}  // namespace vg::cli

@@ -1,0 +1,43 @@
+// Real images for the StyleGAN2 discriminator: the training photographs held on the training device and
+// served as random minibatches in [-1, 1], in the mode the run asks for:
+// - full / joint: each photograph padded (centered, black) to a square and resized to the resolution;
+// - patch / joint-patch: random resolution x resolution crops at native scale whose FOV fraction is at least
+//   patch_min_fov (many distinct samples from few photographs; fine vessels keep their width);
+// - joint modes append the vessel label as a 4th channel (-1 background, +1 vessel) that every later
+//   geometric operation moves with the photograph.
+// Mirror adds a random x-flip per sample. Randomness comes from LibTorch's default CPU generator, so a
+// restored RNG state replays the same batches.
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "vesselgan/data/dataset.h"
+#include "vesselgan/gan/gan_options.h"
+
+namespace vg {
+
+class GanImageSource {
+ public:
+  // UserError when there are no samples, a joint mode meets a sample without a label, or no crop position of
+  // any photograph satisfies patch_min_fov (naming the smallest valid resolution / fraction).
+  GanImageSource(const std::vector<Sample>& samples, const GanTrainOptions& o, const torch::Device& device);
+
+  // [n, C, R, R] float in [-1, 1] on the device.
+  torch::Tensor batch(int64_t n);
+  // The first n images (or crops from the centre of each photograph's FOV), not flipped: for the reals grid
+  // and for statistics. [min(n, count()), C, R, R] in [-1, 1].
+  torch::Tensor first(int64_t n) const;
+  int64_t count() const { return count_; }
+  int64_t channels() const { return channels_; }
+
+ private:
+  torch::Tensor crops(const torch::Tensor& index) const;  // index: [n] rows of positions_ -> [n, C, R, R]
+  int64_t resolution_ = 0, channels_ = 0, count_ = 0;
+  bool patch_ = false, mirror_ = false;
+  torch::Tensor images_;     // full: [M, C, R, R]; patch: [M, C, H, W] (padded to a common size)
+  torch::Tensor positions_;  // patch: [P, 3] int64 (image, top, left), CPU
+  torch::Device device_;
+};
+
+}  // namespace vg

@@ -1,0 +1,66 @@
+#include "vesselgan/gan/gan_losses.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace vg {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor generator_loss(const torch::Tensor& fake_logits) {
+  TORCH_CHECK(fake_logits.numel() > 0, "generator_loss: empty logits");
+  return F::softplus(-fake_logits).mean();
+}
+
+torch::Tensor discriminator_loss(const torch::Tensor& real_logits, const torch::Tensor& fake_logits) {
+  TORCH_CHECK(real_logits.numel() > 0 && fake_logits.numel() > 0, "discriminator_loss: empty logits (real ",
+              real_logits.sizes(), ", fake ", fake_logits.sizes(), ")");
+  return F::softplus(fake_logits).mean() + F::softplus(-real_logits).mean();
+}
+
+torch::Tensor r1_penalty(const torch::Tensor& real_logits, const torch::Tensor& real_images) {
+  TORCH_CHECK(real_images.requires_grad(), "r1_penalty: real_images must require grad");
+  TORCH_CHECK(real_images.dim() >= 1 && real_logits.numel() > 0, "r1_penalty: got logits ",
+              real_logits.sizes(), " and images ", real_images.sizes());
+  const torch::Tensor grad = torch::autograd::grad({real_logits.sum()}, {real_images}, /*grad_outputs=*/{},
+                                                   /*retain_graph=*/true, /*create_graph=*/true)[0];
+  return grad.square().flatten(1).sum(1);
+}
+
+double r1_gamma_auto(int64_t resolution, int64_t batch) {
+  TORCH_CHECK(resolution > 0 && batch > 0, "r1_gamma_auto: resolution ", resolution, " and batch ", batch,
+              " must be positive");
+  return 0.0002 * static_cast<double>(resolution) * static_cast<double>(resolution) /
+         static_cast<double>(batch);
+}
+
+PathLengthPenalty::PathLengthPenalty(double decay)
+    : decay_(decay), pl_mean_(torch::zeros({}, torch::kFloat)) {
+  TORCH_CHECK(decay > 0 && decay <= 1, "PathLengthPenalty: decay must be in (0, 1], got ", decay);
+}
+
+torch::Tensor PathLengthPenalty::operator()(const torch::Tensor& images, const torch::Tensor& ws) {
+  // images: [N, C, H, W]; ws: [N, num_ws, w_dim]
+  TORCH_CHECK(images.dim() == 4, "PathLengthPenalty: images must be [N, C, H, W], got ", images.sizes());
+  TORCH_CHECK(ws.dim() == 3 && ws.size(0) == images.size(0),
+              "PathLengthPenalty: ws must be [N, num_ws, w_dim] with N = ", images.size(0), ", got ",
+              ws.sizes());
+  TORCH_CHECK(ws.requires_grad(), "PathLengthPenalty: ws must require grad");
+  const torch::Tensor noise =
+      torch::randn_like(images) / std::sqrt(static_cast<double>(images.size(2) * images.size(3)));
+  const torch::Tensor grad = torch::autograd::grad({(images * noise).sum()}, {ws}, /*grad_outputs=*/{},
+                                                   /*retain_graph=*/true, /*create_graph=*/true)[0];
+  const torch::Tensor lengths = grad.square().sum(2).mean(1).sqrt();  // [N]
+  if (pl_mean_.device() != lengths.device()) pl_mean_ = pl_mean_.to(lengths.device());
+  const torch::Tensor a = torch::lerp(pl_mean_, lengths.detach().mean().to(pl_mean_.scalar_type()), decay_);
+  pl_mean_ = a;
+  return (lengths - a.to(lengths.scalar_type())).square();
+}
+
+void PathLengthPenalty::set_pl_mean(const torch::Tensor& a) {
+  TORCH_CHECK(a.numel() == 1, "PathLengthPenalty::set_pl_mean: expected a scalar, got ", a.sizes());
+  pl_mean_ = a.detach().to(torch::kFloat).reshape({}).clone();
+}
+
+}  // namespace vg

@@ -1,0 +1,373 @@
+#include "vesselgan/gan/gan_trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "vesselgan/core/compat.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
+#include "vesselgan/core/jsonl.h"
+#include "vesselgan/core/rng.h"
+#include "vesselgan/gan/ada_controller.h"
+#include "vesselgan/gan/augment_pipe.h"
+#include "vesselgan/gan/gan_data.h"
+#include "vesselgan/gan/gan_losses.h"
+#include "vesselgan/gan/gan_models.h"
+#include "vesselgan/gan/image_grid.h"
+#include "vesselgan/io/checkpoint.h"
+#include "vesselgan/io/image_io.h"
+
+namespace vg {
+
+namespace fs = std::filesystem;
+
+std::string kimg_label(double kimg) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%010.3f", kimg);
+  return buf;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Peak resident memory of this process in MiB (Linux; 0 where /proc is unavailable).
+double peak_rss_mib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+void set_requires_grad(torch::nn::Module& m, bool on) {
+  for (auto& p : m.parameters()) p.set_requires_grad(on);
+}
+
+// Adam for a network with a lazy regularizer run every `interval` steps: Karras 2020 (StyleGAN2, App. C)
+// scale lr and betas by c = interval / (interval + 1) so the combined steps match the non-lazy optimizer.
+torch::optim::Adam make_adam(torch::nn::Module& m, double lr, double beta1, double beta2, int64_t interval,
+                             bool lazy) {
+  const double c = lazy && interval > 0 ? static_cast<double>(interval) / (interval + 1) : 1.0;
+  return torch::optim::Adam(m.parameters(), torch::optim::AdamOptions(lr * c)
+                                                .betas({std::pow(beta1, c), std::pow(beta2, c)})
+                                                .eps(1e-8));
+}
+
+// Mapping with style mixing regularization (StyleGAN2 sec. 4 / StyleGAN sec. 3.1): with probability `mixing`
+// the ws from a random cutoff on come from a second latent. One cutoff per batch, drawn on the CPU generator.
+torch::Tensor mapped_ws(Generator& G, const torch::Tensor& z, double mixing, bool update_w_avg) {
+  auto ws = G->mapping(z, 1.0, -1, update_w_avg);
+  if (mixing <= 0) return ws;
+  const int64_t num_ws = ws.size(1);
+  const auto cpu_long = torch::TensorOptions().dtype(torch::kLong);
+  int64_t cutoff = torch::randint(1, num_ws, {1}, cpu_long).item<int64_t>();
+  if (torch::rand({1}).item<double>() >= mixing) cutoff = num_ws;
+  auto z2 = torch::randn_like(z);
+  if (cutoff >= num_ws) return ws;
+  auto ws2 = G->mapping(z2, 1.0, -1, false);
+  return torch::cat({ws.slice(1, 0, cutoff), ws2.slice(1, cutoff)}, 1);
+}
+
+// Sums over a tick, kept on the device so training never waits for a host sync until the tick ends.
+struct TickSums {
+  torch::Tensor loss_g, loss_d, r1, pl, logits_real, logits_fake;
+  int64_t n_g = 0, n_d = 0, n_r1 = 0, n_pl = 0;
+  static void add(torch::Tensor& acc, const torch::Tensor& v) {
+    auto d = v.detach().to(torch::kFloat).mean();
+    acc = acc.defined() ? acc + d : d;
+  }
+  static double mean(const torch::Tensor& acc, int64_t n) {
+    return acc.defined() && n > 0 ? acc.item<double>() / static_cast<double>(n) : 0.0;
+  }
+};
+
+void write_grid(const fs::path& path, const torch::Tensor& images, bool joint) {
+  auto grid = image_grid(images);
+  write_png(path, grid.slice(0, 0, 3), 8);
+  if (joint) {
+    auto labels_path = path;
+    labels_path.replace_extension();
+    write_png(labels_path.string() + "-labels.png", grid.slice(0, 3, 4), 8);
+  }
+}
+
+}  // namespace
+
+GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions& options_in, const fs::path& run_dir,
+                         const torch::Device& device, const GanRunControl& control, const ProgressFn& progress) {
+  const fs::path ckpt_dir = run_dir / "checkpoints", snap_dir = run_dir / "snapshots";
+  const fs::path last_path = ckpt_dir / "last.pt", stats_path = run_dir / "stats.jsonl";
+
+  // Where to start.
+  fs::path resume_path;
+  if (!control.resume_from.empty()) {
+    if (fs::is_directory(control.resume_from)) {
+      const auto p = control.resume_from / "checkpoints" / "last.pt";
+      if (fs::exists(p)) resume_path = p;
+    } else if (fs::is_regular_file(control.resume_from)) {
+      resume_path = control.resume_from;
+    } else {
+      throw UserError("cannot resume from " + control.resume_from.string() +
+                      ": no such file or folder (expected a GAN run folder or a snapshot .pt)");
+    }
+  } else if (fs::exists(last_path)) {
+    throw UserError("run folder " + run_dir.string() +
+                    " already holds a GAN run (pass --resume to continue it, or choose another --out)");
+  }
+
+  GanTrainOptions opt = options_in;
+  if (!resume_path.empty()) {
+    opt = read_checkpoint_header(resume_path, kGanCheckpointKind).config.at("gan").get<GanTrainOptions>();
+    // The length of the run may be extended on resume; everything else is the checkpoint's recipe.
+    opt.kimg = std::max(opt.kimg, options_in.kimg);
+  }
+  finalize(opt);
+  const bool joint = is_joint_mode(opt);
+
+  seed_everything(opt.seed);
+  GanModels models(opt);
+  models->to(device);
+  Generator G = models->G, G_ema = models->G_ema;
+  if (device.is_cuda() && opt.channels_last) {
+    G->set_channels_last(true);
+    G_ema->set_channels_last(true);
+  }
+  Discriminator D = models->D;
+  const bool pl_on = opt.pl_weight > 0;
+  auto g_opt = make_adam(*G, opt.g_lr, opt.beta1, opt.beta2, opt.pl_interval, pl_on);
+  auto d_opt = make_adam(*D, opt.d_lr, opt.beta1, opt.beta2, opt.r1_interval, opt.r1_interval > 0);
+  AugmentPipe augment(opt.augment);
+  AdaController ada(opt.ada, opt.batch);
+  PathLengthPenalty path_length;
+
+  nlohmann::json config = {{"gan", opt}};
+  config["data_ids"] = nlohmann::json::array();
+  for (const auto& s : data) config["data_ids"].push_back(s.id);
+
+  int64_t nimg = 0, step = 0;
+  if (!resume_path.empty()) {
+    std::map<std::string, torch::Tensor> extra = {{"rng_cpu", {}}, {"rng_device", {}}, {"pl_mean", {}}};
+    auto header = load_checkpoint(resume_path, kGanCheckpointKind, *models, device,
+                                  NamedOptimizers{{"G", &g_opt}, {"D", &d_opt}}, &extra);
+    nimg = header.state.at("nimg").get<int64_t>();
+    step = header.state.at("step").get<int64_t>();
+    ada.load_state(header.state.at("ada"));
+    if (extra["pl_mean"].defined()) path_length.set_pl_mean(extra["pl_mean"].to(device));
+    if (extra["rng_cpu"].defined()) set_rng_state(torch::kCPU, extra["rng_cpu"]);
+    if (device.is_cuda() && extra["rng_device"].defined()) set_rng_state(device, extra["rng_device"]);
+    fs::create_directories(ckpt_dir);
+    fs::create_directories(snap_dir);
+    if (fs::exists(stats_path))  // rows past the checkpoint (a run killed mid-way) would repeat: drop them
+      filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("nimg", int64_t{0}) <= nimg; });
+    if (!fs::exists(run_dir / "config.json")) write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
+  } else {
+    fs::create_directories(ckpt_dir);
+    fs::create_directories(snap_dir);
+    std::error_code ec;
+    fs::remove(stats_path, ec);
+    write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
+  }
+
+  GanImageSource reals(data, opt, device);
+  if (!fs::exists(run_dir / "reals.png")) write_grid(run_dir / "reals.png", reals.first(opt.grid_size * opt.grid_size), joint);
+
+  // A fixed latent grid for the fakes of every snapshot (its own generator: training randomness is untouched).
+  auto grid_gen = at::detail::createCPUGenerator(opt.seed + 0x9e3779b9ULL);
+  const auto grid_z = torch::randn({opt.grid_size * opt.grid_size, opt.generator.z_dim}, grid_gen).to(device);
+
+  const int64_t B = opt.batch;
+  const auto total_nimg = static_cast<int64_t>(std::llround(opt.kimg * 1000));
+  const auto tick_nimg = std::max<int64_t>(1, std::llround(opt.tick_kimg * 1000));
+  const auto snap_nimg = std::max<int64_t>(1, std::llround(opt.snapshot_kimg * 1000));
+  int64_t next_tick = (nimg / tick_nimg + 1) * tick_nimg;
+  int64_t next_snap = (nimg / snap_nimg + 1) * snap_nimg;
+  const double r1_gamma = r1_gamma_of(opt);
+  const double ema_nimg_full = ema_kimg_of(opt) * 1000;
+  const auto z_opts = torch::TensorOptions().device(device);
+
+  GanTrainResult result;
+  result.last = last_path;
+  const auto t_run = Clock::now();
+  auto t_tick = Clock::now();
+  int64_t tick_start_nimg = nimg, run_start_nimg = nimg;
+  TickSums sums;
+  auto images_progress = [&](const char* stage) {
+    Progress p;
+    p.stage = stage;
+    p.unit = "img";
+    p.done = nimg;
+    p.total = total_nimg;
+    p.elapsed_s = seconds_since(t_run);
+    return p;
+  };
+
+  auto snapshot = [&]() {
+    CheckpointHeader h;
+    h.kind = kGanCheckpointKind;
+    h.config = config;
+    h.state = {{"nimg", nimg}, {"kimg", nimg / 1000.0}, {"step", step}, {"ada", ada.state()}};
+    std::map<std::string, torch::Tensor> extra = {{"rng_cpu", rng_state(torch::kCPU)},
+                                                  {"pl_mean", path_length.pl_mean()}};
+    if (device.is_cuda()) extra["rng_device"] = rng_state(device);
+    const auto label = kimg_label(nimg / 1000.0);
+    const auto snap_path = snap_dir / ("snapshot-" + label + ".pt");
+    save_checkpoint(snap_path, h, *models, NamedOptimizers{{"G", &g_opt}, {"D", &d_opt}}, extra);
+    const auto tmp = temp_path_for(last_path);
+    fs::copy_file(snap_path, tmp, fs::copy_options::overwrite_existing);
+    commit_atomic(tmp, last_path);
+    result.snapshots.push_back(snap_path);
+    torch::NoGradGuard no_grad;
+    auto fakes = G_ema->forward(grid_z, 1.0, NoiseMode::kConst);
+    write_grid(run_dir / ("fakes-" + label + ".png"), fakes, joint);
+  };
+
+  auto end_tick = [&](bool force_snapshot) {
+    const double secs = seconds_since(t_tick);
+    const double kimg_tick = (nimg - tick_start_nimg) / 1000.0;
+    nlohmann::json row = {{"nimg", nimg},
+                          {"kimg", nimg / 1000.0},
+                          {"step", step},
+                          {"loss_g", TickSums::mean(sums.loss_g, sums.n_g)},
+                          {"loss_d", TickSums::mean(sums.loss_d, sums.n_d)},
+                          {"r1", TickSums::mean(sums.r1, sums.n_r1)},
+                          {"pl", TickSums::mean(sums.pl, sums.n_pl)},
+                          {"logits_real", TickSums::mean(sums.logits_real, sums.n_d)},
+                          {"logits_fake", TickSums::mean(sums.logits_fake, sums.n_d)},
+                          {"augment_p", ada.p()},
+                          {"r_t", ada.r_t()},
+                          {"seconds", secs},
+                          {"sec_per_kimg", kimg_tick > 0 ? secs / kimg_tick : 0.0},
+                          {"peak_rss_mib", peak_rss_mib()}};
+    for (const char* k : {"loss_g", "loss_d"}) {
+      const double v = row[k].get<double>();
+      if (!std::isfinite(v))
+        throw UserError(std::string("GAN training diverged: ") + k + " is " + (std::isnan(v) ? "NaN" : "infinite") +
+                        " at " + std::to_string(nimg / 1000.0) + " kimg (lower the learning rates or raise r1_gamma; " +
+                        "the last good checkpoint is " + last_path.string() + ")");
+    }
+    const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
+    if (snap) snapshot();
+    append_jsonl(stats_path, row);
+    if (progress) {
+      Progress p = images_progress("tick");
+      p.scalars = {{"kimg", nimg / 1000.0}, {"loss_g", row["loss_g"]}, {"loss_d", row["loss_d"]},
+                   {"p", ada.p()}, {"sec_per_kimg", row["sec_per_kimg"]}};
+      p.message = snap ? "snapshot " + kimg_label(nimg / 1000.0) : "";
+      progress(p);
+    }
+    sums = TickSums{};
+    t_tick = Clock::now();
+    tick_start_nimg = nimg;
+    next_tick = (nimg / tick_nimg + 1) * tick_nimg;
+    if (snap) next_snap = (nimg / snap_nimg + 1) * snap_nimg;
+  };
+
+  G->train();
+  D->train();
+  while (nimg < total_nimg) {
+    const torch::Tensor real = reals.batch(B);
+
+    // G main: non-saturating logistic loss through the augmented D.
+    set_requires_grad(*G, true);
+    set_requires_grad(*D, false);
+    g_opt.zero_grad();
+    {
+      torch::Tensor logits;
+      {
+        AutocastGuard autocast(device, opt.bf16);
+        auto ws = mapped_ws(G, torch::randn({B, opt.generator.z_dim}, z_opts), opt.style_mixing, true);
+        auto fake = G->synthesis(ws);
+        logits = D->forward(augment(fake, ada.p()));
+      }
+      auto loss = generator_loss(logits.to(torch::kFloat));
+      loss.backward();
+      TickSums::add(sums.loss_g, loss);
+      ++sums.n_g;
+    }
+    g_opt.step();
+
+    // G regularization: path length, every pl_interval steps, on a smaller batch, weighted by the interval.
+    if (pl_on && step % opt.pl_interval == 0) {
+      g_opt.zero_grad();
+      const int64_t Bp = std::max<int64_t>(1, B / opt.pl_batch_shrink);
+      auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing, false);
+      auto fake = G->synthesis(ws);
+      auto pen = path_length(fake, ws);
+      (pen.mean() * (opt.pl_weight * opt.pl_interval)).backward();
+      TickSums::add(sums.pl, pen);
+      ++sums.n_pl;
+      g_opt.step();
+    }
+
+    // D main: fakes (no gradient into G) and reals, both augmented with the current p.
+    set_requires_grad(*G, false);
+    set_requires_grad(*D, true);
+    d_opt.zero_grad();
+    {
+      torch::Tensor fake;
+      {
+        torch::NoGradGuard no_grad;
+        AutocastGuard autocast(device, opt.bf16);
+        auto ws = mapped_ws(G, torch::randn({B, opt.generator.z_dim}, z_opts), opt.style_mixing, false);
+        fake = G->synthesis(ws).to(torch::kFloat);
+      }
+      torch::Tensor logits_fake, logits_real;
+      {
+        AutocastGuard autocast(device, opt.bf16);
+        logits_fake = D->forward(augment(fake, ada.p())).to(torch::kFloat);
+        logits_real = D->forward(augment(real, ada.p())).to(torch::kFloat);
+      }
+      ada.accumulate(logits_real.detach());
+      auto loss = discriminator_loss(logits_real, logits_fake);
+      loss.backward();
+      TickSums::add(sums.loss_d, loss);
+      TickSums::add(sums.logits_real, logits_real);
+      TickSums::add(sums.logits_fake, logits_fake);
+      ++sums.n_d;
+    }
+    d_opt.step();
+
+    // D regularization: lazy R1 on the reals before augmentation (the gradient flows back through the
+    // augmentation, hence the twice-differentiable grid sampling), weighted by the interval.
+    if (opt.r1_interval > 0 && step % opt.r1_interval == 0) {
+      d_opt.zero_grad();
+      auto real_tmp = real.detach().requires_grad_(true);
+      auto logits = D->forward(augment(real_tmp, ada.p()));
+      auto pen = r1_penalty(logits, real_tmp);
+      (pen.mean() * (r1_gamma / 2 * opt.r1_interval)).backward();
+      TickSums::add(sums.r1, pen);
+      ++sums.n_r1;
+      d_opt.step();
+    }
+
+    // ADA: adjust p from the sign of D's outputs on reals.
+    ada.step();
+
+    // Generator EMA with ramp-up (half-life ema_kimg, at most ema_rampup of the images shown so far).
+    nimg += B;
+    ++step;
+    double ema_nimg = ema_nimg_full;
+    if (opt.ema_rampup > 0) ema_nimg = std::min(ema_nimg, static_cast<double>(nimg) * opt.ema_rampup);
+    const double beta = std::pow(0.5, static_cast<double>(B) / std::max(ema_nimg, 1e-8));
+    update_ema(*G_ema, *G, beta);
+
+    if (progress) progress(images_progress("gan"));
+    const bool stop = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
+    if (nimg >= next_tick || nimg >= total_nimg || stop) end_tick(stop);
+    if (stop) break;
+  }
+
+  result.kimg_done = nimg / 1000.0;
+  result.steps_done = step;
+  result.seconds = seconds_since(t_run);
+  const double kimg_run = (nimg - run_start_nimg) / 1000.0;
+  result.sec_per_kimg = kimg_run > 0 ? result.seconds / kimg_run : 0;
+  result.finished = nimg >= total_nimg;
+  return result;
+}
+
+}  // namespace vg

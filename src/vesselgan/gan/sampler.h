@@ -1,0 +1,43 @@
+// Sampling a trained generator: synthetic fundus photographs (and, from a joint-mode GAN, their vessel
+// labels) written in the folder layout that `train`, `segment` and `evaluate` read.
+#pragma once
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+
+#include "vesselgan/core/progress.h"
+#include "vesselgan/gan/gan_models.h"
+
+namespace vg {
+
+// The latent of image `index` under `seed`: its own generator, so image i is the same whatever the count
+// and the batch size (the first 50 of 1000 images are the 50 images of a 50-image run). [z_dim] float.
+torch::Tensor latent_for(uint64_t seed, int64_t index, int64_t z_dim);
+
+// Images first .. first+n-1 of `seed`: [n, C, R, R] in [-1, 1], truncation psi toward w_avg, constant noise.
+torch::Tensor sample_images(Generator& G, int64_t first, int64_t n, double psi, uint64_t seed,
+                            const torch::Device& device);
+
+struct GenerateOptions {
+  int64_t count = 100;
+  double truncation = 0.7;   // psi: 1 = no truncation, 0 = the mean image
+  uint64_t seed = 0;
+  int64_t batch = 16;
+};
+void validate(const GenerateOptions& o);
+
+struct GenerateResult {
+  int64_t written = 0, skipped = 0;  // skipped: already present (a resumed generation)
+  std::filesystem::path out;
+};
+
+// Writes out/images/<id>.png (8-bit RGB), out/masks/<id>.png (the FOV: estimated from the photograph in the
+// full modes, all ones for patches) and, for a joint-mode generator, out/labels/<id>.png (the vessel channel
+// thresholded at 0.5) and out/probs/<id>.png (16-bit probability); id = 6-digit index. Files already present
+// are kept, so a killed generation resumes. Also writes out/generate.json (checkpoint, options, feature of the
+// run). Each file is written atomically.
+GenerateResult generate_images(const LoadedGenerator& g, const std::filesystem::path& out, const GenerateOptions& o,
+                               const torch::Device& device, const ProgressFn& progress = {});
+
+}  // namespace vg
