@@ -1,0 +1,103 @@
+// `vesselgan ensemble` end to end on tiny phantom data with two small untrained checkpoints: mean and
+// chosen-weight ensembles are scored and reported, and weights chosen on the scored split are refused.
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "run_cli.h"
+#include "test_support.h"
+#include "vesselgan/core/files.h"
+#include "vesselgan/data/phantom.h"
+#include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/train_options.h"
+#include "vesselgan/seg/trainer.h"
+
+namespace vg {
+
+namespace {
+
+using test::contains;
+
+test::CliResult run_cli(const std::string& args, const test::ScratchDir& dir) {
+  return test::run_vesselgan(args, dir);
+}
+
+// A small untrained SA-UNet checkpoint; different seeds give different models.
+std::string tiny_checkpoint(const fs::path& path, uint64_t seed) {
+  TrainOptions t;
+  t.model.base_channels = 4;
+  torch::manual_seed(seed);
+  SAUNet model(t.model);
+  CheckpointHeader h;
+  h.kind = kSegCheckpointKind;
+  h.config = {{"train", t}};
+  save_checkpoint(path, h, *model);
+  return path.string();
+}
+
+nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p)); }
+
+}  // namespace
+
+TEST(EnsembleSmoke, CombinesModelsChoosesWeightsOnTrainAndRefusesTheTestSplit) {
+  test::ScratchDir dir("ens_smoke");
+  PhantomOptions po;
+  po.size = 48;
+  const fs::path data = dir.path() / "data";
+  write_phantom_dataset(data, 3, 2, po, 5);
+  const std::string a = tiny_checkpoint(dir.path() / "a.pt", 1), b = tiny_checkpoint(dir.path() / "b.pt", 2);
+  const std::string common = " --model " + a + " --model " + b + " --data " + data.string() +
+                             " --split test --device cpu --threads 2";
+
+  // Mean of two models.
+  const fs::path mean_out = dir.path() / "mean";
+  auto r = run_cli("ensemble" + common + " --out " + mean_out.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto metrics = read_json(mean_out / "metrics.json");
+  EXPECT_EQ(metrics["per_image"].size(), 2u);
+  EXPECT_TRUE(contains(metrics["protocol"]["predictions"].get<std::string>(), "ensemble (mean)"));
+  EXPECT_TRUE(contains(metrics["protocol"]["predictions"].get<std::string>(), "b.pt"));
+  auto ens = read_json(mean_out / "ensemble.json");
+  EXPECT_EQ(ens["ensemble"]["method"], "mean");
+  EXPECT_EQ(ens["single_models"].size(), 2u);
+  EXPECT_TRUE(contains(r.out, "| ensemble |")) << r.out;
+
+  // Weights (1, 0) reproduce model A alone, as `evaluate` scores it.
+  const fs::path w10 = dir.path() / "w10", eval_a = dir.path() / "eval_a";
+  r = run_cli("ensemble" + common + " --weights 1,0 --out " + w10.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_cli("evaluate --model " + a + " --data " + data.string() +
+                  " --split test --device cpu --threads 2 --out " + eval_a.string(),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_json(w10 / "metrics.json")["fov_pooled"], read_json(eval_a / "metrics.json")["fov_pooled"]);
+
+  // Weights chosen on the training split are used and reported.
+  const fs::path chosen = dir.path() / "chosen";
+  r = run_cli("ensemble" + common + " --choose-weights-on train --out " + chosen.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ens = read_json(chosen / "ensemble.json");
+  EXPECT_EQ(ens["ensemble"]["method"], "weighted");
+  ASSERT_EQ(ens["ensemble"]["weights"].size(), 2u);
+  EXPECT_NEAR(ens["ensemble"]["weights"][0].get<double>() + ens["ensemble"]["weights"][1].get<double>(), 1.0,
+              1e-9);
+  EXPECT_EQ(ens["weight_search"]["split"], "train");
+  EXPECT_EQ(ens["weight_search"]["images"], 3);
+  metrics = read_json(chosen / "metrics.json");
+  EXPECT_TRUE(contains(metrics["protocol"]["predictions"].get<std::string>(), "chosen on the train split"));
+
+  // Bad requests: one-line user errors (exit 2).
+  auto expect_user_error = [&](const std::string& args, const std::string& must_mention) {
+    const auto e = run_cli("ensemble" + args, dir);
+    EXPECT_EQ(e.code, 2) << args << "\n" << e.err;
+    EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << e.err;
+    EXPECT_TRUE(contains(e.err, must_mention)) << args << "\n" << e.err;
+  };
+  expect_user_error(common + " --choose-weights-on test --out " + (dir.path() / "x").string(),
+                    "--choose-weights-on");
+  expect_user_error(common + " --weights 0.6 --out " + (dir.path() / "x").string(), "--weights");
+  expect_user_error(common + " --method median --out " + (dir.path() / "x").string(), "median");
+  expect_user_error(" --model " + a + " --data " + data.string() + " --device cpu", "at least two");
+}
+
+}  // namespace vg
