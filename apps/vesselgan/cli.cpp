@@ -60,10 +60,17 @@ ProgressFn make_progress_printer() {
   return [tty, last_line, bar_shown](const Progress& p) {
     const double frac = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 0.0;
     const double eta = frac > 0 ? p.elapsed_s * (1 - frac) / frac : NAN;
-    if (p.stage == "epoch") {  // a line worth keeping
+    if (p.stage == "pipeline") {  // a stage starts or is skipped
       if (*bar_shown) std::cerr << "\r\033[K";
       *bar_shown = false;
-      std::cerr << "epoch " << p.done << "/" << p.total << scalars_text(p) << "  [" << format_duration(p.elapsed_s)
+      std::cerr << "== " << p.message << std::endl;
+      return;
+    }
+    if (p.stage == "epoch" || p.stage == "tick") {  // a line worth keeping
+      if (*bar_shown) std::cerr << "\r\033[K";
+      *bar_shown = false;
+      std::cerr << p.stage << " " << p.done << "/" << p.total << (p.stage == "epoch" ? "" : " " + p.unit)
+                << scalars_text(p) << "  [" << format_duration(p.elapsed_s)
                 << " elapsed, ETA " << format_duration(eta) << "]" << (p.message.empty() ? "" : "  " + p.message)
                 << std::endl;
       return;

@@ -13,8 +13,15 @@ namespace vg::cli {
 void add_train(CLI::App& app);
 void add_segment(CLI::App& app);
 void add_evaluate(CLI::App& app);
+void add_ensemble(CLI::App& app);
+void add_export(CLI::App& app);
+void add_pipeline(CLI::App& app);
 void add_phantom(CLI::App& app);
 void add_demo(CLI::App& app);
+// `vesselgan gan train|generate|metrics` (cmd_gan.cpp registers the group and train/generate;
+// cmd_gan_metrics.cpp adds metrics to it).
+void add_gan(CLI::App& app);
+void add_gan_metrics(CLI::App& gan);
 
 // Flags every compute command takes.
 struct ComputeFlags {

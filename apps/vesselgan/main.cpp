@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   vg::cli::add_train(app);
   vg::cli::add_segment(app);
   vg::cli::add_evaluate(app);
+  vg::cli::add_ensemble(app);
+  vg::cli::add_export(app);
+  vg::cli::add_pipeline(app);
+  vg::cli::add_gan(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -153,6 +153,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(lr_at_epoch(opt, 0)).weight_decay(opt.weight_decay));
 
   nlohmann::json config = {{"train", opt}};
+  config["fov_diameter"] = training_fov_diameter(train, opt.input);  // the scale inference normalizes to
   for (const auto& s : train) config["train_ids"].push_back(s.id);
   config["val_ids"] = nlohmann::json::array();
   for (const auto& s : val) config["val_ids"].push_back(s.id);
@@ -171,6 +172,12 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     // Rows written after the checkpoint (a run killed mid-epoch) would be repeated: drop them.
     filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("epoch", int64_t{0}) <= start_epoch; });
   } else {
+    if (!opt.init_from.empty()) {
+      if (!fs::exists(opt.init_from))
+        throw UserError("train.init_from: " + opt.init_from + " does not exist (give an SA-UNet checkpoint, or \"\")");
+      load_checkpoint(opt.init_from, kSegCheckpointKind, *model, device);
+      if (device.is_cuda() && opt.channels_last) to_channels_last(*model);
+    }
     fs::create_directories(ckpt_dir);
     std::error_code ec;
     fs::remove(stats_path, ec);

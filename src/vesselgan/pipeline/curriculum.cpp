@@ -1,0 +1,67 @@
+#include "vesselgan/pipeline/curriculum.h"
+
+#include <cmath>
+
+#include "vesselgan/core/error.h"
+#include "vesselgan/seg/trainer.h"
+
+namespace vg {
+
+namespace fs = std::filesystem;
+
+TrainOptions phase_options(const PipelineConfig& c, const RetrainVariant& v, const std::string& phase) {
+  TrainOptions o = c.seg;
+  o.seed = v.seed;
+  o.init_from.clear();
+  if (phase == "synthetic") {
+    if (c.synthetic_epochs > 0) o.schedule = {{c.synthetic_epochs, c.seg.schedule.front().lr}};
+    o.augment.enabled = v.augment;
+  } else if (phase == "mixed") {
+    o.augment.enabled = v.augment;
+  }
+  return o;
+}
+
+CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant& v,
+                                  const std::vector<Sample>& real, const std::vector<Sample>& val,
+                                  const std::vector<Sample>& synthetic, const fs::path& model_a,
+                                  const fs::path& dir, const torch::Device& device,
+                                  const ProgressFn& progress) {
+  if (static_cast<int64_t>(synthetic.size()) < v.n_synthetic)
+    throw UserError("variant " + v.name() + " needs " + std::to_string(v.n_synthetic) +
+                    " synthetic images but only " + std::to_string(synthetic.size()) +
+                    " were accepted by pseudo-labelling (generate more, or relax " +
+                    "the pseudo_label filters)");
+  const std::vector<Sample> syn(synthetic.begin(), synthetic.begin() + v.n_synthetic);
+  std::vector<std::pair<std::string, std::vector<Sample>>> phases;
+  if (v.order == "synthetic-then-real") {
+    phases = {{"synthetic", syn}, {"real", real}};
+  } else if (v.order == "real-then-synthetic") {
+    phases = {{"real", real}, {"synthetic", syn}};
+  } else {
+    // Real images repeated k times: k n_real / (k n_real + n_syn) ~ mixed_real_fraction.
+    const double f = c.mixed_real_fraction;
+    const double k_exact = f / (1 - f) * static_cast<double>(syn.size()) / static_cast<double>(real.size());
+    const int64_t k = std::max<int64_t>(1, std::llround(k_exact));
+    std::vector<Sample> mixed = syn;
+    for (int64_t r = 0; r < k; ++r) mixed.insert(mixed.end(), real.begin(), real.end());
+    phases = {{"mixed", mixed}};
+  }
+
+  CurriculumResult out;
+  fs::path init = c.init == "model-a" ? model_a : fs::path();
+  for (size_t i = 0; i < phases.size(); ++i) {
+    const auto& [phase, data] = phases[i];
+    TrainOptions o = phase_options(c, v, phase);
+    o.init_from = init.string();
+    const fs::path pdir = dir / (std::to_string(i + 1) + "-" + phase);
+    const TrainResult r = train_sa_unet(data, val, o, pdir, device, /*resume=*/true, progress);
+    out.phases.push_back(pdir);
+    out.best = r.best;
+    out.best_score = r.best_score;
+    init = r.best;
+  }
+  return out;
+}
+
+}  // namespace vg

@@ -1,0 +1,40 @@
+// Retraining SA-UNet on real + synthetic images in a chosen order (a curriculum):
+//   synthetic-then-real  phase 1 on the synthetic images, phase 2 on the real ones starting from phase 1's
+//                        best weights (the original method's recommended order: real data last);
+//   real-then-synthetic  the reverse;
+//   mixed                one run on the union, the real images repeated so they are `mixed_real_fraction` of
+//                        an epoch.
+// Every phase selects its best epoch on the same validation images (held out of the real training split).
+// The synthetic phase runs `synthetic_epochs` at the recipe's first learning rate, with online augmentation
+// on or off (RetrainVariant::augment); real phases use the recipe as it is. In mixed runs the augment switch
+// applies to the whole mixed set. Phase 1 starts from scratch or from model A (PipelineConfig::init).
+#pragma once
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "vesselgan/core/progress.h"
+#include "vesselgan/data/dataset.h"
+#include "vesselgan/pipeline/pipeline_config.h"
+
+namespace vg {
+
+struct CurriculumResult {
+  std::filesystem::path best;  // the final phase's best checkpoint
+  double best_score = 0;       // its validation score
+  std::vector<std::filesystem::path> phases;
+};
+
+// The recipe of one phase ("real", "synthetic" or "mixed") of variant v.
+TrainOptions phase_options(const PipelineConfig& c, const RetrainVariant& v, const std::string& phase);
+
+// Trains variant v in `dir` (phase folders dir/1-<phase>, dir/2-<phase>), resuming whatever a killed run
+// left. synthetic: at least v.n_synthetic labelled images; the first n (in order) are used.
+CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant& v,
+                                  const std::vector<Sample>& real, const std::vector<Sample>& val,
+                                  const std::vector<Sample>& synthetic, const std::filesystem::path& model_a,
+                                  const std::filesystem::path& dir, const torch::Device& device,
+                                  const ProgressFn& progress = {});
+
+}  // namespace vg

@@ -1,0 +1,334 @@
+#include "vesselgan/pipeline/pipeline.h"
+
+#include <algorithm>
+#include <map>
+
+#include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
+#include "vesselgan/data/phantom.h"
+#include "vesselgan/data/split.h"
+#include "vesselgan/gan/gan_metrics.h"
+#include "vesselgan/gan/gan_models.h"
+#include "vesselgan/gan/gan_trainer.h"
+#include "vesselgan/gan/image_grid.h"
+#include "vesselgan/gan/sampler.h"
+#include "vesselgan/io/image_io.h"
+#include "vesselgan/pipeline/curriculum.h"
+#include "vesselgan/pipeline/pipeline_report.h"
+#include "vesselgan/seg/dataset_inference.h"
+#include "vesselgan/seg/ensemble.h"
+#include "vesselgan/seg/pseudo_label.h"
+#include "vesselgan/seg/trainer.h"
+
+namespace vg {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+DatasetFiles subset(const DatasetFiles& d, const std::vector<int64_t>& idx) {
+  DatasetFiles out = d;
+  out.samples.clear();
+  for (auto i : idx) out.samples.push_back(d.samples[static_cast<size_t>(i)]);
+  return out;
+}
+
+nlohmann::json ids_of(const DatasetFiles& d) {
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& s : d.samples) ids.push_back(s.id);
+  return ids;
+}
+
+void write_probs(const fs::path& dir, const std::vector<EvalItem>& items) {
+  fs::create_directories(dir);
+  for (const auto& it : items)
+    write_png(dir / (it.id + ".png"), it.prob.reshape({1, it.prob.size(-2), it.prob.size(-1)}), 16);
+}
+
+// One model's saved probabilities, scored (labels and masks from the data set).
+std::vector<EvalItem> load_probs(const DatasetFiles& data, const fs::path& dir) {
+  return load_predictions(data, dir);
+}
+
+// A model to score: baseline, retrained variant, or ensemble.
+struct Candidate {
+  std::string name, row, kind;
+  uint64_t seed = 0;
+  fs::path checkpoint;  // empty for ensembles
+  double val_score = 0;
+};
+
+}  // namespace
+
+PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run_dir,
+                            const torch::Device& device, const PipelineRunOptions& run,
+                            const ProgressFn& progress) {
+  PipelineConfig c = config_in;
+  finalize(c.gan);
+  validate(c);
+  fs::create_directories(run_dir);
+  write_file_atomic(run_dir / "config.json", nlohmann::json(c).dump(2) + "\n");
+
+  StageRunner st(run_dir, run.from_stage, run.stop_after);
+  auto say = [&](const std::string& msg) {
+    if (!progress) return;
+    Progress p;
+    p.stage = "pipeline";
+    p.message = msg;
+    progress(p);
+  };
+  auto stage = [&](const std::string& name, const nlohmann::json& inputs, const StageRunner::Body& body) {
+    auto out = st.run(name, inputs, [&](const fs::path& dir) {
+      say(name + ": running");
+      return body(dir);
+    });
+    if (st.records().back().cached) say(name + ": cached");
+    return out;
+  };
+
+  PipelineResult result;
+  try {
+    // 1. Data.
+    nlohmann::json data_in = {{"data", c.data}, {"layout", c.layout}};
+    if (c.data.empty()) data_in["phantom"] = {c.phantom_train, c.phantom_test, c.phantom_size};
+    const auto data_out = stage("data", data_in, [&](const fs::path& dir) -> nlohmann::json {
+      if (c.data.empty()) {
+        PhantomOptions po;
+        po.size = c.phantom_size;
+        write_phantom_dataset(dir, static_cast<int>(c.phantom_train), static_cast<int>(c.phantom_test), po,
+                              1);
+        return {{"root", dir.string()}, {"layout", "folder"}};
+      }
+      const auto d = find_dataset(c.data, "train", c.layout);
+      return {{"root", c.data}, {"layout", d.layout}};
+    });
+    const std::string root = data_out.at("root"), layout = data_out.at("layout");
+    const DatasetFiles train_files = find_dataset(root, "train", layout);
+    const DatasetFiles test_files = find_dataset(root, c.eval_split, layout);
+    const SplitIndices split =
+        split_train_val(static_cast<int64_t>(train_files.samples.size()), c.seg.val_count, c.seg.seed);
+    const DatasetFiles real_files = subset(train_files, split.train),
+                       val_files = subset(train_files, split.val);
+    const std::vector<Sample> real = load_samples(real_files, true), val = load_samples(val_files, true);
+    const nlohmann::json data_key = {
+        {"data", data_out}, {"train_ids", ids_of(real_files)}, {"val_ids", ids_of(val_files)}};
+
+    // 2. Model A per seed (the baseline).
+    std::vector<Candidate> models;
+    std::map<uint64_t, fs::path> model_a;
+    for (auto seed : c.seeds) {
+      TrainOptions o = c.seg;
+      o.seed = seed;
+      o.init_from.clear();
+      const std::string name = "seg-real/s" + std::to_string(seed);
+      const auto out =
+          stage(name, {{"data", data_key}, {"seg", o}}, [&](const fs::path& dir) -> nlohmann::json {
+            const auto r = train_sa_unet(real, val, o, dir, device, /*resume=*/true, progress);
+            return {{"best", r.best.string()}, {"best_score", r.best_score}};
+          });
+      model_a[seed] = out.at("best").get<std::string>();
+      models.push_back(
+          {name, "baseline (model A)", "baseline", seed, model_a[seed], out.at("best_score").get<double>()});
+    }
+
+    // 3. GAN on the real training images (validation images stay out of every training set).
+    const auto gan_out =
+        stage("gan", {{"data", data_key}, {"gan", c.gan}}, [&](const fs::path& dir) -> nlohmann::json {
+          GanRunControl ctl;
+          if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
+          const auto r = train_gan(real, c.gan, dir, device, ctl, progress);
+          return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
+        });
+
+    // 4. Synthetic images: the largest N once; smaller N are its prefixes.
+    GenerateOptions go;
+    go.count = max_synthetic(c);
+    go.truncation = c.truncation;
+    go.seed = c.generate_seed;
+    const auto gen_out = stage(
+        "generate", {{"gan", gan_out}, {"count", go.count}, {"truncation", go.truncation}, {"seed", go.seed}},
+        [&](const fs::path& dir) -> nlohmann::json {
+          const auto g = load_generator(gan_out.at("checkpoint").get<std::string>(), device);
+          const auto r = generate_images(g, dir, go, device, progress);
+          return {{"root", dir.string()}, {"count", go.count}};
+        });
+    const fs::path gen_root = gen_out.at("root").get<std::string>();
+
+    // 5-6. Labels and retraining, iterated.
+    fs::path labeller = model_a.at(c.seeds.front());
+    std::string notes;
+    fs::path labelled_root;
+    for (int64_t it = 1; it <= c.iterations; ++it) {
+      const std::string prefix = it == 1 ? "" : "iterate-" + std::to_string(it) + "/";
+      const std::string row_prefix = it == 1 ? "" : "iteration " + std::to_string(it) + ": ";
+      nlohmann::json labels_out;
+      if (c.labels == "gan") {
+        labels_out = {{"root", gen_root.string()}, {"source", "gan"}};
+      } else {
+        labels_out = stage(prefix + "pseudo-label",
+                           {{"images", gen_out}, {"model", labeller.string()}, {"options", c.pseudo_label}},
+                           [&](const fs::path& dir) -> nlohmann::json {
+                             const Segmenter seg = Segmenter::load(labeller, device);
+                             DatasetFiles images = find_dataset(gen_root, "all", "folder");
+                             const auto r = pseudo_label(seg, images, dir, c.pseudo_label, progress);
+                             int64_t accepted = 0;
+                             for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
+                             return {{"root", dir.string()},
+                                     {"source", "model"},
+                                     {"accepted", accepted},
+                                     {"images", static_cast<int64_t>(r.records.size())}};
+                           });
+        notes += "Pseudo-labels" + (it > 1 ? " (iteration " + std::to_string(it) + ")" : std::string()) +
+                 ": " + std::to_string(labels_out.value("accepted", 0)) + " of " +
+                 std::to_string(labels_out.value("images", 0)) +
+                 " synthetic images accepted by the filters, labelled by " + labeller.string() + ". ";
+      }
+      labelled_root = labels_out.at("root").get<std::string>();
+      const DatasetFiles syn_files = find_dataset(labelled_root, "all", "folder");
+      const std::vector<Sample> synthetic = load_samples(syn_files, true);
+
+      double best_val = -1e300;
+      for (const auto& v : expand_grid(c)) {
+        const std::string name = prefix + "retrain/" + v.name();
+        const nlohmann::json in = {
+            {"variant", {{"order", v.order}, {"augment", v.augment}, {"n", v.n_synthetic}, {"seed", v.seed}}},
+            {"data", data_key},
+            {"seg", c.seg},
+            {"synthetic_epochs", c.synthetic_epochs},
+            {"mixed_real_fraction", c.mixed_real_fraction},
+            {"init", c.init},
+            {"model_a", model_a.at(v.seed).string()},
+            {"labels", labels_out}};
+        const auto out = stage(name, in, [&](const fs::path& dir) -> nlohmann::json {
+          const auto r =
+              train_curriculum(c, v, real, val, synthetic, model_a.at(v.seed), dir, device, progress);
+          return {{"best", r.best.string()}, {"best_score", r.best_score}};
+        });
+        const double score = out.at("best_score").get<double>();
+        models.push_back(
+            {name, row_prefix + v.cell(), "variant", v.seed, out.at("best").get<std::string>(), score});
+        if (score > best_val) {
+          best_val = score;
+          labeller = out.at("best").get<std::string>();
+        }
+      }
+    }
+
+    // 7. Predictions of every trained model on the validation and evaluation images (cached as 16-bit PNGs).
+    for (const auto& m : std::vector<Candidate>(models)) {
+      stage("predict/" + m.name,
+            {{"model", m.checkpoint.string()}, {"val_ids", ids_of(val_files)}, {"eval", ids_of(test_files)}},
+            [&](const fs::path& dir) -> nlohmann::json {
+              const Segmenter seg = Segmenter::load(m.checkpoint, device);
+              PredictOptions popt;
+              popt.fov_diameter = seg.resolve_fov_diameter(-1);
+              write_probs(dir / "val", predict_dataset(seg, val_files, popt, progress));
+              write_probs(dir / "eval", predict_dataset(seg, test_files, popt, progress));
+              return {{"dir", dir.string()}};
+            });
+    }
+
+    // 8. Ensembles: model A + each retrained model of the same seed; weights chosen on validation.
+    std::vector<Candidate> ensembles;
+    for (const auto& m : models) {
+      if (m.kind != "variant") continue;
+      const std::string a_name = "seg-real/s" + std::to_string(m.seed);
+      const std::string name =
+          "ensemble/" + m.name.substr(m.name.find("retrain/") + 8) +
+          (m.name.rfind("iterate-", 0) == 0 ? "-" + m.name.substr(0, m.name.find('/')) : "");
+      stage(name,
+            {{"a", model_a.at(m.seed).string()},
+             {"b", m.checkpoint.string()},
+             {"ensemble", c.ensemble},
+             {"choose_weights", c.choose_weights}},
+            [&](const fs::path& dir) -> nlohmann::json {
+              const auto a_val = load_probs(val_files, st.dir("predict/" + a_name) / "val");
+              const auto b_val = load_probs(val_files, st.dir("predict/" + m.name) / "val");
+              EnsembleOptions eo = c.ensemble;
+              double val_score = 0;
+              if (eo.method == "weighted" && c.choose_weights)
+                eo.weights = choose_weights({a_val, b_val}, {}, &val_score);
+              const auto a = load_probs(test_files, st.dir("predict/" + a_name) / "eval");
+              const auto b = load_probs(test_files, st.dir("predict/" + m.name) / "eval");
+              std::vector<EvalItem> out = a;
+              for (size_t i = 0; i < out.size(); ++i) out[i].prob = combine({a[i].prob, b[i].prob}, eo);
+              write_probs(dir / "eval", out);
+              return {{"dir", dir.string()},
+                      {"weights", eo.weights},
+                      {"method", eo.method},
+                      {"val_score", val_score}};
+            });
+      ensembles.push_back({name, "ensemble: A + " + m.row, "ensemble", m.seed, {}, 0});
+    }
+
+    // 9. The GAN against the real training images, in two feature spaces (named in the report).
+    const fs::path real_dir = train_files.samples.front().image.parent_path();
+    const auto gm_out =
+        stage("gan-metrics",
+              {{"generate", gen_out},
+               {"real", real_dir.string()},
+               {"model_a", model_a.at(c.seeds.front()).string()}},
+              [&](const fs::path&) -> nlohmann::json {
+                nlohmann::json all = nlohmann::json::array();
+                for (const std::string f :
+                     {std::string("color-stats"), "sa-unet:" + model_a.at(c.seeds.front()).string()}) {
+                  GanMetricsOptions o;
+                  o.features = f;
+                  o.kid_subset_size = 100;
+                  all.push_back(compute_gan_metrics(real_dir, gen_root / "images", o, device));
+                }
+                return {{"metrics", all}};
+              });
+
+    // 10. Scores and report (recomputed from the saved predictions: cheap, always fresh).
+    PipelineReport rep;
+    rep.title = "vesselgan pipeline: " + fs::absolute(run_dir).filename().string();
+    rep.config = c;
+    const EvalProtocol proto = describe_protocol(test_files);
+    rep.protocol = proto.data + "; " + proto.split + "; ground truth " + proto.annotation + "; FOV " +
+                   proto.fov + "; each model at its training scale (FOV diameter), threshold 0.5";
+    rep.machine = device.str() + ", " + std::to_string(at::get_num_threads()) + " threads";
+    const fs::path second = test_files.samples.front().label.parent_path().parent_path() / "2nd_manual";
+    if (fs::is_directory(second)) {
+      ScoredModel obs{"2nd observer", "observer", 0, second.string(),
+                      evaluate(load_predictions(test_files, second))};
+      rep.scored.push_back(obs);
+    }
+    for (const auto& m : models)
+      rep.scored.push_back({m.row, m.kind, m.seed, m.checkpoint.string(),
+                            evaluate(load_probs(test_files, st.dir("predict/" + m.name) / "eval"))});
+    for (const auto& e : ensembles)
+      rep.scored.push_back(
+          {e.row, e.kind, e.seed, e.name, evaluate(load_probs(test_files, st.dir(e.name) / "eval"))});
+    for (const auto& g : gm_out.at("metrics")) rep.gan_metrics.push_back(g);
+    rep.notes = notes;
+
+    const fs::path report_dir = run_dir / "report";
+    fs::create_directories(report_dir);
+    {  // synthetic images (top) over their labels (bottom), 8 of them
+      const DatasetFiles syn = find_dataset(labelled_root, "all", "folder");
+      std::vector<torch::Tensor> imgs, labs;
+      for (size_t i = 0; i < syn.samples.size() && i < 8; ++i) {
+        const Sample s = load_sample(syn.samples[i]);
+        imgs.push_back(s.image.mul(2).sub(1));
+        labs.push_back(s.label.expand({3, -1, -1}).mul(2).sub(1));
+      }
+      if (!imgs.empty()) {
+        imgs.insert(imgs.end(), labs.begin(), labs.end());
+        write_png(report_dir / "synthetic.png",
+                  image_grid(torch::stack(imgs), static_cast<int64_t>(labs.size())), 8);
+        rep.synthetic_grid = report_dir / "synthetic.png";
+      }
+    }
+    rep.stages = st.records();
+    result.report_markdown = write_pipeline_report(report_dir, rep);
+    result.report_dir = report_dir;
+    result.finished = true;
+  } catch (const StageRunner::Stopped&) {
+    result.finished = false;
+  }
+  result.stages = st.records();
+  return result;
+}
+
+}  // namespace vg

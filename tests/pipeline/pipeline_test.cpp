@@ -1,0 +1,180 @@
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+#include "vesselgan/core/files.h"
+#include "vesselgan/pipeline/curriculum.h"
+#include "vesselgan/pipeline/pipeline_config.h"
+#include "vesselgan/pipeline/pipeline_report.h"
+#include "vesselgan/pipeline/stage_runner.h"
+
+namespace vg {
+namespace {
+
+namespace fs = std::filesystem;
+using test::contains;
+using test::user_error;
+
+TEST(PipelineConfig, PresetsAreValidAndRoundTripThroughJson) {
+  for (const auto& name : pipeline_preset_names()) {
+    PipelineConfig c = pipeline_preset(name);
+    finalize(c.gan);
+    EXPECT_NO_THROW(validate(c)) << name;
+    const nlohmann::json j = c;
+    PipelineConfig back = pipeline_preset("quick");
+    from_json(j, back);
+    finalize(back.gan);
+    EXPECT_EQ(nlohmann::json(back), j) << name;
+  }
+}
+
+TEST(PipelineConfig, RejectsBadValuesWithOneLineNamingTheField) {
+  PipelineConfig c = pipeline_preset("quick");
+  finalize(c.gan);
+  c.orders = {"backwards"};
+  std::string msg = user_error([&] { validate(c); });
+  EXPECT_TRUE(contains(msg, "pipeline.orders")) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+  c = pipeline_preset("quick");
+  finalize(c.gan);
+  c.labels = "gan";  // the quick GAN is not joint: it draws no vessel maps
+  msg = user_error([&] { validate(c); });
+  EXPECT_TRUE(contains(msg, "pipeline.labels")) << msg;
+  EXPECT_THROW(from_json(nlohmann::json{{"seedz", {1}}}, c), UserError);
+  EXPECT_THROW(pipeline_preset("slow"), UserError);
+}
+
+TEST(PipelineConfig, GridExpandsEveryCombinationSeedInnermost) {
+  PipelineConfig c = pipeline_preset("quick");
+  c.orders = {"synthetic-then-real", "mixed"};
+  c.augment = {true, false};
+  c.n_synthetic = {10, 30};
+  c.seeds = {0, 1, 2};
+  const auto g = expand_grid(c);
+  ASSERT_EQ(g.size(), 24u);
+  EXPECT_EQ(g[0].name(), "syn-real_aug_n10_s0");
+  EXPECT_EQ(g[2].name(), "syn-real_aug_n10_s2");
+  EXPECT_EQ(g[3].name(), "syn-real_aug_n30_s0");
+  EXPECT_EQ(g.back().name(), "mixed_noaug_n30_s2");
+  EXPECT_EQ(g.back().cell(), "mixed_noaug_n30");
+  EXPECT_EQ(max_synthetic(c), 30);
+}
+
+TEST(Curriculum, SyntheticPhaseHasItsOwnEpochsAndAugmentation) {
+  PipelineConfig c = pipeline_preset("quick");
+  c.synthetic_epochs = 7;
+  RetrainVariant v{"synthetic-then-real", false, 10, 5};
+  const TrainOptions syn = phase_options(c, v, "synthetic");
+  EXPECT_EQ(total_epochs(syn), 7);
+  EXPECT_FALSE(syn.augment.enabled);
+  EXPECT_EQ(syn.seed, 5u);
+  const TrainOptions real = phase_options(c, v, "real");
+  EXPECT_EQ(total_epochs(real), total_epochs(c.seg));
+  EXPECT_EQ(real.augment.enabled, c.seg.augment.enabled);
+}
+
+TEST(StageRunner, SkipsAFinishedStageWithTheSameInputsAndRerunsOnChange) {
+  test::ScratchDir dir("pipeline_stage_cache");
+  int runs = 0;
+  auto body = [&](const fs::path& d) -> nlohmann::json {
+    ++runs;
+    write_file_atomic(d / "out.txt", "x");
+    return {{"n", runs}};
+  };
+  {
+    StageRunner st(dir.path());
+    EXPECT_EQ(st.run("a", {{"k", 1}}, body)["n"], 1);
+    EXPECT_FALSE(st.records().back().cached);
+  }
+  {
+    StageRunner st(dir.path());
+    EXPECT_EQ(st.run("a", {{"k", 1}}, body)["n"], 1);  // cached: the first run's outputs
+    EXPECT_TRUE(st.records().back().cached);
+    EXPECT_EQ(runs, 1);
+    write_file_atomic(dir.path() / "a" / "stale.txt", "old");
+    EXPECT_EQ(st.run("a", {{"k", 2}}, body)["n"], 2);  // other inputs: cleared and run again
+    EXPECT_FALSE(fs::exists(dir.path() / "a" / "stale.txt"));
+  }
+}
+
+TEST(StageRunner, AKilledStageResumesInItsFolder) {
+  test::ScratchDir dir("pipeline_stage_resume");
+  {
+    StageRunner st(dir.path());
+    EXPECT_THROW(st.run("a", {{"k", 1}},
+                        [&](const fs::path& d) -> nlohmann::json {
+                          write_file_atomic(d / "partial.txt", "half");
+                          throw std::runtime_error("killed");
+                        }),
+                 std::runtime_error);
+  }
+  StageRunner st(dir.path());
+  bool saw_partial = false;
+  st.run("a", {{"k", 1}}, [&](const fs::path& d) -> nlohmann::json {
+    saw_partial = fs::exists(d / "partial.txt");
+    return {};
+  });
+  EXPECT_TRUE(saw_partial);
+}
+
+TEST(StageRunner, FromForcesThatStageAndEveryLaterOneAndStopAfterStops) {
+  test::ScratchDir dir("pipeline_stage_from");
+  int runs = 0;
+  auto body = [&](const fs::path&) -> nlohmann::json { return {{"n", ++runs}}; };
+  {
+    StageRunner st(dir.path());
+    for (const char* s : {"a", "retrain/x", "retrain/y", "c"}) st.run(s, {}, body);
+  }
+  EXPECT_EQ(runs, 4);
+  StageRunner st(dir.path(), "retrain", "retrain/y");
+  st.run("a", {}, body);
+  EXPECT_TRUE(st.records().back().cached);
+  st.run("retrain/x", {}, body);
+  EXPECT_FALSE(st.records().back().cached);
+  EXPECT_THROW(st.run("retrain/y", {}, body), StageRunner::Stopped);
+  EXPECT_EQ(runs, 6);
+}
+
+EvalReport report_with(double fov_f1, const std::vector<std::pair<std::string, double>>& per_image) {
+  EvalReport r;
+  r.fov_pooled.f1 = fov_f1;
+  r.whole_image_pooled.f1 = fov_f1 + 0.01;
+  for (const auto& [id, f1] : per_image) {
+    MetricSet m;
+    m.f1 = f1;
+    r.per_image.push_back({id, m});
+  }
+  return r;
+}
+
+TEST(PipelineReport, RowsAverageSeedsAndCompareWithTheBaselinePerImage) {
+  std::vector<ScoredModel> s = {
+      {"baseline (model A)", "baseline", 0, "", report_with(0.70, {{"1", 0.6}, {"2", 0.7}, {"3", 0.8}})},
+      {"baseline (model A)", "baseline", 1, "", report_with(0.74, {{"1", 0.6}, {"2", 0.7}, {"3", 0.8}})},
+      {"v", "variant", 0, "", report_with(0.80, {{"1", 0.7}, {"2", 0.8}, {"3", 0.9}})},
+      {"v", "variant", 1, "", report_with(0.80, {{"1", 0.7}, {"2", 0.8}, {"3", 0.9}})}};
+  const auto rows = summarize(s);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].seeds, 2);
+  EXPECT_NEAR(rows[0].fov_mean.f1, 0.72, 1e-12);
+  EXPECT_NEAR(rows[0].fov_std.f1, std::sqrt(0.0008), 1e-12);  // sample std of 0.70, 0.74
+  EXPECT_NEAR(rows[0].whole_mean.f1, 0.73, 1e-12);
+  EXPECT_FALSE(rows[0].compared);
+  ASSERT_TRUE(rows[1].compared);
+  EXPECT_NEAR(rows[1].f1_diff, 0.1, 1e-12);  // +0.1 on every image
+  EXPECT_NEAR(rows[1].ci_low, 0.1, 1e-9);
+  EXPECT_NEAR(rows[1].ci_high, 0.1, 1e-9);
+  EXPECT_NEAR(rows[1].p_value, 2.0 / 8.0, 1e-12);  // exact sign flips over 3 images: all + or all -
+}
+
+TEST(PipelineReport, Base64MatchesRfc4648Vectors) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+}
+
+}  // namespace
+}  // namespace vg
