@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-ctest --test-dir build/release --output-on-failure -j"$(nproc)" "$@"
+# One test at a time: each uses 2 compute threads (tests/test_main.cpp), and OpenMP / OpenBLAS threads that
+# share cores with another test's spin-wait instead of working (a 3 s GAN test took 36 s that way).
+ctest --test-dir build/release --output-on-failure -j1 "$@"

@@ -1,0 +1,52 @@
+// The shipped DRIVE model (models/sa-unet-drive.pt) must keep segmenting as its model card says: the card
+// records the FOV F1 of one DRIVE test image, and this test recomputes it, so the weights cannot silently
+// rot.
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "test_support.h"
+#include "vesselgan/core/model_dir.h"
+#include "vesselgan/data/dataset.h"
+#include "vesselgan/eval/evaluator.h"
+#include "vesselgan/seg/segmenter.h"
+
+namespace vg {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The value of "<key>: <number>" in the model card (a line of its "Check" section).
+double card_value(const fs::path& card, const std::string& key) {
+  std::ifstream in(card);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::smatch m;
+  const std::string text = ss.str();
+  if (!std::regex_search(text, m, std::regex(key + R"(:\s*([0-9]+\.[0-9]+))"))) return -1;
+  return std::stod(m[1].str());
+}
+
+TEST(ShippedModel, SegmentsTheCheckImageWithTheF1OfItsModelCard) {
+  VG_REQUIRE_DRIVE(drive);
+  const fs::path model = shipped_model("sa-unet-drive.pt");
+  const fs::path card = model_dir() / "sa-unet-drive.md";
+  ASSERT_TRUE(fs::exists(card)) << card;
+  const double recorded = card_value(card, "check_fov_f1");
+  ASSERT_GT(recorded, 0) << "no 'check_fov_f1: <number>' line in " << card;
+
+  const auto data = find_dataset(drive, "test", "drive");
+  ASSERT_FALSE(data.samples.empty());
+  DatasetFiles first = data;
+  first.samples = {data.samples.front()};  // 01_test.tif
+  const auto samples = load_samples(first, true);
+  const Segmenter seg = Segmenter::load(model, torch::kCPU);
+  PredictOptions opt;
+  opt.fov_diameter = seg.resolve_fov_diameter(-1);  // as `segment` and `evaluate` run it by default
+  const auto prob = seg.probability(samples[0].image, samples[0].mask, opt);
+  const auto report = evaluate({EvalItem{samples[0].id, prob, samples[0].label, samples[0].mask}});
+  EXPECT_NEAR(report.fov_pooled.f1, recorded, 1e-3) << "image " << samples[0].id;
+}
+
+}  // namespace
+}  // namespace vg
