@@ -45,11 +45,6 @@ void write_probs(const fs::path& dir, const std::vector<EvalItem>& items) {
     write_png(dir / (it.id + ".png"), it.prob.reshape({1, it.prob.size(-2), it.prob.size(-1)}), 16);
 }
 
-// One model's saved probabilities, scored (labels and masks from the data set).
-std::vector<EvalItem> load_probs(const DatasetFiles& data, const fs::path& dir) {
-  return load_predictions(data, dir);
-}
-
 // A model to score: baseline, retrained variant, or ensemble.
 struct Candidate {
   std::string name, row, kind;
@@ -215,7 +210,7 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     }
 
     // 7. Predictions of every trained model on the validation and evaluation images (cached as 16-bit PNGs).
-    for (const auto& m : std::vector<Candidate>(models)) {
+    for (const auto& m : models) {
       stage("predict/" + m.name,
             {{"model", m.checkpoint.string()}, {"val_ids", ids_of(val_files)}, {"eval", ids_of(test_files)}},
             [&](const fs::path& dir) -> nlohmann::json {
@@ -242,14 +237,14 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
              {"ensemble", c.ensemble},
              {"choose_weights", c.choose_weights}},
             [&](const fs::path& dir) -> nlohmann::json {
-              const auto a_val = load_probs(val_files, st.dir("predict/" + a_name) / "val");
-              const auto b_val = load_probs(val_files, st.dir("predict/" + m.name) / "val");
+              const auto a_val = load_predictions(val_files, st.dir("predict/" + a_name) / "val");
+              const auto b_val = load_predictions(val_files, st.dir("predict/" + m.name) / "val");
               EnsembleOptions eo = c.ensemble;
               double val_score = 0;
               if (eo.method == "weighted" && c.choose_weights)
                 eo.weights = choose_weights({a_val, b_val}, {}, &val_score);
-              const auto a = load_probs(test_files, st.dir("predict/" + a_name) / "eval");
-              const auto b = load_probs(test_files, st.dir("predict/" + m.name) / "eval");
+              const auto a = load_predictions(test_files, st.dir("predict/" + a_name) / "eval");
+              const auto b = load_predictions(test_files, st.dir("predict/" + m.name) / "eval");
               std::vector<EvalItem> out = a;
               for (size_t i = 0; i < out.size(); ++i) out[i].prob = combine({a[i].prob, b[i].prob}, eo);
               write_probs(dir / "eval", out);
@@ -296,10 +291,10 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     }
     for (const auto& m : models)
       rep.scored.push_back({m.row, m.kind, m.seed, m.checkpoint.string(),
-                            evaluate(load_probs(test_files, st.dir("predict/" + m.name) / "eval"))});
+                            evaluate(load_predictions(test_files, st.dir("predict/" + m.name) / "eval"))});
     for (const auto& e : ensembles)
       rep.scored.push_back(
-          {e.row, e.kind, e.seed, e.name, evaluate(load_probs(test_files, st.dir(e.name) / "eval"))});
+          {e.row, e.kind, e.seed, e.name, evaluate(load_predictions(test_files, st.dir(e.name) / "eval"))});
     for (const auto& g : gm_out.at("metrics")) rep.gan_metrics.push_back(g);
     rep.notes = notes;
 
