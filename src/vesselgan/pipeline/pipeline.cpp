@@ -179,8 +179,12 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
                  " synthetic images accepted by the filters, labelled by " + labeller.string() + ". ";
       }
       labelled_root = labels_out.at("root").get<std::string>();
-      const DatasetFiles syn_files = find_dataset(labelled_root, "all", "folder");
-      const std::vector<Sample> synthetic = load_samples(syn_files, true);
+      // Read only when a retraining stage runs: a rerun whose retraining is cached never loads them.
+      std::vector<Sample> synthetic;
+      auto synthetic_samples = [&]() -> const std::vector<Sample>& {
+        if (synthetic.empty()) synthetic = load_samples(find_dataset(labelled_root, "all", "folder"), true);
+        return synthetic;
+      };
 
       double best_val = -1e300;
       for (const auto& v : expand_grid(c)) {
@@ -195,8 +199,8 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
             {"model_a", model_a.at(v.seed).string()},
             {"labels", labels_out}};
         const auto out = stage(name, in, [&](const fs::path& dir) -> nlohmann::json {
-          const auto r =
-              train_curriculum(c, v, real, val, synthetic, model_a.at(v.seed), dir, device, progress);
+          const auto r = train_curriculum(c, v, real, val, synthetic_samples(), model_a.at(v.seed), dir,
+                                          device, progress);
           return {{"best", r.best.string()}, {"best_score", r.best_score}};
         });
         const double score = out.at("best_score").get<double>();
