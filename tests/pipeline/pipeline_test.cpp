@@ -6,6 +6,7 @@
 #include "vesselgan/pipeline/pipeline_config.h"
 #include "vesselgan/pipeline/pipeline_report.h"
 #include "vesselgan/pipeline/stage_runner.h"
+#include "vesselgan/seg/model_input.h"
 
 namespace vg {
 namespace {
@@ -25,6 +26,16 @@ TEST(PipelineConfig, PresetsAreValidAndRoundTripThroughJson) {
     finalize(back.gan);
     EXPECT_EQ(nlohmann::json(back), j) << name;
   }
+}
+
+TEST(PipelineConfig, DriveCpuTrainsOnAHalfResolutionCanvas) {
+  // A DRIVE photograph (565x584) resized to 288 must not be padded back to the full recipe's 592 canvas,
+  // or the preset costs as much per epoch as full resolution.
+  const PipelineConfig c = pipeline_preset("drive-cpu");
+  FitInfo info;
+  const auto canvas = fit_to_canvas(torch::zeros({3, 584, 565}), c.seg.input, 16, &info);
+  EXPECT_EQ(canvas.size(1), 288);
+  EXPECT_EQ(canvas.size(2), 288);
 }
 
 TEST(PipelineConfig, RejectsBadValuesWithOneLineNamingTheField) {
