@@ -58,10 +58,16 @@ TEST(PipelineSmoke, QuickPresetRunsEveryStageResumesAndReports) {
       EXPECT_TRUE(v >= -1 && v <= 1) << row["row"] << " " << k << " " << v;
     }
     EXPECT_GT(row["fov_mean"]["auc_roc"].get<double>(), 0.5) << row["row"];
-    if (row["kind"] != "baseline") EXPECT_TRUE(row["compared"].get<bool>()) << row["row"];
+    if (row["kind"] != "baseline") {
+      EXPECT_TRUE(row["compared"].get<bool>()) << row["row"];
+    }
   }
-  const std::vector<std::string> expected = {"baseline (model A)", "syn-real_aug_n24", "mixed_aug_n24",
-                                             "ensemble: A + syn-real_aug_n24", "ensemble: A + mixed_aug_n24"};
+  const std::vector<std::string> expected = {"baseline (model A)",
+                                             "syn-real_aug_n24",
+                                             "mixed_aug_n24",
+                                             "ensemble: A + syn-real_aug_n24",
+                                             "ensemble: A + mixed_aug_n24",
+                                             "control: A + A of another seed"};
   EXPECT_EQ(rows, expected);
   const std::string md = read_file(run + "/report/report.md");
   EXPECT_TRUE(contains(md, "## FOV pooled")) << md;

@@ -1,6 +1,7 @@
 #include "vesselgan/pipeline/pipeline.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "vesselgan/core/error.h"
@@ -43,6 +44,34 @@ void write_probs(const fs::path& dir, const std::vector<EvalItem>& items) {
   fs::create_directories(dir);
   for (const auto& it : items)
     write_png(dir / (it.id + ".png"), it.prob.reshape({1, it.prob.size(-2), it.prob.size(-1)}), 16);
+}
+
+fs::path dir_of(const nlohmann::json& stage_out) { return stage_out.at("root").get<std::string>(); }
+
+// How many vessels the pseudo-labels hold next to the real labels: a GAN too coarse to draw vessels gives
+// synthetic images that model A labels (almost) empty, and retraining on them teaches "no vessels".
+std::string vessel_fraction_note(const fs::path& labelled, const DatasetFiles& real) {
+  const fs::path record = labelled / "pseudo_label.json";
+  if (!fs::exists(record)) return "";
+  const auto j = nlohmann::json::parse(read_file(record));
+  double sum = 0, lo = 1, hi = 0;
+  int64_t n = 0;
+  for (const auto& r : j.at("images")) {
+    if (r.at("status") != "accepted") continue;
+    const double f = r.at("vessel_fraction").get<double>();
+    sum += f;
+    lo = std::min(lo, f);
+    hi = std::max(hi, f);
+    ++n;
+  }
+  if (n == 0) return "";
+  const auto [rlo, rhi] = vessel_fraction_range(real);
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "Vessel fraction of the accepted pseudo-labels (label pixels / FOV pixels): mean %.4f, range "
+                "%.4f to %.4f; the real training labels range from %.4f to %.4f.",
+                sum / static_cast<double>(n), lo, hi, rlo, rhi);
+  return buf;
 }
 
 // A model to score: baseline, retrained variant, or ensemble.
@@ -176,7 +205,8 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
         notes += "Pseudo-labels" + (it > 1 ? " (iteration " + std::to_string(it) + ")" : std::string()) +
                  ": " + std::to_string(labels_out.value("accepted", 0)) + " of " +
                  std::to_string(labels_out.value("images", 0)) +
-                 " synthetic images accepted by the filters, labelled by " + labeller.string() + ". ";
+                 " synthetic images accepted by the filters, labelled by " + labeller.string() + ". " +
+                 vessel_fraction_note(dir_of(labels_out), real_files) + " ";
       }
       labelled_root = labels_out.at("root").get<std::string>();
       // Read only when a retraining stage runs: a rerun whose retraining is cached never loads them.
@@ -227,28 +257,26 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
             });
     }
 
-    // 8. Ensembles: model A + each retrained model of the same seed; weights chosen on validation.
+    // 8. Ensembles: model A + each retrained model of the same seed; weights chosen on validation. The
+    // control pairs model A with model A of the next seed: two models average away some of each other's
+    // errors, so a gain from the synthetic data must beat this one to count.
     std::vector<Candidate> ensembles;
-    for (const auto& m : models) {
-      if (m.kind != "variant") continue;
-      const std::string a_name = "seg-real/s" + std::to_string(m.seed);
-      const std::string name =
-          "ensemble/" + m.name.substr(m.name.find("retrain/") + 8) +
-          (m.name.rfind("iterate-", 0) == 0 ? "-" + m.name.substr(0, m.name.find('/')) : "");
+    auto ensemble_stage = [&](const std::string& name, const std::string& a_name, const fs::path& a_ckpt,
+                              const std::string& b_name, const fs::path& b_ckpt) {
       stage(name,
-            {{"a", model_a.at(m.seed).string()},
-             {"b", m.checkpoint.string()},
+            {{"a", a_ckpt.string()},
+             {"b", b_ckpt.string()},
              {"ensemble", c.ensemble},
              {"choose_weights", c.choose_weights}},
             [&](const fs::path& dir) -> nlohmann::json {
               const auto a_val = load_predictions(val_files, st.dir("predict/" + a_name) / "val");
-              const auto b_val = load_predictions(val_files, st.dir("predict/" + m.name) / "val");
+              const auto b_val = load_predictions(val_files, st.dir("predict/" + b_name) / "val");
               EnsembleOptions eo = c.ensemble;
               double val_score = 0;
               if (eo.method == "weighted" && c.choose_weights)
                 eo.weights = choose_weights({a_val, b_val}, {}, &val_score);
               const auto a = load_predictions(test_files, st.dir("predict/" + a_name) / "eval");
-              const auto b = load_predictions(test_files, st.dir("predict/" + m.name) / "eval");
+              const auto b = load_predictions(test_files, st.dir("predict/" + b_name) / "eval");
               std::vector<EvalItem> out = a;
               for (size_t i = 0; i < out.size(); ++i) out[i].prob = combine({a[i].prob, b[i].prob}, eo);
               write_probs(dir / "eval", out);
@@ -257,7 +285,26 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
                       {"method", eo.method},
                       {"val_score", val_score}};
             });
+    };
+    for (const auto& m : models) {
+      if (m.kind != "variant") continue;
+      const std::string a_name = "seg-real/s" + std::to_string(m.seed);
+      const std::string name =
+          "ensemble/" + m.name.substr(m.name.find("retrain/") + 8) +
+          (m.name.rfind("iterate-", 0) == 0 ? "-" + m.name.substr(0, m.name.find('/')) : "");
+      ensemble_stage(name, a_name, model_a.at(m.seed), m.name, m.checkpoint);
       ensembles.push_back({name, "ensemble: A + " + m.row, "ensemble", m.seed, {}, 0});
+    }
+    if (c.seeds.size() >= 2) {
+      for (size_t i = 0; i < c.seeds.size(); ++i) {
+        const uint64_t sa = c.seeds[i], sb = c.seeds[(i + 1) % c.seeds.size()];
+        if (sa == sb) continue;
+        const std::string a_name = "seg-real/s" + std::to_string(sa);
+        const std::string b_name = "seg-real/s" + std::to_string(sb);
+        const std::string name = "ensemble/control_a-a_s" + std::to_string(sa);
+        ensemble_stage(name, a_name, model_a.at(sa), b_name, model_a.at(sb));
+        ensembles.push_back({name, "control: A + A of another seed", "ensemble", sa, {}, 0});
+      }
     }
 
     // 9. The GAN against the real training images, in two feature spaces (named in the report).
@@ -269,7 +316,7 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
                {"model_a", model_a.at(c.seeds.front()).string()}},
               [&](const fs::path&) -> nlohmann::json {
                 nlohmann::json all = nlohmann::json::array();
-                for (const std::string f :
+                for (const std::string& f :
                      {std::string("color-stats"), "sa-unet:" + model_a.at(c.seeds.front()).string()}) {
                   GanMetricsOptions o;
                   o.features = f;
