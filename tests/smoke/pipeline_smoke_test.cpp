@@ -46,7 +46,7 @@ TEST(PipelineSmoke, QuickPresetRunsEveryStageResumesAndReports) {
     EXPECT_TRUE(contains(r.err, stage)) << stage << "\n" << r.err;
 
   // The report: every row, sane values.
-  for (const char* f : {"report.md", "report.html", "results.json", "roc.svg", "synthetic.png"})
+  for (const char* f : {"report.md", "report.html", "results.json", "roc.svg", "pr.svg", "synthetic.png"})
     EXPECT_TRUE(fs::exists(run + "/report/" + f)) << f;
   const auto results = nlohmann::json::parse(read_file(run + "/report/results.json"));
   std::vector<std::string> rows;

@@ -131,24 +131,27 @@ std::string table_html(const std::string& md_table) {
   return out + "</table>\n";
 }
 
-std::string roc_svg(const std::vector<ScoredModel>& scored) {
+// FOV pooled curves of the first seed of each method: ROC (pr false) or precision-recall (pr true).
+std::string curve_svg(const std::vector<ScoredModel>& scored, bool pr) {
   PlotSpec spec;
-  spec.title = "ROC, FOV pooled (first seed of each method)";
-  spec.x_label = "1 - specificity";
-  spec.y_label = "sensitivity";
+  spec.title = pr ? "Precision-recall, FOV pooled (first seed of each method)"
+                  : "ROC, FOV pooled (first seed of each method)";
+  spec.x_label = pr ? "recall (Se)" : "1 - specificity";
+  spec.y_label = pr ? "precision" : "sensitivity";
   spec.x_min = 0;
   spec.x_max = 1;
   spec.y_min = 0;
   spec.y_max = 1;
-  spec.legend = LegendPosition::kBottomRight;
+  spec.legend = pr ? LegendPosition::kBottomLeft : LegendPosition::kBottomRight;
   std::map<std::string, bool> seen;
   for (const auto& m : scored) {
-    if (seen[m.row] || m.report.roc_fov.x.empty()) continue;
+    const Curve& c = pr ? m.report.pr_fov : m.report.roc_fov;
+    if (seen[m.row] || c.x.empty()) continue;
     seen[m.row] = true;
     PlotSeries s;
     s.name = m.row;
-    s.x = m.report.roc_fov.x;
-    s.y = m.report.roc_fov.y;
+    s.x = c.x;
+    s.y = c.y;
     s.markers = m.kind == "observer";
     spec.series.push_back(s);
   }
@@ -267,13 +270,14 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.notes.empty()) md << r.notes << "\n\n";
   if (!r.synthetic_grid.empty())
     md << "Synthetic images and their labels: `" << r.synthetic_grid.filename().string() << "`\n\n";
-  md << "ROC curves: `roc.svg`\n\n## Wall time per stage\n\n"
+  md << "ROC and precision-recall curves: `roc.svg`, `pr.svg`\n\n## Wall time per stage\n\n"
      << stages_md.str() << "\n"
      << "## Config\n\n```json\n"
      << r.config.dump(2) << "\n```\n";
 
-  const std::string svg = roc_svg(r.scored);
+  const std::string svg = curve_svg(r.scored, false), pr_svg = curve_svg(r.scored, true);
   write_file_atomic(dir / "roc.svg", svg);
+  write_file_atomic(dir / "pr.svg", pr_svg);
 
   std::ostringstream html;
   html
@@ -288,7 +292,7 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
       << table_html(whole_table);
   if (!r.gan_metrics.empty()) html << "<h2>GAN</h2>\n<pre>" << html_escape(gan_md.str()) << "</pre>\n";
   if (!r.notes.empty()) html << "<p>" << html_escape(r.notes) << "</p>\n";
-  html << "<h2>ROC</h2>\n" << svg;
+  html << "<h2>ROC</h2>\n" << svg << "<h2>Precision-recall</h2>\n" << pr_svg;
   if (!r.synthetic_grid.empty() && fs::exists(r.synthetic_grid))
     html << "<h2>Synthetic images and labels</h2>\n<img alt=\"synthetic images\" src=\"data:image/png;base64,"
          << base64(read_file(r.synthetic_grid)) << "\">\n";

@@ -47,7 +47,8 @@ struct ReportRow {
 };
 std::vector<ReportRow> summarize(const std::vector<ScoredModel>& scored);
 
-// Writes report.md, report.html and results.json into dir (each atomically). Returns report.md's text.
+// Writes report.md, report.html, results.json, roc.svg and pr.svg into dir (each atomically). Returns
+// report.md's text.
 std::string write_pipeline_report(const std::filesystem::path& dir, const PipelineReport& r);
 
 // RFC 4648 base64 (for inlining PNG images into the HTML report).
