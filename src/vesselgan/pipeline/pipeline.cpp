@@ -46,8 +46,6 @@ void write_probs(const fs::path& dir, const std::vector<EvalItem>& items) {
     write_png(dir / (it.id + ".png"), it.prob.reshape({1, it.prob.size(-2), it.prob.size(-1)}), 16);
 }
 
-fs::path dir_of(const nlohmann::json& stage_out) { return stage_out.at("root").get<std::string>(); }
-
 // How many vessels the pseudo-labels hold next to the real labels: a GAN too coarse to draw vessels gives
 // synthetic images that model A labels (almost) empty, and retraining on them teaches "no vessels".
 std::string vessel_fraction_note(const fs::path& labelled, const DatasetFiles& real) {
@@ -57,8 +55,9 @@ std::string vessel_fraction_note(const fs::path& labelled, const DatasetFiles& r
   double sum = 0, lo = 1, hi = 0;
   int64_t n = 0;
   for (const auto& r : j.at("images")) {
-    if (r.at("status") != "accepted") continue;
-    const double f = r.at("vessel_fraction").get<double>();
+    const auto rec = r.get<PseudoLabelRecord>();
+    if (!rec.accepted) continue;
+    const double f = rec.vessel_fraction;
     sum += f;
     lo = std::min(lo, f);
     hi = std::max(hi, f);
@@ -206,7 +205,7 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
                  ": " + std::to_string(labels_out.value("accepted", 0)) + " of " +
                  std::to_string(labels_out.value("images", 0)) +
                  " synthetic images accepted by the filters, labelled by " + labeller.string() + ". " +
-                 vessel_fraction_note(dir_of(labels_out), real_files) + " ";
+                 vessel_fraction_note(labels_out.at("root").get<std::string>(), real_files) + " ";
       }
       labelled_root = labels_out.at("root").get<std::string>();
       // Read only when a retraining stage runs: a rerun whose retraining is cached never loads them.
