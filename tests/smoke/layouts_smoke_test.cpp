@@ -152,7 +152,7 @@ TEST(LayoutsSmoke, WithoutTheShippedModelTheErrorSaysWhereAndWhatElse) {
   fs::create_directories(dir.path() / "empty");
   write_phantom_layout(dir.path() / "chase", "chase", 4, sized(32), 1);
   const std::string photo = (dir.path() / "chase" / "Image_01L.jpg").string();
-  for (const std::string args : {"segment " + photo, "evaluate --data " + (dir.path() / "chase").string()}) {
+  for (const std::string& args : {"segment " + photo, "evaluate --data " + (dir.path() / "chase").string()}) {
     const auto r = run_cli(dir.path() / "empty", args + kCompute, dir);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
