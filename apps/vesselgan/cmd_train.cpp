@@ -14,7 +14,7 @@ struct TrainFlags {
   std::string data, out, preset = "drive", config, layout = "auto", loss, variant;
   int64_t epochs = 0, batch = 0, val_count = -1, resize = -1, pad_to = -1;
   double lr = 0;
-  int64_t seed = -1;
+  int64_t seed = -1, split_seed = -1;
   bool resume = false, no_augment = false;
   ComputeFlags compute;
 };
@@ -36,6 +36,7 @@ void run_train(const TrainFlags& f) {
   if (f.resize >= 0) opt.input.resize = f.resize;
   if (f.pad_to >= 0) opt.input.pad_to = f.pad_to;
   if (f.seed >= 0) opt.seed = static_cast<uint64_t>(f.seed);
+  if (f.split_seed >= 0) opt.split_seed = f.split_seed;
   if (!f.loss.empty()) opt.loss.kind = f.loss;
   if (!f.variant.empty()) opt.model.variant = f.variant;
   if (f.no_augment) opt.augment.enabled = false;
@@ -66,6 +67,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--resize", f->resize, "longer side in pixels before padding (0 = native)");
   cmd->add_option("--pad-to", f->pad_to, "square canvas side (0 = next multiple of 8)");
   cmd->add_option("--seed", f->seed, "random seed");
+  cmd->add_option("--split-seed", f->split_seed,
+                  "seed of the train/validation split (default: --seed); runs that share it hold out the "
+                  "same validation images");
   cmd->add_option("--loss", f->loss, "bce | dice | bce+dice");
   cmd->add_option("--variant", f->variant, "sa-unet | sd-unet (no attention) | unet (no DropBlock, no attention)");
   cmd->add_flag("--no-augment", f->no_augment, "train without online augmentation");

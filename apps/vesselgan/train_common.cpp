@@ -28,7 +28,8 @@ TrainOutcome train_on_data(std::string data, std::string layout, const std::file
 
   const DatasetFiles files = find_dataset(data, "train", layout);
   const std::vector<Sample> samples = load_samples(files, /*require_labels=*/true);
-  const SplitIndices split = split_train_val(static_cast<int64_t>(samples.size()), opt.val_count, opt.seed);
+  const SplitIndices split =
+      split_train_val(static_cast<int64_t>(samples.size()), opt.val_count, effective_split_seed(opt));
   std::vector<Sample> train, val;
   for (auto i : split.train) train.push_back(samples[i]);
   for (auto i : split.val) val.push_back(samples[i]);

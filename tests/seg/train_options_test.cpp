@@ -36,6 +36,20 @@ TEST(TrainOptions, UnknownKeyAndBadValuesAreUserErrors) {
   EXPECT_THROW(train_preset("nope"), UserError);
 }
 
+TEST(TrainOptions, SplitSeedDefaultsToTheSeedAndOverridesItWhenSet) {
+  TrainOptions o;
+  o.seed = 7;
+  EXPECT_EQ(effective_split_seed(o), 7u);
+  o.split_seed = 42;
+  EXPECT_EQ(effective_split_seed(o), 42u);
+  // A config written before split_seed existed keeps the old behaviour: the split follows the seed.
+  TrainOptions old;
+  from_json(nlohmann::json{{"seed", 3}}, old);
+  EXPECT_EQ(effective_split_seed(old), 3u);
+  o.split_seed = 0;
+  EXPECT_EQ(effective_split_seed(o), 0u);
+}
+
 TEST(TrainOptions, ReferenceScheduleIs100EpochsAt1e3Then50At1e4) {
   const TrainOptions o = train_preset("drive");
   EXPECT_EQ(total_epochs(o), 150);

@@ -129,7 +129,8 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     const DatasetFiles train_files = find_dataset(root, "train", layout);
     const DatasetFiles test_files = find_dataset(root, c.eval_split, layout);
     const SplitIndices split =
-        split_train_val(static_cast<int64_t>(train_files.samples.size()), c.seg.val_count, c.seg.seed);
+        split_train_val(static_cast<int64_t>(train_files.samples.size()), c.seg.val_count,
+                        effective_split_seed(c.seg));
     const DatasetFiles real_files = subset(train_files, split.train),
                        val_files = subset(train_files, split.val);
     const std::vector<Sample> real = load_samples(real_files, true), val = load_samples(val_files, true);

@@ -21,6 +21,7 @@ void to_json(nlohmann::json& j, const TrainOptions& o) {
        {"select", o.select},
        {"weight_decay", o.weight_decay},
        {"seed", o.seed},
+       {"split_seed", o.split_seed},
        {"bf16", o.bf16},
        {"channels_last", o.channels_last},
        {"init_from", o.init_from}};
@@ -43,6 +44,7 @@ void from_json(const nlohmann::json& j, TrainOptions& o) {
       .get("select", o.select)
       .get("weight_decay", o.weight_decay)
       .get("seed", o.seed)
+      .get("split_seed", o.split_seed)
       .get("bf16", o.bf16)
       .get("channels_last", o.channels_last)
       .get("init_from", o.init_from)
@@ -69,6 +71,10 @@ int64_t total_epochs(const TrainOptions& o) {
   int64_t n = 0;
   for (const auto& s : o.schedule) n += s.epochs;
   return n;
+}
+
+uint64_t effective_split_seed(const TrainOptions& o) {
+  return o.split_seed < 0 ? o.seed : static_cast<uint64_t>(o.split_seed);
 }
 
 double lr_at_epoch(const TrainOptions& o, int64_t epoch) {

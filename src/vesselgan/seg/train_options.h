@@ -30,6 +30,9 @@ struct TrainOptions {
   std::string select = "f1";    // best checkpoint by validation "f1", "auc" or "loss"
   double weight_decay = 0;
   uint64_t seed = 42;
+  // Seed of the train/validation split; negative = `seed`. Runs that differ in `seed` but share this hold out
+  // the same validation images, so their models can be compared and ensembled on them.
+  int64_t split_seed = -1;
   bool bf16 = true;             // CUDA only: bf16 autocast for the forward pass
   bool channels_last = true;    // CUDA only
   // A "sa-unet" checkpoint whose weights start the run (fine-tuning, curricula); "" = random initialization.
@@ -44,6 +47,7 @@ void from_json(const nlohmann::json& j, TrainOptions& o);  // fields absent from
 void validate(const TrainOptions& o);
 
 int64_t total_epochs(const TrainOptions& o);
+uint64_t effective_split_seed(const TrainOptions& o);  // split_seed, or seed when split_seed < 0
 double lr_at_epoch(const TrainOptions& o, int64_t epoch);  // epoch counted from 0
 
 // Presets: "drive" (the reference recipe at 592x592), "quick" (phantom demo: small and fast on a CPU).
