@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# One call on the lent GPU machine (Ubuntu 24.04, the pip torch's LibTorch with CUDA, 16 cores): build
+# vesselgan against that LibTorch, run the CUDA tests and the CPU tests, train SA-UNets on DRIVE on the GPU
+# (several runs at once, all holding out the same validation images), and benchmark SA-UNet training against
+# the Python peer. Every stage has a deadline inside BUDGET_S, so what finished comes back.
+#
+# Needs the git-ignored folder .gpu/ (carry it), prepared on the development machine:
+#   .gpu/root/      Debian .debs the machine lacks, extracted with dpkg -x (giflib, libtiff and its libraries,
+#                   CLI11, nlohmann-json, googletest): `apt-get download ...; dpkg -x`
+#   .gpu/DRIVE/     DRIVE's training folder (copied from ../shared/data/DRIVE; never committed)
+#   .gpu/init/last.pt   a DRIVE SA-UNet checkpoint to warm-start from (the shipped model's run)
+#   .gpu/sa_unet_reference.py   the peer (../shared/bench/)
+# Writes under $OUT: summary.txt (machine, stage times, outcomes), build.log, tests.log, bench.jsonl,
+# runs-best.tar (each run's best.pt, stats.jsonl, config.json, log) and runs-last-N.tar (last.pt files).
+#
+# Usage (device tool): BUDGET_S=540 bash scripts/gpu_run.sh      (timeout_s a little above BUDGET_S)
+# How to prepare .gpu/, and what the first call found: docs/gpu.md.
+set -uo pipefail
+T0=$(date +%s)
+budget=${BUDGET_S:-540}
+out=${OUT:?OUT must name the folder for results}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo" || exit 1
+G=$repo/.gpu
+el() { echo $(($(date +%s) - T0)); }
+left() { echo $((T0 + budget - $(date +%s))); }
+log() { echo "[$(el)s] $*" | tee -a "$out/summary.txt"; }
+
+export LD_LIBRARY_PATH=$G/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+[ -d /usr/local/cuda/bin ] && export PATH=/usr/local/cuda/bin:$PATH
+{
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
+  python3 -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name())'
+  g++ --version | head -1; cmake --version | head -1; echo "ninja $(ninja --version)"; echo "cores $(nproc)"
+} >>"$out/summary.txt" 2>&1
+
+# 1. Build the program first, so training can start while the tests and benchmarks build.
+TP=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+if ! cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TP;$G/root/usr" \
+     -DVG_USE_CCACHE=OFF >"$out/build.log" 2>&1; then
+  log "configure FAILED"; tail -40 "$out/build.log"; exit 1
+fi
+if ! ninja -C build/gpu -k 0 -j 16 vesselgan >>"$out/build.log" 2>&1; then
+  log "build of vesselgan FAILED"; grep -E -A6 "error|Error" "$out/build.log" | head -80; exit 1
+fi
+log "vesselgan built"
+
+# 2. Training: 4 workers on the one GPU, each running its queue until the training deadline. All runs share
+#    split seed 42 (validation images 22 and 28, as the shipped model's runs), so they can be ensembled.
+train_deadline=$((T0 + budget - 100))
+mkdir -p runs/gpu
+cat >runs/gpu/restart.json <<EOF
+{"init_from": "$G/init/last.pt", "schedule": [{"epochs": 150, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}]}
+EOF
+cat >runs/gpu/scratch.json <<EOF
+{"schedule": [{"epochs": 200, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}]}
+EOF
+worker() {  # args: "name:config:seed" ...
+  for job in "$@"; do
+    IFS=: read -r name cfg seed <<<"$job"
+    local t=$((train_deadline - $(date +%s)))
+    [ "$t" -lt 30 ] && break
+    timeout "$t" build/gpu/vesselgan train --data "$G/DRIVE" --out "runs/gpu/$name" --preset drive \
+      --config "runs/gpu/$cfg.json" --seed "$seed" --split-seed 42 --device cuda --threads 2 \
+      >"runs/gpu/$name.log" 2>&1
+    echo "$name exit $? after $(el)s" >>runs/gpu/jobs.txt
+  done
+}
+worker restart-s1:restart:1 scratch-s9:scratch:9 &
+worker restart-s2:restart:2 restart-s3:restart:3 &
+worker scratch-s7:scratch:7 &
+worker scratch-s8:scratch:8 &
+log "training started (deadline at $((train_deadline - T0))s)"
+
+# 3. Tests: the 3 CUDA tests, then the CPU suite (no DRIVE here: those tests skip), built while training runs.
+ninja -C build/gpu -k 0 -j 8 all >>"$out/build.log" 2>&1 && log "all targets built" || log "build of tests/bench FAILED"
+{
+  echo "== CUDA tests"
+  timeout 120 build/gpu/tests/test_gan --gtest_filter='*Cuda*' 2>&1 | tail -15
+  echo "== CPU suite (ctest -j 4, smoke and pipeline excluded)"
+  t=$((train_deadline - $(date +%s) - 10))
+  [ "$t" -gt 20 ] && (cd build/gpu && OMP_NUM_THREADS=2 timeout "$t" ctest -j 4 -E 'PipelineSmoke|Smoke' \
+    --output-on-failure 2>&1)
+} >"$out/tests.log" 2>&1
+log "tests done: $(grep -E 'PASSED|FAILED|tests passed' "$out/tests.log" | tr '\n' ' ')"
+wait
+log "training done: $(tr '\n' ';' <runs/gpu/jobs.txt 2>/dev/null)"
+
+# 4. Benchmarks on the idle GPU: ours and the peer, same sizes, same run.
+{
+  timeout 60 build/gpu/bench/bench_seg --device cuda --size 592 --batch 2,4,16 --steps 20 --warmup 5 --mode train
+  timeout 60 python3 "$G/sa_unet_reference.py" --size 592 --batch 2 4 16 --steps 20
+  t=$(($(left) - 25))
+  [ "$t" -gt 15 ] && timeout "$t" build/gpu/bench/bench_gan --device cuda --preset toy64,full256 --ticks 2 --tick-kimg 1
+} >"$out/bench.jsonl" 2>>"$out/summary.txt"
+log "bench done"
+
+# 5. Results back: best.pt + stats + config + log of each run in one tar, last.pt two runs per tar.
+(cd runs/gpu && tar cf "$out/runs-best.tar" jobs.txt ./*.log ./*.json */stats.jsonl */config.json */run.json \
+  */checkpoints/best.pt 2>/dev/null)
+i=0
+for d in runs/gpu/*/; do
+  [ -f "$d/checkpoints/last.pt" ] || continue
+  tar rf "$out/runs-last-$((i / 2)).tar" -C runs/gpu "$(basename "$d")/checkpoints/last.pt"
+  i=$((i + 1))
+done
+log "packed; $(ls "$out" | tr '\n' ' ')"
