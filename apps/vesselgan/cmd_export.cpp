@@ -1,10 +1,13 @@
 // vesselgan export: a slim inference copy of an SA-UNet checkpoint (parameters, buffers and the recipe;
 // no optimizer or RNG state), recording the training scale (FOV diameter) that scale normalization needs.
+// Given several --model, it writes one ensemble checkpoint (seg/ensemble_checkpoint.h) that every command
+// loads like a single model and that averages its members' probabilities.
 #include <iostream>
 
 #include "cli.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/data/dataset.h"
+#include "vesselgan/seg/ensemble_checkpoint.h"
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/segmenter.h"
 #include "vesselgan/seg/train_options.h"
@@ -14,15 +17,17 @@ namespace vg::cli {
 namespace {
 
 struct ExportFlags {
-  std::string model, out, data, layout = "auto";
+  std::vector<std::string> models;
+  std::vector<double> weights;
+  std::string out, data, layout = "auto";
   double fov_diameter = -1;
 };
 
 // The mean FOV diameter of the checkpoint's training photographs (its config's train_ids) in `data`.
-double fov_diameter_from_data(const CheckpointHeader& h, const ExportFlags& f) {
+double fov_diameter_from_data(const CheckpointHeader& h, const std::string& model, const ExportFlags& f) {
   const auto ids = h.config.value("train_ids", nlohmann::json::array());
   if (ids.empty())
-    throw UserError("checkpoint " + f.model +
+    throw UserError("checkpoint " + model +
                     " lists no training ids; give --fov-diameter instead of --data");
   const DatasetFiles all = find_dataset(f.data, "train", f.layout);
   DatasetFiles used = all;
@@ -35,7 +40,7 @@ double fov_diameter_from_data(const CheckpointHeader& h, const ExportFlags& f) {
         found = true;
       }
     if (!found)
-      throw UserError("training image " + id.get<std::string>() + " of " + f.model +
+      throw UserError("training image " + id.get<std::string>() + " of " + model +
                       " is not in the train split of " + f.data +
                       " (give the data set the model was trained on, or --fov-diameter)");
   }
@@ -43,21 +48,37 @@ double fov_diameter_from_data(const CheckpointHeader& h, const ExportFlags& f) {
   return training_fov_diameter(samples, h.config.at("train").get<TrainOptions>().input);
 }
 
-void run_export(const ExportFlags& f) {
-  Segmenter seg = Segmenter::load(f.model, torch::kCPU);
+// The header a single model is exported with: its own, with the training scale set as the flags ask.
+CheckpointHeader exported_header(const Segmenter& seg, const std::string& model, const ExportFlags& f) {
   CheckpointHeader h = seg.header();
   if (f.fov_diameter > 0) {
     h.config["fov_diameter"] = f.fov_diameter;
   } else if (f.fov_diameter == 0) {
     h.config.erase("fov_diameter");
   } else if (!f.data.empty()) {
-    h.config["fov_diameter"] = fov_diameter_from_data(h, f);
+    h.config["fov_diameter"] = fov_diameter_from_data(h, model, f);
   }
-  h.state["exported_from"] = f.model;
-  save_checkpoint(f.out, h, *seg.model());
-  const double d = h.config.value("fov_diameter", 0.0);
-  std::cout << "exported " << f.model << " -> " << f.out << " (" << std::filesystem::file_size(f.out) / 1024
-            << " KiB; training FOV diameter "
+  h.state["exported_from"] = model;
+  return h;
+}
+
+void run_export(const ExportFlags& f) {
+  if (!f.weights.empty() && f.models.size() < 2)
+    throw UserError("--weights needs two or more --model (the members of an ensemble)");
+  std::vector<EnsembleMember> members;
+  for (const auto& m : f.models) {
+    Segmenter seg = Segmenter::load(m, torch::kCPU);
+    if (seg.member_count() > 1)
+      throw UserError("--model " + m + " is already an ensemble of " + std::to_string(seg.member_count()) +
+                      " networks; export takes single SA-UNet checkpoints (give its members instead)");
+    members.push_back({m, exported_header(seg, m, f), seg.model()});
+  }
+  if (members.size() == 1) save_checkpoint(f.out, members[0].header, *members[0].model);
+  else save_ensemble_checkpoint(f.out, members, f.weights);
+  const double d = members[0].header.config.value("fov_diameter", 0.0);
+  std::cout << "exported " << (members.size() == 1 ? f.models[0] : std::to_string(members.size()) + " models")
+            << " -> " << f.out << " (" << (members.size() == 1 ? "" : "ensemble, ")
+            << std::filesystem::file_size(f.out) / 1024 << " KiB; training FOV diameter "
             << (d > 0 ? std::to_string(d) + " px"
                       : std::string("not recorded: photographs are segmented at native scale"))
             << ")\n";
@@ -69,7 +90,12 @@ void add_export(CLI::App& app) {
   auto f = std::make_shared<ExportFlags>();
   auto* cmd = app.add_subcommand("export",
                                  "Write a slim inference copy of an SA-UNet checkpoint (no optimizer state)");
-  cmd->add_option("--model", f->model, "SA-UNet checkpoint (e.g. RUN/checkpoints/best.pt)")->required();
+  cmd->add_option("--model", f->models,
+                  "SA-UNet checkpoint (e.g. RUN/checkpoints/best.pt); repeat to write one ensemble of all")
+      ->required();
+  cmd->add_option("--weights", f->weights,
+                  "with several --model: one weight per model, comma-separated (normalized; default equal)")
+      ->delimiter(',');
   cmd->add_option("--out", f->out, "the slim checkpoint to write")->required();
   cmd->add_option(
          "--fov-diameter", f->fov_diameter,

@@ -100,4 +100,42 @@ TEST(EnsembleSmoke, CombinesModelsChoosesWeightsOnTrainAndRefusesTheTestSplit) {
   expect_user_error(" --model " + a + " --data " + data.string() + " --device cpu", "at least two");
 }
 
+TEST(EnsembleSmoke, ExportWritesOneEnsembleFileThatEvaluatesLikeTheMeanEnsemble) {
+  test::ScratchDir dir("ens_export_smoke");
+  PhantomOptions po;
+  po.size = 48;
+  const fs::path data = dir.path() / "data";
+  write_phantom_dataset(data, 3, 2, po, 5);
+  const std::string a = tiny_checkpoint(dir.path() / "a.pt", 1), b = tiny_checkpoint(dir.path() / "b.pt", 2);
+  const fs::path ens = dir.path() / "ens.pt";
+  auto r = run_cli("export --model " + a + " --model " + b + " --out " + ens.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "ensemble")) << r.out;
+
+  // `evaluate` takes the file as it takes one model, and scores what `ensemble --method mean` scores.
+  const fs::path eval_ens = dir.path() / "eval_ens", mean_out = dir.path() / "mean";
+  r = run_cli("evaluate --model " + ens.string() + " --data " + data.string() +
+                  " --split test --device cpu --threads 2 --out " + eval_ens.string(),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_cli("ensemble --model " + a + " --model " + b + " --data " + data.string() +
+                  " --split test --device cpu --threads 2 --out " + mean_out.string(),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto got = read_json(eval_ens / "metrics.json")["fov_pooled"];
+  const auto want = read_json(mean_out / "metrics.json")["fov_pooled"];
+  for (const char* k : {"f1", "auc_roc", "se", "sp"})
+    EXPECT_NEAR(got[k].get<double>(), want[k].get<double>(), 1e-6) << k;
+
+  // An ensemble is not a member of another, and --weights needs several models: one-line user errors.
+  for (const std::string& args :
+       {"export --model " + ens.string() + " --model " + a + " --out " + (dir.path() / "x.pt").string(),
+        "export --model " + a + " --weights 1 --out " + (dir.path() / "y.pt").string()}) {
+    const auto e = run_cli(args, dir);
+    EXPECT_EQ(e.code, 2) << args << "\n" << e.err;
+    EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << e.err;
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
+}
+
 }  // namespace vg

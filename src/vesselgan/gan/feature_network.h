@@ -24,11 +24,12 @@ class FeatureNetwork {
 };
 
 // spec:
-//   "sa-unet:CKPT"     a checkpoint of kind "sa-unet" (vesselgan train), in eval mode. Each image is scaled
-//                      as the model was trained (InputOptions::resize, when set) and resized (bilinear) so
-//                      both sides are multiples of the net's size_multiple() (at least one multiple); the
-//                      features are the mean and standard deviation over pixels of every channel of every
-//                      encoder level and of the bottleneck (SAUNetImpl::encode): 2 * base * (2^(depth+1) - 1)
+//   "sa-unet:CKPT"     a checkpoint of kind "sa-unet" (vesselgan train) or "sa-unet-ensemble" (its first
+//                      member), in eval mode. Each image is scaled as the model was trained
+//                      (InputOptions::resize, when set) and resized (bilinear) so both sides are multiples
+//                      of the net's size_multiple() (at least one multiple); the features are the mean
+//                      and standard deviation over pixels of every channel of every encoder level and of the
+//                      bottleneck (SAUNetImpl::encode): 2 * base * (2^(depth+1) - 1)
 //                      values, 480 for the paper's net (base 16, depth 3).
 //   "torchscript:FILE" a TorchScript module (torch.jit.save) whose forward takes ONE tensor [N, 3, 299, 299]
 //                      float32 RGB in [0, 1] on `device` (the module does its own normalisation, e.g.
@@ -41,6 +42,7 @@ class FeatureNetwork {
 //                      differences). Images need H, W >= 8. Resolution-dependent: compare images of the same
 //                      size.
 //   ""                 the default: "sa-unet:" + shipped_model("sa-unet-drive.pt") (core/model_dir.h).
+//                      Of an ensemble checkpoint (seg/ensemble_checkpoint.h), the first member's encoder.
 // UserError (one line) for an unknown spec, a missing or unusable file, or a missing shipped model.
 std::unique_ptr<FeatureNetwork> make_feature_network(const std::string& spec, const torch::Device& device);
 

@@ -1,14 +1,20 @@
 #include "vesselgan/seg/segmenter.h"
 
+#include <cmath>
+
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/seg/ensemble_checkpoint.h"
 #include "vesselgan/seg/train_options.h"
 #include "vesselgan/seg/trainer.h"
 
 namespace vg {
 
 Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::Device& device) {
-  const CheckpointHeader h = read_checkpoint_header(checkpoint, kSegCheckpointKind);
+  const CheckpointHeader h = read_checkpoint_header(checkpoint);
+  if (h.kind != kSegCheckpointKind && h.kind != kSegEnsembleKind)
+    throw UserError("checkpoint " + checkpoint.string() + " holds a '" + h.kind +
+                    "' model (need an SA-UNet: '" + kSegCheckpointKind + "' or '" + kSegEnsembleKind + "')");
   TrainOptions opt;
   try {
     opt = h.config.at("train").get<TrainOptions>();
@@ -18,24 +24,56 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
   } catch (const std::exception& e) {
     throw UserError("checkpoint " + checkpoint.string() + " has no SA-UNet config (was it written by vesselgan train?)");
   }
+  if (h.kind == kSegEnsembleKind) {
+    std::vector<double> weights = ensemble_weights(h, checkpoint);
+    SAUNetEnsemble holder(opt.model, static_cast<int64_t>(weights.size()));
+    holder->to(device);
+    Segmenter s(holder->members(), std::move(weights), opt.input, device);
+    s.header_ = load_checkpoint(checkpoint, kSegEnsembleKind, *holder, device);
+    for (auto& m : s.members_) m->eval();
+    return s;
+  }
   SAUNet model(opt.model);
   model->to(device);
   Segmenter s(model, opt.input, device);
-  s.header_ = load_checkpoint(checkpoint, kSegCheckpointKind, *s.model_, device);
-  s.model_->eval();
+  s.header_ = load_checkpoint(checkpoint, kSegCheckpointKind, *s.members_.front(), device);
+  s.members_.front()->eval();
   return s;
 }
 
 Segmenter::Segmenter(SAUNet model, InputOptions input, const torch::Device& device)
-    : model_(std::move(model)), input_(input), device_(device) {
-  model_->eval();
+    : Segmenter(std::vector<SAUNet>{std::move(model)}, {1.0}, input, device) {}
+
+Segmenter::Segmenter(std::vector<SAUNet> members, std::vector<double> weights, InputOptions input,
+                     const torch::Device& device)
+    : members_(std::move(members)), weights_(std::move(weights)), input_(input), device_(device) {
+  TORCH_CHECK(!members_.empty(), "Segmenter needs at least one network");
+  TORCH_CHECK(weights_.size() == members_.size(), "Segmenter: ", weights_.size(), " weights for ",
+              members_.size(), " networks");
+  double sum = 0;
+  for (double w : weights_) {
+    TORCH_CHECK(std::isfinite(w) && w >= 0, "Segmenter: weights must be finite and >= 0, got ", w);
+    sum += w;
+  }
+  TORCH_CHECK(sum > 0, "Segmenter: weights sum to 0");
+  for (double& w : weights_) w /= sum;
+  const auto arch = nlohmann::json(members_.front()->options());
+  for (auto& m : members_) {
+    TORCH_CHECK(nlohmann::json(m->options()) == arch, "Segmenter: ensemble members differ in architecture");
+    m->eval();
+  }
 }
 
 torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt) const {
   // x: [1, 3, H, W] on device -> probability [1, 1, H, W] float
   auto run = [&](const torch::Tensor& in) {
     AutocastGuard autocast(device_, opt.bf16);
-    return torch::sigmoid(model_->forward(in).to(torch::kFloat));
+    torch::Tensor p;
+    for (size_t i = 0; i < members_.size(); ++i) {
+      auto q = torch::sigmoid(members_[i]->forward(in).to(torch::kFloat));
+      p = i == 0 ? q.mul_(weights_[0]) : p.add_(q, weights_[i]);
+    }
+    return p;
   };
   if (!opt.tta) return run(x);
   // Flips are exact symmetries of the task; the network's response to them is not, so average.
@@ -48,7 +86,7 @@ torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOpt
 
 torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOptions& opt) const {
   const int64_t H = x.size(2), W = x.size(3);
-  const int64_t multiple = int64_t{1} << model_->options().depth;
+  const int64_t multiple = int64_t{1} << members_.front()->options().depth;
   const int64_t tile = std::max(round_up(opt.tile, multiple), multiple * 4);
   if (H <= tile && W <= tile) return forward_canvas(x, opt);
   const int64_t overlap = std::min(opt.tile_overlap, tile / 2);
@@ -118,7 +156,7 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   }
   si.height = x.size(1);
   si.width = x.size(2);
-  const int64_t multiple = int64_t{1} << model_->options().depth;
+  const int64_t multiple = int64_t{1} << members_.front()->options().depth;
   FitInfo fi;
   auto canvas = fit_to_canvas(x, input, multiple, &fi).unsqueeze(0).to(device_);
   x = torch::Tensor();  // the canvas holds it now

@@ -2,7 +2,8 @@
 // the scale the model was trained at (its FOV as wide as the training FOVs, model_input.h), fits it to the
 // network as it was trained, tiles canvases too large for one pass (so memory stays bounded: one tile's
 // activations plus the canvas-sized image, accumulator and weights), optionally averages flipped copies
-// (test-time augmentation), and maps the probability back to the photograph's pixels.
+// (test-time augmentation), and maps the probability back to the photograph's pixels. An ensemble checkpoint
+// (seg/ensemble_checkpoint.h) loads as one Segmenter whose probability is the weighted mean of its members'.
 #pragma once
 #include <torch/torch.h>
 
@@ -38,9 +39,13 @@ struct ScaleInfo {
 
 class Segmenter {
  public:
-  // Loads a "sa-unet" checkpoint (UserError when missing or of another kind) onto `device`.
+  // Loads a "sa-unet" or "sa-unet-ensemble" checkpoint (UserError when missing or of another kind) onto
+  // `device`.
   static Segmenter load(const std::filesystem::path& checkpoint, const torch::Device& device);
   Segmenter(SAUNet model, InputOptions input, const torch::Device& device);
+  // Members of one architecture (the first sets it), averaged with `weights` (one per member, normalized).
+  Segmenter(std::vector<SAUNet> members, std::vector<double> weights, InputOptions input,
+            const torch::Device& device);
 
   // image: [3, H, W] float in [0, 1] (any device) -> vessel probability [1, H, W] float on the CPU.
   torch::Tensor probability(const torch::Tensor& image, const PredictOptions& opt = {}) const;
@@ -57,13 +62,17 @@ class Segmenter {
 
   const CheckpointHeader& header() const { return header_; }
   const torch::Device& device() const { return device_; }
-  SAUNet& model() { return model_; }
+  // The network; of an ensemble, its first member (whose encoder the Frechet features use).
+  SAUNet& model() { return members_.front(); }
+  size_t member_count() const { return members_.size(); }
+  const std::vector<double>& weights() const { return weights_; }
 
  private:
   torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt) const;  // [1,3,H,W]
   torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt) const;
 
-  mutable SAUNet model_;
+  mutable std::vector<SAUNet> members_;
+  std::vector<double> weights_;
   InputOptions input_;
   torch::Device device_;
   CheckpointHeader header_;

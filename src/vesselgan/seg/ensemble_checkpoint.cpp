@@ -1,0 +1,127 @@
+#include "vesselgan/seg/ensemble_checkpoint.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "vesselgan/core/error.h"
+#include "vesselgan/seg/trainer.h"
+
+namespace vg {
+
+SAUNetEnsembleImpl::SAUNetEnsembleImpl(const SAUNetOptions& options, int64_t count) {
+  TORCH_CHECK(count >= 1, "SAUNetEnsemble needs at least one member, got ", count);
+  for (int64_t i = 0; i < count; ++i)
+    members_.push_back(register_module("member" + std::to_string(i), SAUNet(options)));
+}
+
+namespace {
+
+std::string weights_text(const std::vector<double>& w) {
+  std::ostringstream s;
+  for (size_t i = 0; i < w.size(); ++i) s << (i ? "," : "") << w[i];
+  return s.str();
+}
+
+// Normalizes weights to sum 1; `what` names them in the error.
+std::vector<double> normalized(std::vector<double> w, size_t count, const std::string& what) {
+  if (w.size() != count)
+    throw UserError(what + ": " + std::to_string(w.size()) + " weights for " + std::to_string(count) +
+                    " members (give one per member)");
+  double sum = 0;
+  for (double x : w) {
+    if (!std::isfinite(x) || x < 0)
+      throw UserError(what + ": weights " + weights_text(w) + " must be finite and >= 0");
+    sum += x;
+  }
+  if (!(sum > 0)) throw UserError(what + ": weights " + weights_text(w) + " sum to 0 (need a positive sum)");
+  for (double& x : w) x /= sum;
+  return w;
+}
+
+const nlohmann::json& train_section(const EnsembleMember& m) {
+  if (!m.header.config.is_object() || !m.header.config.contains("train"))
+    throw UserError("ensemble member " + m.source +
+                    " has no SA-UNet config (was it written by vesselgan train?)");
+  return m.header.config.at("train");
+}
+
+}  // namespace
+
+void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,
+                              std::vector<double> weights) {
+  if (members.size() < 2)
+    throw UserError("an ensemble needs at least two models, got " + std::to_string(members.size()));
+  if (weights.empty()) weights.assign(members.size(), 1.0);
+  weights = normalized(std::move(weights), members.size(), "ensemble " + path.string());
+
+  const EnsembleMember& first = members.front();
+  const nlohmann::json& train0 = train_section(first);
+  const double fov0 = first.header.config.value("fov_diameter", 0.0);
+  for (size_t i = 0; i < members.size(); ++i) {
+    const EnsembleMember& m = members[i];
+    TORCH_CHECK(m.model, "ensemble member ", m.source, " has no network");
+    if (m.header.kind != kSegCheckpointKind)
+      throw UserError("ensemble member " + m.source + " is a '" + m.header.kind + "' checkpoint (need '" +
+                      kSegCheckpointKind + "': one trained SA-UNet)");
+    const nlohmann::json& train = train_section(m);
+    for (const char* field : {"model", "input"}) {
+      if (train.value(field, nlohmann::json()) != train0.value(field, nlohmann::json()))
+        throw UserError("ensemble member " + m.source + " differs from " + first.source + " in train." +
+                        field + " (" + train.value(field, nlohmann::json()).dump() + " vs " +
+                        train0.value(field, nlohmann::json()).dump() +
+                        "): members must share the architecture and the input recipe");
+    }
+    const double fov = m.header.config.value("fov_diameter", 0.0);
+    if (std::abs(fov - fov0) > 1e-6 * std::max(1.0, std::abs(fov0)))
+      throw UserError(
+          "ensemble member " + m.source + " was trained at FOV diameter " + std::to_string(fov) + " px, " +
+          first.source + " at " + std::to_string(fov0) +
+          " px: members must share the training scale (re-export them with the same --fov-diameter)");
+  }
+
+  SAUNetEnsemble holder(first.model->options(), static_cast<int64_t>(members.size()));
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < members.size(); ++i) {
+      const auto src = members[i].model->named_parameters(/*recurse=*/true);
+      auto dst = holder->members()[i]->named_parameters(true);
+      for (const auto& p : src) dst[p.key()].copy_(p.value().detach().to(torch::kCPU));
+      const auto src_b = members[i].model->named_buffers(true);
+      auto dst_b = holder->members()[i]->named_buffers(true);
+      for (const auto& b : src_b) dst_b[b.key()].copy_(b.value().detach().to(torch::kCPU));
+    }
+  }
+
+  CheckpointHeader h;
+  h.kind = kSegEnsembleKind;
+  h.config = first.header.config;
+  nlohmann::json info = nlohmann::json::array();
+  for (const auto& m : members)
+    info.push_back({{"source", m.source},
+                    {"train_ids", m.header.config.value("train_ids", nlohmann::json::array())},
+                    {"val_ids", m.header.config.value("val_ids", nlohmann::json::array())},
+                    {"seed", train_section(m).value("seed", nlohmann::json())},
+                    {"state", m.header.state}});
+  h.config["ensemble"] = {{"weights", weights}, {"members", info}};
+  h.state = {{"members", members.size()}};
+  save_checkpoint(path, h, *holder);
+}
+
+std::vector<double> ensemble_weights(const CheckpointHeader& header, const std::filesystem::path& path) {
+  const std::string what = "ensemble checkpoint " + path.string();
+  const nlohmann::json& c = header.config;
+  if (!c.is_object() || !c.contains("ensemble") || !c["ensemble"].is_object() ||
+      !c["ensemble"].contains("weights") || !c["ensemble"]["weights"].is_array())
+    throw UserError(what + " records no member weights (config.ensemble.weights)");
+  std::vector<double> w;
+  for (const auto& x : c["ensemble"]["weights"]) {
+    if (!x.is_number()) throw UserError(what + ": config.ensemble.weights holds a non-number " + x.dump());
+    w.push_back(x.get<double>());
+  }
+  if (w.size() < 2)
+    throw UserError(what + " has " + std::to_string(w.size()) + " members (need at least two)");
+  const size_t n = w.size();
+  return normalized(std::move(w), n, what);
+}
+
+}  // namespace vg

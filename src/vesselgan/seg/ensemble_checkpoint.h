@@ -1,0 +1,53 @@
+// Several SA-UNets of one architecture and one input recipe in a single checkpoint, whose probability maps
+// are averaged at inference (a seed or warm-restart ensemble). Segmenter::load reads it like a single model,
+// so `segment`, `evaluate`, `ensemble` and the pipeline take either.
+//
+// The file is a vesselgan checkpoint (io/checkpoint.h) of kind "sa-unet-ensemble": the module is a holder
+// with the members registered as member0, member1, ...; the header's config is the first member's config (its
+// "train" recipe and "fov_diameter" speak for all) plus
+//   "ensemble": {"weights": [w_0, ...] (summing to 1), "members": [{"source", "train_ids", "val_ids",
+//   "state"}]}.
+#pragma once
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/sa_unet.h"
+
+namespace vg {
+
+constexpr const char* kSegEnsembleKind = "sa-unet-ensemble";
+
+class SAUNetEnsembleImpl : public torch::nn::Module {
+ public:
+  SAUNetEnsembleImpl(const SAUNetOptions& options, int64_t count);
+  const std::vector<SAUNet>& members() const { return members_; }
+
+ private:
+  std::vector<SAUNet> members_;
+};
+TORCH_MODULE(SAUNetEnsemble);
+
+// One member to be written: its checkpoint header (kind "sa-unet", as loaded) and its network.
+struct EnsembleMember {
+  std::string source;  // where it came from (recorded in the header)
+  CheckpointHeader header;
+  SAUNet model{nullptr};
+};
+
+// Writes `members` as one ensemble checkpoint at `path` (atomically). `weights`: one per member, >= 0 with a
+// positive sum (normalized here); empty = equal weights. UserError when there are fewer than two members,
+// when they differ in architecture ("train.model"), input recipe ("train.input") or training scale
+// ("fov_diameter"), naming the first member that differs and the field, or when the weights do not fit.
+void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,
+                              std::vector<double> weights = {});
+
+// The members' weights recorded in an ensemble checkpoint's header, normalized to sum 1; their number is the
+// number of members. UserError naming `path` when they are missing or malformed (fewer than two, negative,
+// not finite, or summing to 0).
+std::vector<double> ensemble_weights(const CheckpointHeader& header, const std::filesystem::path& path);
+
+}  // namespace vg

@@ -1,0 +1,110 @@
+#include "vesselgan/seg/ensemble_checkpoint.h"
+
+#include "test_support.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/seg/segmenter.h"
+#include "vesselgan/seg/train_options.h"
+#include "vesselgan/seg/trainer.h"
+
+namespace vg {
+namespace {
+
+// A trained-looking member: a tiny SA-UNet with seeded weights and BatchNorm statistics moved away from their
+// defaults (so a member whose buffers were not copied would give another map).
+EnsembleMember tiny_member(uint64_t seed, int64_t base_channels = 4, double fov_diameter = 100) {
+  torch::manual_seed(seed);
+  TrainOptions t;
+  t.model.base_channels = base_channels;
+  t.seed = seed;
+  EnsembleMember m;
+  m.source = "member-" + std::to_string(seed) + ".pt";
+  m.model = SAUNet(t.model);
+  m.model->train();
+  {
+    torch::NoGradGuard no_grad;
+    for (int i = 0; i < 3; ++i) m.model->forward(torch::rand({1, 3, 32, 32}));  // updates running stats
+  }
+  m.model->eval();
+  m.header.kind = kSegCheckpointKind;
+  m.header.config = {
+      {"train", t}, {"fov_diameter", fov_diameter}, {"train_ids", {"a", "b"}}, {"val_ids", {"c"}}};
+  m.header.state = {{"epoch", seed}};
+  return m;
+}
+
+}  // namespace
+
+TEST(EnsembleCheckpoint, LoadsAsOneSegmenterWhoseProbabilityIsTheWeightedMeanOfItsMembers) {
+  test::ScratchDir dir("ensemble_ckpt_mean");
+  const EnsembleMember a = tiny_member(1), b = tiny_member(2);
+  save_ensemble_checkpoint(dir.path() / "ens.pt", {a, b}, {1.0, 3.0});
+  const Segmenter ens = Segmenter::load(dir.path() / "ens.pt", torch::kCPU);
+  ASSERT_EQ(ens.member_count(), 2u);
+  EXPECT_DOUBLE_EQ(ens.weights()[0], 0.25);
+  EXPECT_DOUBLE_EQ(ens.weights()[1], 0.75);
+  EXPECT_EQ(ens.training_fov_diameter(), 100.0);
+
+  const Segmenter sa(a.model, InputOptions{}, torch::kCPU), sb(b.model, InputOptions{}, torch::kCPU);
+  torch::manual_seed(3);
+  const auto img = torch::rand({3, 40, 56});
+  PredictOptions opt;
+  for (bool tta : {false, true}) {
+    opt.tta = tta;
+    const auto pa = sa.probability(img, opt), pb = sb.probability(img, opt);
+    ASSERT_GT((pa - pb).abs().max().item<float>(), 1e-3) << "members too alike for the test to mean anything";
+    const auto expected = 0.25 * pa + 0.75 * pb;
+    EXPECT_LT((ens.probability(img, opt) - expected).abs().max().item<float>(), 1e-5) << "tta " << tta;
+  }
+}
+
+TEST(EnsembleCheckpoint, EqualWeightsByDefaultAndTheHeaderNamesEveryMember) {
+  test::ScratchDir dir("ensemble_ckpt_header");
+  save_ensemble_checkpoint(dir.path() / "ens.pt", {tiny_member(1), tiny_member(2), tiny_member(5)});
+  const CheckpointHeader h = read_checkpoint_header(dir.path() / "ens.pt", kSegEnsembleKind);
+  const auto w = ensemble_weights(h, dir.path() / "ens.pt");
+  ASSERT_EQ(w.size(), 3u);
+  for (double x : w) EXPECT_DOUBLE_EQ(x, 1.0 / 3);
+  ASSERT_EQ(h.config.at("ensemble").at("members").size(), 3u);
+  EXPECT_EQ(h.config["ensemble"]["members"][2]["source"], "member-5.pt");
+  EXPECT_EQ(h.config["ensemble"]["members"][2]["seed"], 5);
+  EXPECT_EQ(h.config["ensemble"]["members"][1]["state"]["epoch"], 2);
+  EXPECT_EQ(h.config.at("train").at("model").at("base_channels"), 4);  // the shared recipe stays readable
+}
+
+TEST(EnsembleCheckpoint, RefusesMembersThatDoNotShareArchitectureOrScaleAndBadWeights) {
+  test::ScratchDir dir("ensemble_ckpt_refuse");
+  const auto out = dir.path() / "ens.pt";
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1)}), UserError);
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2, /*base_channels=*/8)}),
+               UserError);
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2, 4, /*fov=*/120)}), UserError);
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2)}, {1.0}), UserError);
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2)}, {1.0, -1.0}), UserError);
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2)}, {0.0, 0.0}), UserError);
+  EnsembleMember gan = tiny_member(2);
+  gan.header.kind = "stylegan2";
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), gan}), UserError);
+  EXPECT_FALSE(std::filesystem::exists(out)) << "a refused ensemble must leave no file";
+  try {
+    save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2, 8)});
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.model"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("member-2.pt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Segmenter, LoadRefusesACheckpointOfAnotherKindNamingIt) {
+  test::ScratchDir dir("segmenter_kind");
+  EnsembleMember m = tiny_member(1);
+  m.header.kind = "stylegan2";
+  save_checkpoint(dir.path() / "g.pt", m.header, *m.model);
+  try {
+    Segmenter::load(dir.path() / "g.pt", torch::kCPU);
+    FAIL() << "loaded a stylegan2 checkpoint as a segmenter";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("stylegan2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sa-unet-ensemble"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace vg
