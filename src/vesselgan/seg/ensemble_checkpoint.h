@@ -5,8 +5,8 @@
 // The file is a vesselgan checkpoint (io/checkpoint.h) of kind "sa-unet-ensemble": the module is a holder
 // with the members registered as member0, member1, ...; the header's config is the first member's config (its
 // "train" recipe and "fov_diameter" speak for all) plus
-//   "ensemble": {"weights": [w_0, ...] (summing to 1), "members": [{"source", "train_ids", "val_ids",
-//   "state"}]}.
+//   "ensemble": {"weights": [w_0, ...] (summing to 1),
+//                "members": [{"source", "train_ids", "val_ids", "seed", "state"}, ...]}.
 #pragma once
 #include <torch/torch.h>
 
