@@ -37,15 +37,27 @@ std::string tiny_checkpoint(const fs::path& path, uint64_t seed) {
 
 nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p)); }
 
+// A scratch folder with phantom data (3 training and 2 test images) and two small untrained checkpoints.
+struct TwoModels {
+  explicit TwoModels(const std::string& name) : dir(name), data(dir.path() / "data") {
+    PhantomOptions po;
+    po.size = 48;
+    write_phantom_dataset(data, 3, 2, po, 5);
+    a = tiny_checkpoint(dir.path() / "a.pt", 1);
+    b = tiny_checkpoint(dir.path() / "b.pt", 2);
+  }
+  test::ScratchDir dir;
+  fs::path data;
+  std::string a, b;
+};
+
 }  // namespace
 
 TEST(EnsembleSmoke, CombinesModelsChoosesWeightsOnTrainAndRefusesTheTestSplit) {
-  test::ScratchDir dir("ens_smoke");
-  PhantomOptions po;
-  po.size = 48;
-  const fs::path data = dir.path() / "data";
-  write_phantom_dataset(data, 3, 2, po, 5);
-  const std::string a = tiny_checkpoint(dir.path() / "a.pt", 1), b = tiny_checkpoint(dir.path() / "b.pt", 2);
+  const TwoModels t("ens_smoke");
+  const test::ScratchDir& dir = t.dir;
+  const fs::path& data = t.data;
+  const std::string &a = t.a, &b = t.b;
   const std::string common = " --model " + a + " --model " + b + " --data " + data.string() +
                              " --split test --device cpu --threads 2";
 
@@ -101,12 +113,10 @@ TEST(EnsembleSmoke, CombinesModelsChoosesWeightsOnTrainAndRefusesTheTestSplit) {
 }
 
 TEST(EnsembleSmoke, ExportWritesOneEnsembleFileThatEvaluatesLikeTheMeanEnsemble) {
-  test::ScratchDir dir("ens_export_smoke");
-  PhantomOptions po;
-  po.size = 48;
-  const fs::path data = dir.path() / "data";
-  write_phantom_dataset(data, 3, 2, po, 5);
-  const std::string a = tiny_checkpoint(dir.path() / "a.pt", 1), b = tiny_checkpoint(dir.path() / "b.pt", 2);
+  const TwoModels t("ens_export_smoke");
+  const test::ScratchDir& dir = t.dir;
+  const fs::path& data = t.data;
+  const std::string &a = t.a, &b = t.b;
   const fs::path ens = dir.path() / "ens.pt";
   auto r = run_cli("export --model " + a + " --model " + b + " --out " + ens.string(), dir);
   ASSERT_EQ(r.code, 0) << r.err;
