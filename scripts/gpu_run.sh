@@ -81,6 +81,15 @@ ninja -C build/gpu -k 0 -j 8 all >>"$out/build.log" 2>&1 && log "all targets bui
   t=$((train_deadline - $(date +%s) - 10))
   [ "$t" -gt 20 ] && (cd build/gpu && OMP_NUM_THREADS=2 timeout "$t" ctest -j 4 -E 'PipelineSmoke|Smoke' \
     --output-on-failure 2>&1)
+  # A backtrace of the first failed test (cuda-gdb also debugs programs with no GPU code; there is no gdb).
+  name=$(head -1 build/gpu/Testing/Temporary/LastTestsFailed.log 2>/dev/null | cut -d: -f2)
+  if [ -n "$name" ] && command -v cuda-gdb >/dev/null; then
+    for b in build/gpu/tests/test_*; do
+      "$b" --gtest_list_tests --gtest_filter="$name" 2>/dev/null | grep -q '^  ' && bin=$b
+    done
+    echo "== $name under cuda-gdb (${bin:-no binary found})"
+    [ -n "${bin:-}" ] && timeout 90 cuda-gdb -batch -ex run -ex bt --args "$bin" --gtest_filter="$name" 2>&1 | tail -40
+  fi
 } >"$out/tests.log" 2>&1
 log "tests done: $(grep -E 'PASSED|FAILED|tests passed' "$out/tests.log" | tr '\n' ' ')"
 wait
