@@ -43,16 +43,16 @@ void validate(const EnsembleOptions& o) {
   check_field(o.threshold > 0 && o.threshold < 1, "ensemble.threshold", o.threshold, "0 < threshold < 1");
 }
 
-namespace {
-
-// The weights divided by their sum (validate() guarantees a positive sum).
-std::vector<double> normalized(const std::vector<double>& w) {
+std::vector<double> normalized_weights(const std::vector<double>& w) {
   double sum = 0;
   for (double x : w) sum += x;
+  TORCH_CHECK(sum > 0, "normalized_weights: the weights sum to ", sum, " (need a positive sum)");
   std::vector<double> out;
   for (double x : w) out.push_back(x / sum);
   return out;
 }
+
+namespace {
 
 // sum_i w_i p_i in float32, accumulated in model order; the one arithmetic combine() and choose_weights()
 // share, so chosen weights reproduce the scored maps exactly. Clamped: rounding may step past 1.
@@ -95,7 +95,7 @@ torch::Tensor combine(const std::vector<torch::Tensor>& probs, const EnsembleOpt
     if (opt.weights.size() != probs.size())
       throw UserError("ensemble.weights has " + std::to_string(opt.weights.size()) + " values for " +
                       std::to_string(n) + " models (valid: one weight per model)");
-    return weighted_sum(probs, normalized(opt.weights));
+    return weighted_sum(probs, normalized_weights(opt.weights));
   }
   if (opt.method == "max") {
     torch::Tensor out = probs[0].to(torch::kFloat).clone();
@@ -190,7 +190,7 @@ std::vector<double> choose_weights(const std::vector<std::vector<EvalItem>>& per
   const torch::Tensor labels = torch::cat(label_parts);
 
   auto score = [&](const std::vector<double>& w) {
-    const torch::Tensor s = weighted_sum(pooled, normalized(w));
+    const torch::Tensor s = weighted_sum(pooled, normalized_weights(w));
     if (opt.metric == "auc") return roc_auc(rank_table(s, labels));
     const torch::Tensor pred = s.to(torch::kDouble).ge(opt.threshold);  // as eval/confusion.h binarizes
     Confusion c;
@@ -214,7 +214,7 @@ std::vector<double> choose_weights(const std::vector<std::vector<EvalItem>>& per
     if (best.empty() || better) best = w, best_s = s, best_d = d;
   }
   if (best_score) *best_score = best_s;
-  return normalized(best);
+  return normalized_weights(best);
 }
 
 }  // namespace vg

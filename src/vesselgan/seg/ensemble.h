@@ -35,6 +35,9 @@ void validate(const EnsembleOptions& o);
 // for an empty list or malformed maps.
 torch::Tensor combine(const std::vector<torch::Tensor>& probs, const EnsembleOptions& opt);
 
+// The weights divided by their sum; the sum must be positive (as validate() guarantees for "weighted").
+std::vector<double> normalized_weights(const std::vector<double>& w);
+
 struct WeightSearchOptions {
   double step = 0.1;          // grid spacing on the simplex; 1 / step must be a whole number (1..100)
   std::string metric = "f1";  // "f1": FOV-pooled F1 at `threshold`; "auc": FOV-pooled ROC AUC

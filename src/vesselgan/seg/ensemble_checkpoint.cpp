@@ -1,9 +1,9 @@
 #include "vesselgan/seg/ensemble_checkpoint.h"
 
 #include <cmath>
-#include <sstream>
 
 #include "vesselgan/core/error.h"
+#include "vesselgan/seg/ensemble.h"
 #include "vesselgan/seg/trainer.h"
 
 namespace vg {
@@ -14,28 +14,29 @@ SAUNetEnsembleImpl::SAUNetEnsembleImpl(const SAUNetOptions& options, int64_t cou
     members_.push_back(register_module("member" + std::to_string(i), SAUNet(options)));
 }
 
-namespace {
-
-std::string weights_text(const std::vector<double>& w) {
-  std::ostringstream s;
-  for (size_t i = 0; i < w.size(); ++i) s << (i ? "," : "") << w[i];
-  return s.str();
+SAUNetEnsembleImpl::SAUNetEnsembleImpl(std::vector<SAUNet> members) {
+  TORCH_CHECK(!members.empty(), "SAUNetEnsemble needs at least one member");
+  for (size_t i = 0; i < members.size(); ++i)
+    members_.push_back(register_module("member" + std::to_string(i), members[i]));
 }
 
-// Normalizes weights to sum 1; `what` names them in the error.
-std::vector<double> normalized(std::vector<double> w, size_t count, const std::string& what) {
+namespace {
+
+// The weights checked as a weighted ensemble's (seg/ensemble.h validate) for `count` members, normalized to
+// sum 1; `what` names them in the error.
+std::vector<double> checked_weights(const std::vector<double>& w, size_t count, const std::string& what) {
   if (w.size() != count)
     throw UserError(what + ": " + std::to_string(w.size()) + " weights for " + std::to_string(count) +
                     " members (give one per member)");
-  double sum = 0;
-  for (double x : w) {
-    if (!std::isfinite(x) || x < 0)
-      throw UserError(what + ": weights " + weights_text(w) + " must be finite and >= 0");
-    sum += x;
+  EnsembleOptions o;
+  o.method = "weighted";
+  o.weights = w;
+  try {
+    validate(o);
+  } catch (const UserError& e) {
+    throw UserError(what + ": " + e.what());
   }
-  if (!(sum > 0)) throw UserError(what + ": weights " + weights_text(w) + " sum to 0 (need a positive sum)");
-  for (double& x : w) x /= sum;
-  return w;
+  return normalized_weights(w);
 }
 
 const nlohmann::json& train_section(const EnsembleMember& m) {
@@ -52,7 +53,7 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
   if (members.size() < 2)
     throw UserError("an ensemble needs at least two models, got " + std::to_string(members.size()));
   if (weights.empty()) weights.assign(members.size(), 1.0);
-  weights = normalized(std::move(weights), members.size(), "ensemble " + path.string());
+  weights = checked_weights(weights, members.size(), "ensemble " + path.string());
 
   const EnsembleMember& first = members.front();
   const nlohmann::json& train0 = train_section(first);
@@ -79,18 +80,9 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
           " px: members must share the training scale (re-export them with the same --fov-diameter)");
   }
 
-  SAUNetEnsemble holder(first.model->options(), static_cast<int64_t>(members.size()));
-  {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < members.size(); ++i) {
-      const auto src = members[i].model->named_parameters(/*recurse=*/true);
-      auto dst = holder->members()[i]->named_parameters(true);
-      for (const auto& p : src) dst[p.key()].copy_(p.value().detach().to(torch::kCPU));
-      const auto src_b = members[i].model->named_buffers(true);
-      auto dst_b = holder->members()[i]->named_buffers(true);
-      for (const auto& b : src_b) dst_b[b.key()].copy_(b.value().detach().to(torch::kCPU));
-    }
-  }
+  std::vector<SAUNet> networks;
+  for (const auto& m : members) networks.push_back(m.model);
+  const SAUNetEnsemble holder(networks);
 
   CheckpointHeader h;
   h.kind = kSegEnsembleKind;
@@ -120,8 +112,7 @@ std::vector<double> ensemble_weights(const CheckpointHeader& header, const std::
   }
   if (w.size() < 2)
     throw UserError(what + " has " + std::to_string(w.size()) + " members (need at least two)");
-  const size_t n = w.size();
-  return normalized(std::move(w), n, what);
+  return checked_weights(w, w.size(), what);
 }
 
 }  // namespace vg

@@ -23,7 +23,8 @@ constexpr const char* kSegEnsembleKind = "sa-unet-ensemble";
 
 class SAUNetEnsembleImpl : public torch::nn::Module {
  public:
-  SAUNetEnsembleImpl(const SAUNetOptions& options, int64_t count);
+  SAUNetEnsembleImpl(const SAUNetOptions& options, int64_t count);  // fresh members, to load weights into
+  explicit SAUNetEnsembleImpl(std::vector<SAUNet> members);         // these networks, registered as they are
   const std::vector<SAUNet>& members() const { return members_; }
 
  private:

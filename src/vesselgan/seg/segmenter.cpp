@@ -4,6 +4,7 @@
 
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/seg/ensemble.h"
 #include "vesselgan/seg/ensemble_checkpoint.h"
 #include "vesselgan/seg/train_options.h"
 #include "vesselgan/seg/trainer.h"
@@ -56,7 +57,7 @@ Segmenter::Segmenter(std::vector<SAUNet> members, std::vector<double> weights, I
     sum += w;
   }
   TORCH_CHECK(sum > 0, "Segmenter: weights sum to 0");
-  for (double& w : weights_) w /= sum;
+  weights_ = normalized_weights(weights_);
   const auto arch = nlohmann::json(members_.front()->options());
   for (auto& m : members_) {
     TORCH_CHECK(nlohmann::json(m->options()) == arch, "Segmenter: ensemble members differ in architecture");
