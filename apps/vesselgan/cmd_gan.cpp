@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
+#include "vesselgan/core/model_dir.h"
 #include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/gan_trainer.h"
 #include "vesselgan/gan/sampler.h"
@@ -19,8 +20,9 @@ namespace fs = std::filesystem;
 struct GanTrainFlags {
   std::string data, out, preset = "toy", config, layout = "auto", split = "train", mode, ada;
   int64_t resolution = 0, batch = 0, seed = -1;
-  double kimg = 0, snapshot_kimg = 0, r1_gamma = -2, target = -1;
-  std::string resume;
+  double kimg = 0, snapshot_kimg = 0, r1_gamma = -2, target = -1, ada_speed = -1, ada_p = -1;
+  std::string resume, init;
+  std::vector<std::string> exclude;  // sample ids left out (e.g. a segmenter's validation images)
   bool resume_given = false, no_mirror = false;
   ComputeFlags compute;
 };
@@ -46,6 +48,11 @@ GanTrainOptions resolve_options(const GanTrainFlags& f) {
   if (f.r1_gamma >= -1) opt.r1_gamma = f.r1_gamma;
   if (!f.ada.empty()) opt.ada.mode = f.ada;
   if (f.target >= 0) opt.ada.target = f.target;
+  if (f.ada_speed >= 0) opt.ada.speed_kimg = f.ada_speed;
+  if (f.ada_p >= 0) {
+    opt.ada.p = f.ada_p;
+    if (f.ada.empty()) opt.ada.mode = "fixed";  // a p given alone is a fixed p
+  }
   if (f.no_mirror) opt.mirror = false;
   finalize(opt);
   return opt;
@@ -55,6 +62,10 @@ void run_gan_train(GanTrainFlags f) {
   const fs::path out(f.out);
   const auto run_json = out / "run.json";
   GanRunControl control;
+  // Refused before anything is written: a refused command must leave the existing run's run.json alone.
+  if (!f.resume_given && fs::exists(out / "checkpoints" / "last.pt"))
+    throw UserError("run folder " + out.string() +
+                    " already holds a GAN run (pass --resume to continue it, or choose another --out)");
   if (f.resume_given) {
     control.resume_from = f.resume.empty() ? out : fs::path(f.resume);
     if (f.data.empty() && fs::exists(run_json)) {
@@ -62,19 +73,34 @@ void run_gan_train(GanTrainFlags f) {
       f.data = j.value("data", "");
       f.layout = j.value("layout", f.layout);
       f.split = j.value("split", f.split);
+      if (f.exclude.empty()) f.exclude = j.value("exclude", std::vector<std::string>{});
     }
   }
   if (f.data.empty()) throw UserError("--data is required (no earlier GAN run in " + out.string() + " to resume)");
   GanTrainOptions opt = resolve_options(f);
+  if (!f.init.empty() && !f.resume_given) {
+    control.init_from = f.init;
+    opt = with_networks_of(f.init, opt);
+  }
 
-  const DatasetFiles files = find_dataset(f.data, f.split, f.layout);
-  const std::vector<Sample> samples = load_samples(files, /*require_labels=*/is_joint_mode(opt));
+  DatasetFiles files = find_dataset(f.data, f.split, f.layout);
+  for (const auto& id : f.exclude) {
+    auto& v = files.samples;
+    const auto it = std::find_if(v.begin(), v.end(), [&](const SampleFiles& s) { return s.id == id; });
+    if (it == v.end())
+      throw UserError("--exclude " + id + ": no such sample in " + f.data + " (" + f.split + " split)");
+    v.erase(it);
+  }
+  if (files.samples.empty()) throw UserError("--exclude leaves no photographs to train on");
+  const std::vector<Sample> samples = load_samples(files, /*require_labels=*/is_joint_mode(opt) ||
+                                                              (is_patch_mode(opt) && opt.patch_vessel_bias > 0));
   std::cerr << "data: " << files.root.string() << " (" << files.layout << " layout, " << f.split
             << " split): " << samples.size() << " photographs, mode " << opt.mode << " at " << opt.resolution
             << "x" << opt.resolution << "\n";
   fs::create_directories(out);
   write_file_atomic(run_json, nlohmann::json{{"data", fs::absolute(f.data).string()},
-                                             {"layout", files.layout}, {"split", f.split}}
+                                             {"layout", files.layout}, {"split", f.split},
+                                             {"exclude", f.exclude}}
                                       .dump(2) + "\n");
   {
     GanModels probe(opt);
@@ -89,6 +115,18 @@ void run_gan_train(GanTrainFlags f) {
             << "stats: " << (out / "stats.jsonl").string() << ", fakes: " << out.string() << "/fakes-*.png\n";
 }
 
+struct GanExportFlags {
+  std::string model, out;
+};
+
+void run_gan_export(const GanExportFlags& f) {
+  const fs::path out(f.out);
+  if (fs::exists(out)) throw UserError("--out " + out.string() + " exists already (choose another name; nothing was written)");
+  const fs::path from = export_generator(f.model, out);
+  std::cout << "wrote the generator of " << from.string() << " to " << out.string() << " ("
+            << fs::file_size(out) / 1024 << " KiB)\n";
+}
+
 struct GanGenerateFlags {
   std::string model, out;
   GenerateOptions gen;
@@ -101,7 +139,8 @@ void run_gan_generate(const GanGenerateFlags& f) {
   o.seed = static_cast<uint64_t>(f.seed);
   validate(o);
   const auto device = setup_compute(f.compute);
-  const LoadedGenerator g = load_generator(f.model, device);
+  const fs::path model = f.model.empty() ? shipped_model(kShippedGenerator) : fs::path(f.model);
+  const LoadedGenerator g = load_generator(model, device);
   std::cerr << "generator: " << g.path.string() << " (" << g.options.mode << ", " << g.options.resolution << "x"
             << g.options.resolution << ", " << g.state.value("kimg", 0.0) << " kimg)\n";
   const GenerateResult r = generate_images(g, f.out, o, device, make_progress_printer());
@@ -135,6 +174,14 @@ void add_gan(CLI::App& app) {
   train->add_option("--r1-gamma", f->r1_gamma, "R1 weight (-1 = auto: 0.0002 * res^2 / batch)");
   train->add_option("--ada", f->ada, "ada | fixed | off");
   train->add_option("--ada-target", f->target, "ADA target for r_t = E[sign(D(real))]");
+  train->add_option("--ada-speed", f->ada_speed, "ADA: kimg for p to go from 0 to 1 (official: 500; short runs 100)");
+  train->add_option("--ada-p", f->ada_p, "ADA: starting p; alone (without --ada) a fixed p");
+  train->add_option("--init", f->init,
+                    "transfer learning: start from this GAN checkpoint or generator file (its networks; the "
+                    "recipe from --preset / --config / flags)")
+      ->check(CLI::ExistingFile | CLI::ExistingDirectory);
+  train->add_option("--exclude", f->exclude, "sample ids to leave out, e.g. a segmenter's validation images")
+      ->delimiter(',');
   train->add_flag("--no-mirror", f->no_mirror, "no x-flip dataset augmentation");
   auto* resume = train->add_option("--resume", f->resume,
                                    "continue a run: bare = the one in --out; or a run folder / snapshot .pt")
@@ -147,7 +194,9 @@ void add_gan(CLI::App& app) {
 
   auto g = std::make_shared<GanGenerateFlags>();
   auto* gen = gan->add_subcommand("generate", "Sample synthetic fundus images from a trained GAN");
-  gen->add_option("--model", g->model, "GAN checkpoint (.pt) or run folder")->required();
+  gen->add_option("--model", g->model,
+                  std::string("GAN checkpoint, generator file or run folder (default: the shipped ") +
+                      kShippedGenerator + ")");
   gen->add_option("--n", g->gen.count, "number of images")->capture_default_str();
   gen->add_option("--out", g->out, "output folder (images/, masks/, labels/ for joint GANs)")->required();
   gen->add_option("--truncation", g->gen.truncation, "psi: 1 = none, smaller = closer to the mean image")
@@ -156,6 +205,12 @@ void add_gan(CLI::App& app) {
   gen->add_option("--batch", g->gen.batch, "images per forward pass")->capture_default_str();
   add_compute_flags(*gen, g->compute);
   gen->callback([g] { run_gan_generate(*g); });
+
+  auto x = std::make_shared<GanExportFlags>();
+  auto* exp = gan->add_subcommand("export", "Write the slim generator file (G_ema only) of a GAN run for sampling");
+  exp->add_option("--model", x->model, "GAN run folder or checkpoint")->required();
+  exp->add_option("--out", x->out, "generator file to write (refused when it exists)")->required();
+  exp->callback([x] { run_gan_export(*x); });
 
   add_gan_metrics(*gan);
 }

@@ -112,6 +112,7 @@ TEST(GanImageSource, PatchCropsHoldTheRequiredFovFraction) {
   GanTrainOptions o = tiny_options();
   o.mode = "joint-patch";
   o.patch_min_fov = 0.9;
+  o.label_blur = 0;
   finalize(o);
   GanImageSource src(samples, o, torch::kCPU);
   ASSERT_EQ(src.channels(), 4);

@@ -45,4 +45,32 @@ class AutocastGuard {
   at::ScalarType prev_dtype_ = at::kFloat;
 };
 
+// Turns CUDA autocast off for a scope (restoring it after): for computations whose precision matters inside
+// an autocast region, e.g. sampling coordinates, where bf16's 8-bit mantissa is half a pixel at 256 px.
+class AutocastOff {
+ public:
+  AutocastOff() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    prev_ = at::autocast::is_autocast_enabled(at::kCUDA);
+    if (prev_) at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+    prev_ = at::autocast::is_enabled();
+    if (prev_) at::autocast::set_enabled(false);
+#endif
+  }
+  ~AutocastOff() {
+    if (!prev_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+    at::autocast::set_enabled(true);
+#endif
+  }
+  AutocastOff(const AutocastOff&) = delete;
+  AutocastOff& operator=(const AutocastOff&) = delete;
+
+ private:
+  bool prev_ = false;
+};
+
 }  // namespace vg

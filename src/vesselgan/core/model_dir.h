@@ -6,6 +6,10 @@
 
 namespace vg {
 
+// The shipped models' file names.
+constexpr const char* kShippedSegmenter = "sa-unet-drive.pt";       // SA-UNet ensemble trained on DRIVE
+constexpr const char* kShippedGenerator = "stylegan2-drive-joint.pt";  // joint (RGB + vessels) patch generator
+
 // $VESSELGAN_MODEL_DIR when set, else the models/ folder of the source tree this binary was built from.
 std::filesystem::path model_dir();
 

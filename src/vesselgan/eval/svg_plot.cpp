@@ -277,4 +277,33 @@ std::string line_plot_svg(const PlotSpec& spec) {
   return o;
 }
 
+PlotSeries column_series(const std::vector<nlohmann::json>& rows, const std::string& x_key, const std::string& y_key,
+                         const std::string& name) {
+  PlotSeries s;
+  s.name = name;
+  for (const auto& r : rows) {
+    if (!r.contains(x_key) || !r.contains(y_key)) continue;
+    s.x.push_back(r[x_key].get<double>());
+    s.y.push_back(r[y_key].get<double>());
+  }
+  s.markers = s.x.size() < 30;
+  return s;
+}
+
+std::string side_by_side_svg(const std::vector<PlotSpec>& panels) {
+  int width = 0, height = 0;
+  for (const auto& p : panels) {
+    width += p.width;
+    height = std::max(height, p.height);
+  }
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
+                    std::to_string(height) + "\">\n";
+  int x = 0;
+  for (const auto& p : panels) {
+    svg += "<g transform=\"translate(" + std::to_string(x) + ",0)\">" + line_plot_svg(p) + "</g>\n";
+    x += p.width;
+  }
+  return svg + "</svg>\n";
+}
+
 }  // namespace vg

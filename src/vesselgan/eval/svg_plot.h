@@ -1,6 +1,8 @@
 // A small self-contained SVG line-plot writer: title, axis labels, "nice" ticks with grid lines, several
 // named series with a legend, optional log-scaled y axis. Used for ROC / PR curves and training curves.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,5 +32,13 @@ struct PlotSpec {
 // The whole SVG document: starts with "<svg" and ends with "</svg>\n". Never throws on odd data (empty
 // series, a single point, all-equal values, NaN); an empty plot shows axes over [0, 1].
 std::string line_plot_svg(const PlotSpec& spec);
+
+// The series (row[x_key], row[y_key]) of the rows that hold both keys (stats.jsonl rows), with markers when
+// there are few points.
+PlotSeries column_series(const std::vector<nlohmann::json>& rows, const std::string& x_key, const std::string& y_key,
+                         const std::string& name);
+
+// Several plots side by side in one SVG document (each at its own width; the height of the tallest).
+std::string side_by_side_svg(const std::vector<PlotSpec>& panels);
 
 }  // namespace vg

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "vesselgan/core/compat.h"
 #include "vesselgan/core/json_fields.h"
 #include "vesselgan/gan/grid_sample.h"
 
@@ -140,6 +141,9 @@ torch::Tensor AugmentPipe::geometric(const torch::Tensor& images, double p) cons
       o.xfrac <= 0) {
     return images;
   }
+  // The affine maps, the sampling grid and the resampling run in fp32 (or fp64) even inside a bf16 autocast
+  // region: bf16 coordinates would be off by up to half a pixel at 256 px.
+  AutocastOff fp32;
   const int64_t N = images.size(0), H = images.size(2), W = images.size(3);
   const auto fopt = torch::TensorOptions().dtype(torch::kFloat).device(images.device());  // random draws
   const auto mdtype = images.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
@@ -200,7 +204,7 @@ torch::Tensor AugmentPipe::geometric(const torch::Tensor& images, double p) cons
   const T px = fold(src.select(2, 0) + cx, W - 1);
   const T py = fold(src.select(2, 1) + cy, H - 1);
   const T grid = torch::stack({(2 * px + 1) / W - 1, (2 * py + 1) / H - 1}, -1).view({N, H, W, 2});
-  return grid_sample_2x_differentiable(images, grid.to(images.scalar_type()));
+  return grid_sample_2x_differentiable(images.to(mdtype), grid);
 }
 
 // ADA appendix B, color: M (4x4, acting on homogeneous RGB) accumulates each op on the left.

@@ -2,7 +2,7 @@
 // feature vectors, and every reported figure names the network, because scores from different networks
 // are not comparable. Three kinds:
 //   "sa-unet:CKPT"      the encoder of a vesselgan SA-UNet checkpoint (domain features for fundus images)
-//   "torchscript:FILE"  any TorchScript module the user supplies (e.g. an Inception-v3 export for FID proper)
+//   "torchscript:FILE"  any TorchScript module the user supplies (e.g. an Inception-v3 export)
 //   "color-stats"       cheap deterministic colour / texture statistics, no weights (tests, quick checks)
 #pragma once
 #include <torch/torch.h>
@@ -35,7 +35,9 @@ class FeatureNetwork {
 //                      float32 RGB in [0, 1] on `device` (the module does its own normalisation, e.g.
 //                      ImageNet mean/std) and returns [N, D] (or [N, D, 1, 1], or a tuple whose first element
 //                      is that). Images are resized to 299x299: area averaging when shrinking both sides,
-//                      bilinear otherwise. For FID proper, export Inception-v3 pool3 features this way.
+//                      bilinear otherwise. An Inception-v3 pool3 export gives Inception features, but not
+//                      the reference FID, whose TensorFlow graph resizes uint8 images its own way: its
+//                      figures compare with each other, not with published FIDs.
 //   "color-stats"      81 values: at 3 scales (2x2 average pooling applied 0, 1, 2 times) per RGB channel the
 //                      mean, standard deviation and 10/50/90 % quantiles of the pixels, and the mean,
 //                      standard deviation and 50/90 % quantiles of the gradient magnitude (forward

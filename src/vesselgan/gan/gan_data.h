@@ -2,9 +2,11 @@
 // served as random minibatches in [-1, 1], in the mode the run asks for:
 // - full / joint: each photograph padded (centered, black) to a square and resized to the resolution;
 // - patch / joint-patch: random resolution x resolution crops at native scale whose FOV fraction is at least
-//   patch_min_fov (many distinct samples from few photographs; fine vessels keep their width);
-// - joint modes append the vessel label as a 4th channel (-1 background, +1 vessel) that every later
-//   geometric operation moves with the photograph.
+//   patch_min_fov (many distinct samples from few photographs; fine vessels keep their width), uniformly or,
+//   with patch_vessel_bias, toward crops with more vessel pixels;
+// - joint modes append the vessel label as a 4th channel (-1 background, +1 vessel; blurred by label_blur so
+//   its values are continuous like a generator's) that every later geometric operation moves with the
+//   photograph.
 // Mirror adds a random x-flip per sample. Randomness comes from LibTorch's default CPU generator, so a
 // restored RNG state replays the same batches.
 #pragma once
@@ -37,7 +39,19 @@ class GanImageSource {
   bool patch_ = false, mirror_ = false;
   torch::Tensor images_;     // full: [M, C, R, R]; patch: [M, C, H, W] (padded to a common size)
   torch::Tensor positions_;  // patch: [P, 3] int64 (image, top, left), CPU
+  torch::Tensor weights_;    // patch with patch_vessel_bias > 0: [P] float draw weights, CPU; else undefined
   torch::Device device_;
 };
+
+// `count` random size x size crops lying wholly inside the FOVs of `samples` (photograph, and label where
+// the sample has one; mask all ones), drawn uniformly over every such position of every photograph with a
+// generator seeded by `seed`; ids "crop<k>". For comparing patch generators with real patches. UserError when
+// no photograph has such a crop.
+std::vector<Sample> random_fov_crops(const std::vector<Sample>& samples, int64_t size, int64_t count, uint64_t seed);
+
+// The real photographs as a GAN of options `o` sees them, for comparing with its samples: full modes, every
+// photograph padded to a square and resized to the resolution; patch modes, `count` random crops wholly
+// inside the FOV (random_fov_crops). RGB only: [N, 3, R, R] float in [0, 1] on the CPU.
+torch::Tensor real_views(const std::vector<Sample>& samples, const GanTrainOptions& o, int64_t count, uint64_t seed);
 
 }  // namespace vg

@@ -39,19 +39,77 @@ std::filesystem::path resolve_gan_checkpoint(const std::filesystem::path& path) 
   return path;
 }
 
+namespace {
+
+// The header of a GAN checkpoint of either kind; UserError for any other kind.
+CheckpointHeader read_gan_header(const std::filesystem::path& path) {
+  auto header = read_checkpoint_header(path);
+  if (header.kind != kGanCheckpointKind && header.kind != kGanGeneratorKind)
+    throw UserError(path.string() + " holds a '" + header.kind + "' model, not a GAN (expected a '" +
+                    kGanCheckpointKind + "' run checkpoint or a '" + kGanGeneratorKind + "' generator file)");
+  return header;
+}
+
+GanTrainOptions options_of(const CheckpointHeader& header) {
+  auto o = header.config.at("gan").get<GanTrainOptions>();
+  finalize(o);
+  return o;
+}
+
+}  // namespace
+
 LoadedGenerator load_generator(const std::filesystem::path& path, const torch::Device& device) {
   LoadedGenerator out;
   out.path = resolve_gan_checkpoint(path);
-  auto header = read_checkpoint_header(out.path, kGanCheckpointKind);
-  out.options = header.config.at("gan").get<GanTrainOptions>();
-  finalize(out.options);
-  GanModels models(out.options);
-  header = load_checkpoint(out.path, kGanCheckpointKind, *models, device);
+  auto header = read_gan_header(out.path);
+  out.options = options_of(header);
+  if (header.kind == kGanGeneratorKind) {
+    out.G = Generator(out.options.generator);
+    header = load_checkpoint(out.path, kGanGeneratorKind, *out.G, device);
+  } else {
+    GanModels models(out.options);
+    header = load_checkpoint(out.path, kGanCheckpointKind, *models, device);
+    out.G = models->G_ema;
+  }
   out.state = header.state;
-  out.G = models->G_ema;
   out.G->to(device);
   out.G->eval();
   return out;
+}
+
+std::filesystem::path export_generator(const std::filesystem::path& run_checkpoint, const std::filesystem::path& out) {
+  const auto cpu = torch::Device(torch::kCPU);
+  const LoadedGenerator g = load_generator(run_checkpoint, cpu);
+  CheckpointHeader h;
+  h.kind = kGanGeneratorKind;
+  h.config = {{"gan", g.options}};
+  h.state = g.state;
+  h.state["exported_from"] = std::filesystem::absolute(g.path).string();
+  save_checkpoint(out, h, *g.G);
+  return g.path;
+}
+
+GanTrainOptions with_networks_of(const std::filesystem::path& init, GanTrainOptions o) {
+  const GanTrainOptions net = options_of(read_gan_header(resolve_gan_checkpoint(init)));
+  o.mode = net.mode;
+  o.resolution = net.resolution;
+  o.generator = net.generator;
+  o.discriminator = net.discriminator;
+  o.label_blur = net.label_blur;
+  o.discriminator.mbstd_group = std::min<int64_t>(net.discriminator.mbstd_group, o.batch);
+  finalize(o);
+  return o;
+}
+
+void load_init_networks(const std::filesystem::path& init, GanModels& models, const torch::Device& device) {
+  const auto path = resolve_gan_checkpoint(init);
+  const auto header = read_gan_header(path);
+  if (header.kind == kGanCheckpointKind) {
+    load_checkpoint(path, kGanCheckpointKind, *models, device);
+  } else {
+    load_checkpoint(path, kGanGeneratorKind, *models->G_ema, device);
+    update_ema(*models->G, *models->G_ema, 0.0);
+  }
 }
 
 }  // namespace vg

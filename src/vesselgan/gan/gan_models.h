@@ -9,8 +9,10 @@
 
 namespace vg {
 
-// The checkpoint "kind" of StyleGAN2-ADA runs.
+// The checkpoint "kind" of StyleGAN2-ADA runs (G, G_ema, D, optimizers, training state), and of a slim
+// generator file (G_ema alone: what sampling needs, a few MB; `gan export` writes it).
 constexpr const char* kGanCheckpointKind = "stylegan2-ada";
+constexpr const char* kGanGeneratorKind = "stylegan2-generator";
 
 class GanModelsImpl : public torch::nn::Module {
  public:
@@ -30,9 +32,22 @@ struct LoadedGenerator {
   nlohmann::json state;        // the checkpoint's training state (kimg, ...)
   std::filesystem::path path;  // the checkpoint file read
 };
-// `path`: a checkpoint file, or a run folder (its checkpoints/last.pt). UserError when it is neither or holds
-// another kind of model.
+// `path`: a run checkpoint or a generator file, or a run folder (its checkpoints/last.pt). UserError when it is
+// neither or holds another kind of model.
 LoadedGenerator load_generator(const std::filesystem::path& path, const torch::Device& device);
 std::filesystem::path resolve_gan_checkpoint(const std::filesystem::path& path);
+
+// Writes the generator file of a run checkpoint (or run folder): G_ema, the run's options and its training
+// state (kimg, ...), atomically. Returns the checkpoint read.
+std::filesystem::path export_generator(const std::filesystem::path& run_checkpoint, const std::filesystem::path& out);
+
+// Transfer learning: the options of a run that starts from the networks in `init` (a run checkpoint or
+// generator file): the network fields (mode, resolution, generator, discriminator, label_blur) come from
+// `init`, everything else (length, learning rates, ADA, ...) from `o`.
+GanTrainOptions with_networks_of(const std::filesystem::path& init, GanTrainOptions o);
+// Loads the networks of `init` into fresh models built from with_networks_of's options: G, G_ema and D from
+// a run checkpoint; G and G_ema from a generator file (D stays as initialized). UserError when the file
+// does not fit.
+void load_init_networks(const std::filesystem::path& init, GanModels& models, const torch::Device& device);
 
 }  // namespace vg

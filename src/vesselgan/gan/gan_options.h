@@ -24,7 +24,13 @@ struct GanTrainOptions {
   std::string mode = "full";
   int64_t resolution = 256;     // power of two, 32..1024; G and D resolution follow it
   bool mirror = true;           // x-flip dataset augmentation (doubles the data set)
-  double patch_min_fov = 0.5;   // patch modes: crops hold at least this fraction of FOV pixels
+  double patch_min_fov = 0.5;   // patch modes: crops hold at least this fraction of FOV pixels (1 = wholly inside)
+  // Patch modes: how strongly crops are drawn toward vessels. A crop position's probability is
+  // (1 - bias) / positions + bias * its vessel pixels / all positions' vessel pixels (0 = uniform).
+  double patch_vessel_bias = 0;
+  // Joint modes: the real label channel is the binary label blurred with a gaussian of this sigma (pixels,
+  // 0 = binary). Generated labels are continuous, so binary real labels would hand D a free cue.
+  double label_blur = 0.7;
 
   GeneratorOptions generator;   // resolution / img_channels are set from `resolution` / `mode`
   DiscriminatorOptions discriminator;
@@ -63,7 +69,9 @@ bool is_joint_mode(const GanTrainOptions& o);
 double r1_gamma_of(const GanTrainOptions& o);      // resolves "auto"
 double ema_kimg_of(const GanTrainOptions& o);
 
-// Presets: "toy" (32 px CPU toy, minutes on 2 cores), "toy64", "patch128", "full256", "full512" (GPU).
+// Presets: "toy" (32 px CPU toy, minutes on 2 cores), "toy64"; native-scale patches that learn vessels:
+// "joint64" / "patch64" (2 CPU cores, hours), "joint128" (GPU, minutes); "patch128", "full256", "full512"
+// (GPU, the paper-size networks, days). docs/gan.md lists them with measured s/kimg.
 GanTrainOptions gan_preset(const std::string& name);
 std::vector<std::string> gan_preset_names();
 

@@ -12,6 +12,7 @@
 #include "vesselgan/core/rng.h"
 #include "vesselgan/gan/ada_controller.h"
 #include "vesselgan/gan/augment_pipe.h"
+#include "vesselgan/gan/gan_curves.h"
 #include "vesselgan/gan/gan_data.h"
 #include "vesselgan/gan/gan_losses.h"
 #include "vesselgan/gan/gan_models.h"
@@ -144,7 +145,10 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
   AdaController ada(opt.ada, opt.batch);
   PathLengthPenalty path_length;
 
+  if (resume_path.empty() && !control.init_from.empty()) load_init_networks(control.init_from, models, device);
+
   nlohmann::json config = {{"gan", opt}};
+  if (!control.init_from.empty()) config["init"] = fs::absolute(control.init_from).string();
   config["data_ids"] = nlohmann::json::array();
   for (const auto& s : data) config["data_ids"].push_back(s.id);
 
@@ -252,6 +256,7 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
     const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
     if (snap) snapshot();
     append_jsonl(stats_path, row);
+    write_gan_curves(run_dir / "curves.svg", read_jsonl(stats_path), opt.ada.target);
     if (progress) {
       Progress p = images_progress("tick");
       p.scalars = {{"kimg", nimg / 1000.0}, {"loss_g", row["loss_g"]}, {"loss_d", row["loss_d"]},
@@ -268,7 +273,10 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
 
   G->train();
   D->train();
-  while (nimg < total_nimg) {
+  // Already as many steps as asked for (e.g. 0: a snapshot of the starting networks, as --init loaded them).
+  const bool stop_at_start = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
+  if (stop_at_start) end_tick(true);
+  while (nimg < total_nimg && !stop_at_start) {
     const torch::Tensor real = reals.batch(B);
 
     // G main: non-saturating logistic loss through the augmented D.

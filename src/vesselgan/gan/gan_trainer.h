@@ -6,6 +6,7 @@
 // Run folder:
 //   config.json                        resolved GanTrainOptions (+ data set ids)
 //   stats.jsonl                        one row per tick: losses, R1, path length, p, r_t, s/kimg, memory
+//   curves.svg                         the losses and logits, and ADA's p and r_t, per tick (gan_curves.h)
 //   reals.png                          grid of real training images (as D sees them before augmentation)
 //   fakes-<kimg>.png                   G_ema on a fixed latent grid at every snapshot (+ -labels.png, joint)
 //   snapshots/snapshot-<kimg>.pt       full training state at every snapshot (generate and resume read it)
@@ -36,6 +37,9 @@ struct GanTrainResult {
 // a checkpoint file or a run folder (its last.pt); a run folder whose last.pt is missing starts fresh.
 struct GanRunControl {
   std::filesystem::path resume_from;
+  // Transfer learning: a fresh run (ignored on resume) starts from the networks of this run checkpoint or
+  // generator file (gan_models.h load_init_networks); the options must come from with_networks_of(init, ...).
+  std::filesystem::path init_from;
   int64_t stop_after_steps = -1;  // stop (after saving a snapshot) once this many steps are done; -1 = run to the end
 };
 

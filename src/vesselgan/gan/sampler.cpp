@@ -52,7 +52,9 @@ void validate(const GenerateOptions& o) {
 GenerateResult generate_images(const LoadedGenerator& g, const fs::path& out, const GenerateOptions& o,
                                const torch::Device& device, const ProgressFn& progress) {
   validate(o);
-  const bool joint = is_joint_mode(g.options), patch = is_patch_mode(g.options);
+  const bool joint = is_joint_mode(g.options);
+  // Patches cropped wholly inside the FOV (patch_min_fov 1) are all FOV; any other image gets an estimate.
+  const bool all_fov = is_patch_mode(g.options) && g.options.patch_min_fov >= 1;
   for (const char* sub : {"images", "masks"}) fs::create_directories(out / sub);
   if (joint) {
     fs::create_directories(out / "labels");
@@ -66,7 +68,7 @@ GenerateResult generate_images(const LoadedGenerator& g, const fs::path& out, co
                          {"truncation", o.truncation},
                          {"seed", o.seed},
                          {"labels", joint ? "the generator's vessel channel, thresholded at 0.5" : "none"},
-                         {"masks", patch ? "all ones (patches)" : "FOV estimated from each image"}};
+                         {"masks", all_fov ? "all ones (patches cropped wholly inside the FOV)" : "FOV estimated from each image"}};
   write_file_atomic(out / "generate.json", info.dump(2) + "\n");
 
   GenerateResult r;
@@ -93,7 +95,7 @@ GenerateResult generate_images(const LoadedGenerator& g, const fs::path& out, co
         const auto id = image_id(i);
         auto x = imgs[i - first];
         auto rgb = x.slice(0, 0, 3).contiguous();
-        auto mask = patch ? torch::ones({1, rgb.size(1), rgb.size(2)}) : estimate_fov(rgb);
+        auto mask = all_fov ? torch::ones({1, rgb.size(1), rgb.size(2)}) : estimate_fov(rgb);
         // Labels and masks first, the photograph last: a photograph on disk means its sample is complete.
         if (joint) {
           auto prob = x.slice(0, 3, 4).contiguous();

@@ -33,7 +33,8 @@ struct GenerateResult {
 };
 
 // Writes out/images/<id>.png (8-bit RGB), out/masks/<id>.png (the FOV: estimated from the photograph in the
-// full modes, all ones for patches) and, for a joint-mode generator, out/labels/<id>.png (the vessel channel
+// full modes and for patches that may cross the FOV border, all ones for patches cropped wholly inside the FOV)
+// and, for a joint-mode generator, out/labels/<id>.png (the vessel channel
 // thresholded at 0.5) and out/probs/<id>.png (16-bit probability); id = 6-digit index. Files already present
 // are kept, so a killed generation resumes. Also writes out/generate.json (checkpoint, options, feature of the
 // run). Each file is written atomically.
