@@ -34,6 +34,10 @@ void run_pipeline_cmd(const PipelineFlags& f) {
     from_json(j, c);
   }
   if (!f.data.empty()) c.data = f.data;
+  // Only the quick preset is meant for phantoms; a DRIVE preset without data would silently train on them.
+  if (c.data.empty() && f.preset != "quick")
+    throw UserError("--preset " + f.preset + " is a recipe for real photographs: give --data DIR (e.g. "
+                    "../shared/data/DRIVE) or set \"data\" in --config; only --preset quick uses phantoms");
   finalize(c.gan);
   validate(c);  // before anything is printed: a bad config is one line
   if (f.print_config) {

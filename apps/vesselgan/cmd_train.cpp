@@ -59,7 +59,8 @@ void add_train(CLI::App& app) {
   cmd->add_option("--out", f->out, "run folder (config.json, stats.jsonl, checkpoints/, curves.svg)")->required();
   cmd->add_option("--preset", f->preset, "starting recipe: drive (Guo et al. 2020) | quick")->capture_default_str();
   cmd->add_option("--config", f->config, "JSON file overriding the preset (a run's config.json works)");
-  cmd->add_option("--layout", f->layout, "auto | drive | folder")->capture_default_str();
+  cmd->add_option("--layout", f->layout, "auto | drive | chase | stare | hrf | folder (photos has no labels to train on)")
+      ->capture_default_str();
   cmd->add_option("--epochs", f->epochs, "one stage of N epochs at --lr (replaces the preset's schedule)");
   cmd->add_option("--lr", f->lr, "learning rate (with --epochs) or the schedule's first rate (scales the others)");
   cmd->add_option("--batch", f->batch, "batch size");

@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   vg::cli::add_gan(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ValidationError& e) {
+    // A value that fails its check (a --data folder that does not exist, ...) is a problem with the input.
+    std::cerr << "vesselgan: error: " << e.what() << std::endl;
+    return 2;
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 1;
   } catch (const vg::UserError& e) {

@@ -24,6 +24,10 @@ TrainOutcome train_on_data(std::string data, std::string layout, const std::file
     std::cerr << "resuming " << last.string() << "\n";
   }
   if (data.empty()) throw UserError("--data is required (no earlier run in " + out.string() + " to resume)");
+  // Refused before anything is written: a refused command must leave the existing run's run.json alone.
+  if (!resume && std::filesystem::exists(last))
+    throw UserError("run folder " + out.string() +
+                    " already holds a training run (pass --resume to continue it, or choose another --out)");
   validate(opt);
 
   const DatasetFiles files = find_dataset(data, "train", layout);

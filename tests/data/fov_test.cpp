@@ -156,8 +156,9 @@ TEST(EstimateFov, MatchesDrivesProvidedMasks) {
       "DRIVE FOV estimate vs provided masks: mean Dice %.4f, worst %.4f; x0.3 %.4f, x2 clipped %.4f; "
       "%.0f ms per photograph\n",
       mean, worst, sum_dark / 5, sum_bright / 5, 1000 * seconds / 40);
-  EXPECT_GE(mean, 0.97);
-  EXPECT_GE(worst, 0.95);
+  // README quotes these figures (mean 0.9947, worst 0.9913): the test guards them, with a little slack.
+  EXPECT_GE(mean, 0.993);
+  EXPECT_GE(worst, 0.99);
   EXPECT_GE(sum_dark / 5, 0.97);
   EXPECT_GE(sum_bright / 5, 0.97);
 }

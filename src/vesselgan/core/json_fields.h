@@ -3,7 +3,9 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <set>
+#include <type_traits>
 #include <string>
 
 #include "vesselgan/core/error.h"
@@ -22,6 +24,7 @@ class JsonFields {
     known_.insert(key);
     auto it = j_.find(key);
     if (it == j_.end()) return *this;
+    check_number<T>(key, *it);
     try {
       out = it->template get<T>();
     } catch (const UserError& e) {
@@ -43,6 +46,31 @@ class JsonFields {
   }
 
  private:
+  // nlohmann converts numbers silently (2.5 -> 2 for an integer, -1 -> 2^64 - 1 for an unsigned one, 1e300
+  // -> inf for a float): a number must fit its field exactly.
+  template <class T>
+  void check_number(const std::string& key, const nlohmann::json& v) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) throw UserError(where_ + "." + key + " = " + v.dump() + " is not valid (valid: true or false)");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!v.is_number_integer())
+        throw UserError(where_ + "." + key + " = " + v.dump() + " is not valid (valid: a whole number)");
+      using L = std::numeric_limits<T>;
+      bool fits;
+      if (v.is_number_unsigned()) {
+        fits = v.get<uint64_t>() <= static_cast<uint64_t>(L::max());
+      } else {
+        const int64_t x = v.get<int64_t>();
+        fits = std::is_unsigned_v<T> ? x >= 0 : (x >= static_cast<int64_t>(L::min()) &&
+                                                 (sizeof(T) >= 8 || x <= static_cast<int64_t>(L::max())));
+      }
+      if (!fits)
+        throw UserError(where_ + "." + key + " = " + v.dump() + " is not valid (valid: a whole number from " +
+                        std::to_string(L::min()) + " to " + std::to_string(L::max()) + ")");
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!v.is_number()) throw UserError(where_ + "." + key + " = " + v.dump() + " is not valid (valid: a number)");
+    }
+  }
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
   const nlohmann::json& j_;
   std::string where_;

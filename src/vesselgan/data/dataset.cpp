@@ -458,10 +458,17 @@ std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels) {
 fs::path find_file_for_id(const fs::path& dir, const std::string& id) {
   if (!is_dir(dir))
     throw UserError("cannot look up sample " + id + ": folder " + dir.string() + " does not exist");
-  int best_rank = 3;
+  // Ranks: the id itself, id_prob, a longer stem ending in _prob (what `segment` writes for a photograph
+  // named "01_test.tif": 01_test_prob.png beside its _mask, _overlay and _fov files), any longer stem.
+  auto ends_with_prob = [](const std::string& stem) {
+    return stem.size() >= 5 && stem.compare(stem.size() - 5, 5, "_prob") == 0;
+  };
+  int best_rank = 4;
   std::vector<fs::path> best;
   for (const auto& file : image_files(dir)) {
-    const int r = match_rank(file.stem().string(), id, {"_prob"});
+    const std::string stem = file.stem().string();
+    int r = match_rank(stem, id, {"_prob"});
+    if (r == 2 && !ends_with_prob(stem)) r = 3;
     if (r < 0 || r > best_rank) continue;
     if (r < best_rank) best.clear();
     best_rank = r;

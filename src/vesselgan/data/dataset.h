@@ -75,7 +75,9 @@ Sample load_sample(const SampleFiles& f);
 std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels);
 
 // The image file in `dir` for sample `id`: stem == id, else stem == id + "_prob", else a stem starting with
-// id + "_" or id + "." (DRIVE style "01_manual2.gif", STARE style "im0001.ah.ppm"). Only image files count.
+// id + "_" and ending in "_prob" (`segment`'s "01_test_prob.png" for DRIVE's 01_test.tif), else a stem
+// starting with id + "_" or id + "." (DRIVE style "01_manual2.gif", STARE style "im0001.ah.ppm"). Only image
+// files count.
 // Throws UserError when `dir` is missing, no file matches, or several match at the best level.
 std::filesystem::path find_file_for_id(const std::filesystem::path& dir, const std::string& id);
 

@@ -8,6 +8,7 @@
 #include "vesselgan/core/files.h"
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/data/split.h"
+#include "vesselgan/gan/gan_data.h"
 #include "vesselgan/gan/gan_metrics.h"
 #include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/gan_trainer.h"
@@ -83,12 +84,33 @@ struct Candidate {
 
 }  // namespace
 
+namespace {
+
+// --from / --stop-after name a stage or a family of them ("retrain", "retrain/syn-real_aug_n50_s0"); a
+// name of no family would silently select nothing.
+void check_stage_selector(const std::string& flag, const std::string& name) {
+  if (name.empty()) return;
+  static const std::vector<std::string> families = {"data",     "seg-real", "gan",      "generate",   "pseudo-label",
+                                                    "retrain",  "predict",  "ensemble", "gan-metrics"};
+  const std::string first = name.substr(0, name.find('/'));
+  const bool iterate = first.rfind("iterate-", 0) == 0 && first.size() > 8;
+  if (iterate || std::find(families.begin(), families.end(), first) != families.end()) return;
+  std::string valid;
+  for (const auto& f : families) valid += (valid.empty() ? "" : ", ") + f;
+  throw UserError(flag + " " + name + ": no such stage (valid: " + valid +
+                  ", iterate-N, or one of their stages such as retrain/<variant>; see RUN/*/manifest.json)");
+}
+
+}  // namespace
+
 PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run_dir,
                             const torch::Device& device, const PipelineRunOptions& run,
                             const ProgressFn& progress) {
   PipelineConfig c = config_in;
   finalize(c.gan);
   validate(c);
+  check_stage_selector("--from", run.from_stage);
+  check_stage_selector("--stop-after", run.stop_after);
   fs::create_directories(run_dir);
   write_file_atomic(run_dir / "config.json", nlohmann::json(c).dump(2) + "\n");
 
@@ -307,21 +329,25 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
       }
     }
 
-    // 9. The GAN against the real training images, in two feature spaces (named in the report).
-    const fs::path real_dir = train_files.samples.front().image.parent_path();
+    // 9. The GAN against the photographs it learned (the training split without the validation images), as it
+    // saw them (fitted to its square, or crops inside the FOV), in two feature spaces (named in the report).
     const auto gm_out =
         stage("gan-metrics",
-              {{"generate", gen_out},
-               {"real", real_dir.string()},
-               {"model_a", model_a.at(c.seeds.front()).string()}},
+              {{"generate", gen_out}, {"real_ids", data_key.at("train_ids")}, {"model_a", model_a.at(c.seeds.front()).string()}},
               [&](const fs::path&) -> nlohmann::json {
+                const DatasetFiles fake_files = find_dataset(gen_root, "all", "folder");
+                std::vector<torch::Tensor> fake_images;
+                for (const auto& f : fake_files.samples) fake_images.push_back(load_sample(f).image);
+                const torch::Tensor fake = torch::stack(fake_images);
+                const torch::Tensor reals = real_views(real, c.gan, fake.size(0), c.generate_seed + 1);
                 nlohmann::json all = nlohmann::json::array();
                 for (const std::string& f :
                      {std::string("color-stats"), "sa-unet:" + model_a.at(c.seeds.front()).string()}) {
                   GanMetricsOptions o;
                   o.features = f;
                   o.kid_subset_size = 100;
-                  all.push_back(compute_gan_metrics(real_dir, gen_root / "images", o, device));
+                  auto net = make_feature_network(f, device);
+                  all.push_back(compute_gan_metrics(reals, fake, *net, o));
                 }
                 return {{"metrics", all}};
               });

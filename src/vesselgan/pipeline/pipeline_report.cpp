@@ -1,6 +1,7 @@
 #include "vesselgan/pipeline/pipeline_report.h"
 
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -59,6 +60,14 @@ std::string fmt(double v, int digits = 4) {
   return s.str();
 }
 
+// p-values: three decimals, small ones in scientific notation (a permutation test's p is never exactly 0).
+std::string fmt_p(double p) {
+  if (p >= 0.001) return fmt(p, 3);
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1e", p);
+  return b;
+}
+
 std::string cell(double mean, double sd, int64_t seeds) {
   return seeds > 1 ? fmt(mean) + " ± " + fmt(sd) : fmt(mean);
 }
@@ -96,7 +105,7 @@ std::string metrics_table(const std::vector<ReportRow>& rows, bool fov) {
     if (fov) {
       if (r.compared)
         md << " " << (r.f1_diff >= 0 ? "+" : "") << fmt(r.f1_diff) << " [" << fmt(r.ci_low) << ", "
-           << fmt(r.ci_high) << "] | " << fmt(r.p_value, 3) << " |";
+           << fmt(r.ci_high) << "] | " << fmt_p(r.p_value) << " |";
       else
         md << " | |";
     }

@@ -25,14 +25,15 @@ nlohmann::json read_json_or_null(const fs::path& p) {
 StageRunner::StageRunner(fs::path run_dir, std::string from_stage, std::string stop_after)
     : run_dir_(std::move(run_dir)), from_(std::move(from_stage)), stop_after_(std::move(stop_after)) {}
 
-bool StageRunner::matches_from(const std::string& name) const {
-  if (from_.empty()) return false;
-  return name == from_ || (name.size() > from_.size() && name.compare(0, from_.size(), from_) == 0 &&
-                           name[from_.size()] == '/');
+bool StageRunner::matches(const std::string& selector, const std::string& name) {
+  if (selector.empty()) return false;
+  return name == selector || (name.size() > selector.size() && name.compare(0, selector.size(), selector) == 0 &&
+                              name[selector.size()] == '/');
 }
 
 nlohmann::json StageRunner::run(const std::string& name, const nlohmann::json& inputs, const Body& body) {
-  if (matches_from(name)) forcing_ = true;
+  if (stop_armed_ && !matches(stop_after_, name)) throw Stopped{};
+  if (matches(from_, name)) forcing_ = true;
   const fs::path dir = run_dir_ / name;
   const fs::path manifest_path = dir / "manifest.json", inputs_path = dir / "inputs.json";
   const nlohmann::json manifest = read_json_or_null(manifest_path);
@@ -57,6 +58,7 @@ nlohmann::json StageRunner::run(const std::string& name, const nlohmann::json& i
   }
   records_.push_back(rec);
   if (!stop_after_.empty() && name == stop_after_) throw Stopped{};
+  if (matches(stop_after_, name)) stop_armed_ = true;
   return rec.outputs;
 }
 

@@ -24,7 +24,8 @@ class StageRunner {
  public:
   // from_stage: this stage (a name, or a prefix ending a path component: "retrain" forces every
   // "retrain/...") and every later one run again even when cached; "" = none. stop_after: return
-  // (StageRunner::Stopped) after this stage finished; "" = run to the end.
+  // (StageRunner::Stopped) after this stage finished (a name: right after it; a prefix: before the first
+  // stage after its last match); "" = run to the end.
   StageRunner(std::filesystem::path run_dir, std::string from_stage = "", std::string stop_after = "");
 
   struct Stopped {};  // thrown by run() once stop_after finished
@@ -37,10 +38,10 @@ class StageRunner {
   std::filesystem::path dir(const std::string& name) const { return run_dir_ / name; }
 
  private:
-  bool matches_from(const std::string& name) const;
+  static bool matches(const std::string& selector, const std::string& name);
   std::filesystem::path run_dir_;
   std::string from_, stop_after_;
-  bool forcing_ = false;
+  bool forcing_ = false, stop_armed_ = false;
   std::vector<StageRecord> records_;
 };
 
