@@ -22,6 +22,7 @@
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
+#include "vesselgan/io/image_codec.h"
 
 // setjmp/longjmp discipline (libpng and libjpeg report errors by longjmp): every C++ object lives in the
 // caller of the function that calls setjmp, and that function only holds trivially destructible locals
@@ -724,11 +725,15 @@ bool png_encode_rows(PngWriter* w, png_uint_32 width, png_uint_32 height, int co
 }  // namespace
 
 Image read_image(const std::filesystem::path& path) {
-  const std::string name = "cannot read image " + path.string() + ": ";
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw UserError(name + "no such file");
-  if (std::filesystem::is_directory(path, ec)) throw UserError(name + "is a folder, not an image file");
-  const std::string bytes = read_file(path);
+  if (!std::filesystem::exists(path, ec)) throw UserError("cannot read image " + path.string() + ": no such file");
+  if (std::filesystem::is_directory(path, ec))
+    throw UserError("cannot read image " + path.string() + ": is a folder, not an image file");
+  return decode_image(read_file(path), path.string());
+}
+
+Image decode_image(const std::string& bytes, const std::string& source) {
+  const std::string name = "cannot read image " + source + ": ";
   if (bytes.empty()) throw UserError(name + "empty file");
   bool prefix_only = false;
   const Format format = detect_format(bytes, prefix_only);

@@ -16,7 +16,7 @@
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
-#include "vesselgan/io/image_io.h"
+#include "vesselgan/io/image_codec.h"
 
 namespace vg {
 namespace {
@@ -107,17 +107,26 @@ void put32(std::string& s, uint32_t v) {
 
 }  // namespace
 
-void write_jpeg(const std::filesystem::path& path, const torch::Tensor& pixels, int quality) {
-  TORCH_CHECK(quality >= 1 && quality <= 100, "write_jpeg: quality must be 1..100, got ", quality);
-  const Bytes8 b = to_bytes(pixels, "write_jpeg");
+std::string encode_jpeg(const torch::Tensor& pixels, int quality) {
+  TORCH_CHECK(quality >= 1 && quality <= 100, "encode_jpeg: quality must be 1..100, got ", quality);
+  const Bytes8 b = to_bytes(pixels, "encode_jpeg");
   JpegWriter w;
   w.cinfo.err = jpeg_std_error(&w.err);
   w.err.error_exit = jpeg_write_error;
   w.err.emit_message = jpeg_silent;
   w.cinfo.client_data = &w;
-  if (!jpeg_encode(&w, &b, quality))
-    throw UserError("cannot write " + path.string() + ": JPEG encoding failed (" + w.message + ")");
-  write_file_atomic(path, std::string(reinterpret_cast<const char*>(w.out), w.out_size));
+  if (!jpeg_encode(&w, &b, quality)) throw UserError(std::string("JPEG encoding failed (") + w.message + ")");
+  return std::string(reinterpret_cast<const char*>(w.out), w.out_size);
+}
+
+void write_jpeg(const std::filesystem::path& path, const torch::Tensor& pixels, int quality) {
+  std::string bytes;
+  try {
+    bytes = encode_jpeg(pixels, quality);
+  } catch (const UserError& e) {
+    throw UserError("cannot write " + path.string() + ": " + e.what());
+  }
+  write_file_atomic(path, bytes);
 }
 
 void write_tiff(const std::filesystem::path& path, const torch::Tensor& pixels) {
