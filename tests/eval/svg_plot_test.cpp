@@ -123,5 +123,23 @@ TEST(SvgPlot, DegenerateInputsStillGiveAValidDocument) {
   EXPECT_EQ(svg.find("nan"), std::string::npos);
 }
 
+TEST(SvgPlot, GridPlacesPanelsInRowsOfTheGivenColumns) {
+  std::vector<PlotSpec> panels(5);
+  for (size_t i = 0; i < panels.size(); ++i) {
+    panels[i].title = "panel " + std::to_string(i);
+    panels[i].width = 200;
+    panels[i].height = i == 4 ? 180 : 150;
+    panels[i].series.push_back({"s", {0, 1}, {0, double(i)}, "", false, false});
+  }
+  const std::string svg = grid_svg(panels, 2);
+  EXPECT_TRUE(starts_and_ends_right(svg));
+  EXPECT_EQ(check_xml(svg), "");
+  EXPECT_NE(svg.find("width=\"400\" height=\"540\""), std::string::npos);  // 2 columns x 3 rows of 200 x 180
+  EXPECT_NE(svg.find("translate(200,0)"), std::string::npos);
+  EXPECT_NE(svg.find("translate(0,360)"), std::string::npos);
+  EXPECT_NE(svg.find(">panel 4</text>"), std::string::npos);
+  EXPECT_TRUE(starts_and_ends_right(grid_svg({}, 3)));
+}
+
 }  // namespace
 }  // namespace vg

@@ -306,4 +306,22 @@ std::string side_by_side_svg(const std::vector<PlotSpec>& panels) {
   return svg + "</svg>\n";
 }
 
+std::string grid_svg(const std::vector<PlotSpec>& panels, int columns) {
+  TORCH_CHECK(columns >= 1, "grid_svg: columns must be >= 1, got ", columns);
+  int cell_w = 0, cell_h = 0;
+  for (const auto& p : panels) {
+    cell_w = std::max(cell_w, p.width);
+    cell_h = std::max(cell_h, p.height);
+  }
+  const int n = static_cast<int>(panels.size());
+  const int cols = std::min(columns, std::max(n, 1)), rows = (n + cols - 1) / cols;
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(cols * cell_w) +
+                    "\" height=\"" + std::to_string(rows * cell_h) + "\">\n";
+  for (int i = 0; i < n; ++i) {
+    const std::string at = std::to_string((i % cols) * cell_w) + "," + std::to_string((i / cols) * cell_h);
+    svg += "<g transform=\"translate(" + at + ")\">" + line_plot_svg(panels[static_cast<size_t>(i)]) + "</g>\n";
+  }
+  return svg + "</svg>\n";
+}
+
 }  // namespace vg

@@ -41,4 +41,8 @@ PlotSeries column_series(const std::vector<nlohmann::json>& rows, const std::str
 // Several plots side by side in one SVG document (each at its own width; the height of the tallest).
 std::string side_by_side_svg(const std::vector<PlotSpec>& panels);
 
+// Plots in rows of `columns` (>= 1) in one SVG document, each in a cell as wide as the widest panel and as
+// tall as the tallest, filled left to right, top to bottom.
+std::string grid_svg(const std::vector<PlotSpec>& panels, int columns);
+
 }  // namespace vg
