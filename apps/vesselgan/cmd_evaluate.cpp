@@ -1,10 +1,12 @@
-// vesselgan evaluate: the field's standard protocol (protocol.md) for a model or saved predictions.
+// vesselgan evaluate: the field's standard protocol (protocol.md) for a model or saved predictions, or with
+// --shifts the model's robustness to acquisition shifts (seg/robustness.h).
 #include <iostream>
 
 #include "cli.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/model_dir.h"
 #include "vesselgan/seg/dataset_inference.h"
+#include "vesselgan/seg/robustness.h"
 
 namespace vg::cli {
 
@@ -14,14 +16,55 @@ struct EvaluateFlags {
   std::string data, split = "test", layout = "auto", model, pred, out = "evaluation";
   double threshold = 0.5, fov_diameter = -1;
   bool tta = false;
+  bool shifts = false;                   // the robustness benchmark instead of one evaluation
+  std::vector<std::string> shift_kinds;  // empty: every kind
+  int64_t max_images = 0;
+  uint64_t seed = 0;
   ComputeFlags compute;
 };
 
+std::filesystem::path model_path(const EvaluateFlags& f) {
+  return f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
+}
+
+void run_shifts(const EvaluateFlags& f) {
+  if (!f.pred.empty())
+    throw UserError("--shifts segments the shifted photographs itself: give --model CKPT, not --pred");
+  RobustnessOptions opt;
+  opt.shifts = default_shifts(f.shift_kinds);
+  opt.max_images = f.max_images;
+  opt.seed = f.seed;
+  opt.threshold = f.threshold;
+  validate(opt);
+  DatasetFiles data = find_dataset(f.data, f.split, f.layout);
+  if (f.max_images > 0 && static_cast<size_t>(f.max_images) < data.samples.size()) data.samples.resize(f.max_images);
+  const EvalProtocol protocol = describe_protocol(data);
+  const std::filesystem::path model = model_path(f);
+  const Segmenter seg = Segmenter::load(model, setup_compute(f.compute));
+  PredictOptions popt;
+  popt.tta = f.tta;
+  popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
+  RobustnessReport report =
+      run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
+  std::cerr << "\n";
+  report.protocol = protocol;
+  report.protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "");
+  report.protocol.scale = describe_scale(popt.fov_diameter);
+  const std::string title = "Robustness of model " + model.string() + " on " + data.root.string() + " [" + data.split +
+                            ", " + std::to_string(report.ids.size()) + " images]";
+  write_robustness_report(f.out, report, title);
+  std::cout << to_markdown(report, title) << "\nwritten: " << f.out
+            << "/robustness.json, robustness.md, robustness.svg\n";
+}
+
 void run_evaluate(const EvaluateFlags& f) {
-  if (!f.model.empty() && !f.pred.empty())
-    throw UserError("give one of --model CKPT (segment and score) or --pred DIR (score saved predictions), not both");
   if (f.threshold <= 0 || f.threshold >= 1)
     throw UserError("--threshold " + std::to_string(f.threshold) + " is not valid (valid: 0 < t < 1)");
+  if (f.shifts) return run_shifts(f);
+  if (!f.shift_kinds.empty() || f.max_images != 0 || f.seed != 0)
+    throw UserError("--shift-kinds, --max-images and --seed belong to --shifts (the robustness benchmark)");
+  if (!f.model.empty() && !f.pred.empty())
+    throw UserError("give one of --model CKPT (segment and score) or --pred DIR (score saved predictions), not both");
   const DatasetFiles data = find_dataset(f.data, f.split, f.layout);
   EvalProtocol protocol = describe_protocol(data);
   std::vector<EvalItem> items;
@@ -32,7 +75,7 @@ void run_evaluate(const EvaluateFlags& f) {
     protocol.predictions = "saved predictions " + f.pred;
     protocol.scale = "as saved (the photographs' own pixels)";
   } else {
-    const std::filesystem::path model = f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
+    const std::filesystem::path model = model_path(f);
     const auto device = setup_compute(f.compute);
     const Segmenter seg = Segmenter::load(model, device);
     PredictOptions popt;
@@ -67,12 +110,25 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--model", f->model, "SA-UNet checkpoint to segment the images with (default: the shipped "
                                        "sa-unet-drive.pt)");
   cmd->add_option("--pred", f->pred, "folder of saved probability maps or binary masks, matched by id");
-  cmd->add_option("--out", f->out, "report folder (metrics.json, metrics.md, roc.svg, pr.svg)")->capture_default_str();
+  cmd->add_option("--out", f->out,
+                  "report folder (metrics.json, metrics.md, roc.svg, pr.svg; with --shifts robustness.json, .md, .svg)")
+      ->capture_default_str();
   cmd->add_option("--threshold", f->threshold, "probability threshold")->capture_default_str();
   cmd->add_flag("--tta", f->tta, "with --model: flip test-time augmentation");
   cmd->add_option("--fov-diameter", f->fov_diameter,
                   "with --model: resize photographs so their FOV is this many px across (-1: the model's training "
                   "scale when it records one, else native; 0: native resolution)")
+      ->capture_default_str();
+  cmd->add_flag("--shifts", f->shifts,
+                "robustness benchmark: score the model on the clean photographs and under controlled acquisition "
+                "shifts (scale, gamma, contrast, blur, jpeg, illumination, colour, noise, dark); writes "
+                "robustness.json, robustness.md, robustness.svg");
+  cmd->add_option("--shift-kinds", f->shift_kinds, "with --shifts: the kinds to run, comma separated (default: all)")
+      ->delimiter(',');
+  cmd->add_option("--max-images", f->max_images, "with --shifts: score the first N images only (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", f->seed, "with --shifts: seed of the noise shift (image i uses seed + i)")
       ->capture_default_str();
   add_compute_flags(*cmd, f->compute);
   cmd->callback([f] { run_evaluate(*f); });
