@@ -13,6 +13,7 @@
 #include "vesselgan/gan/gan_trainer.h"
 #include "vesselgan/gan/label_consistency.h"
 #include "vesselgan/gan/sampler.h"
+#include "vesselgan/io/checkpoint.h"
 
 namespace vg {
 namespace {
@@ -166,14 +167,23 @@ TEST(GanTrainer, InitStartsFromAnotherRunsNetworksWithItsOwnRecipe) {
     auto src = load_generator(dir.path() / "a", torch::kCPU), dst = load_generator(run, torch::kCPU);
     EXPECT_TRUE(sample_images(src.G, 0, 2, 1, 0, torch::kCPU).equal(sample_images(dst.G, 0, 2, 1, 0, torch::kCPU)))
         << init;
+    // ... and so does the discriminator.
+    GanModels a(opt), b(opt);
+    load_checkpoint(resolve_gan_checkpoint(dir.path() / "a"), kGanCheckpointKind, *a, torch::kCPU);
+    load_checkpoint(resolve_gan_checkpoint(run), kGanCheckpointKind, *b, torch::kCPU);
+    const auto x = torch::rand({2, 4, 32, 32});
+    EXPECT_TRUE(a->D->forward(x).equal(b->D->forward(x))) << init;
   }
-  // Networks of another shape are refused.
-  EXPECT_THROW(
-      {
-        GanModels m(other);
-        load_init_networks(dir.path() / "a", m, torch::kCPU);
-      },
-      UserError);
+  // Networks of another shape are refused, from either kind of file.
+  for (const char* init : {"a", "g.pt"}) {
+    EXPECT_THROW(
+        {
+          GanModels m(other);
+          load_init_networks(dir.path() / init, m, torch::kCPU);
+        },
+        UserError)
+        << init;
+  }
 }
 
 TEST(LabelConsistency, ScoresTheSegmenterAgainstTheGeneratorsOwnLabels) {

@@ -103,3 +103,28 @@ TEST(WorkflowSmoke, PipelineRefusesADrivePresetWithoutDataAndUnknownStages) {
 }
 
 }  // namespace vg
+
+namespace vg {
+
+TEST(InstallSmoke, AnInstalledCopySegmentsWithItsShippedModelFromAnotherFolder) {
+  test::ScratchDir dir("install");
+  const fs::path prefix = dir.path() / "prefix", work = dir.path() / "elsewhere";
+  fs::create_directories(work);
+  const std::string install = "cmake --install " + std::string(VG_BINARY_DIR) + " --prefix " + prefix.string() +
+                              " >" + (dir.path() / "install.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(install.c_str()), 0) << read_file(dir.path() / "install.log");
+  ASSERT_TRUE(fs::exists(prefix / "bin" / "vesselgan"));
+  ASSERT_TRUE(fs::exists(prefix / "share" / "vesselgan" / "models" / "sa-unet-drive.pt"));
+
+  ASSERT_EQ(test::run_vesselgan("phantom --n 1 --n-test 0 --size 64 --out " + (dir.path() / "ph").string(), dir).code, 0);
+  const fs::path image = dir.path() / "ph" / "train" / "images" / "01.png";
+  const std::string cmd = "cd " + work.string() + " && env -u VESSELGAN_MODELS -u VESSELGAN_MODEL_DIR " +
+                          (prefix / "bin" / "vesselgan").string() + " segment --out seg " + image.string() + " >" +
+                          (dir.path() / "out.txt").string() + " 2>" + (dir.path() / "err.txt").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.path() / "err.txt");
+  const std::string err = read_file(dir.path() / "err.txt");
+  EXPECT_TRUE(test::contains(err, (prefix / "share" / "vesselgan" / "models").string())) << err;
+  EXPECT_TRUE(fs::exists(work / "seg" / "01_prob.png"));
+}
+
+}  // namespace vg

@@ -3,6 +3,7 @@
 #pragma once
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace vg {
 
@@ -10,7 +11,12 @@ namespace vg {
 constexpr const char* kShippedSegmenter = "sa-unet-drive.pt";       // SA-UNet ensemble trained on DRIVE
 constexpr const char* kShippedGenerator = "stylegan2-drive-joint.pt";  // joint (RGB + vessels) patch generator
 
-// $VESSELGAN_MODEL_DIR when set, else the models/ folder of the source tree this binary was built from.
+// Where shipped models are looked for, in order: $VESSELGAN_MODELS (or the older $VESSELGAN_MODEL_DIR) alone
+// when set; else models/ next to the executable, <prefix>/share/vesselgan/models for an installed one
+// (<prefix>/bin/vesselgan), and the models/ folder of the source tree the binary was built from.
+std::vector<std::filesystem::path> model_dir_candidates();
+
+// The first candidate folder that exists (the last candidate when none does).
 std::filesystem::path model_dir();
 
 // model_dir() / name; UserError naming the path and the --model alternative when the file is missing.

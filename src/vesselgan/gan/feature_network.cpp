@@ -205,7 +205,7 @@ std::unique_ptr<FeatureNetwork> make_feature_network(const std::string& spec, co
     const std::filesystem::path path = model_dir() / kDefaultModel;
     if (!std::filesystem::is_regular_file(path))
       throw UserError("default feature network: shipped model " + path.string() +
-                      " is missing (set VESSELGAN_MODEL_DIR to its folder, or choose --features "
+                      " is missing (set VESSELGAN_MODELS to its folder, or choose --features "
                       "sa-unet:CHECKPOINT, torchscript:FILE or color-stats)");
     return make_sa_unet_encoder_network(path.string(), device);
   }

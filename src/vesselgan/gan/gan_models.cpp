@@ -41,6 +41,18 @@ std::filesystem::path resolve_gan_checkpoint(const std::filesystem::path& path) 
 
 namespace {
 
+// What a generator file holds: the averaged generator and the discriminator.
+class GeneratorFileImpl : public torch::nn::Module {
+ public:
+  explicit GeneratorFileImpl(const GanTrainOptions& o) {
+    G_ema = register_module("G_ema", Generator(o.generator));
+    D = register_module("D", Discriminator(o.discriminator));
+  }
+  Generator G_ema{nullptr};
+  Discriminator D{nullptr};
+};
+TORCH_MODULE(GeneratorFile);
+
 // The header of a GAN checkpoint of either kind; UserError for any other kind.
 CheckpointHeader read_gan_header(const std::filesystem::path& path) {
   auto header = read_checkpoint_header(path);
@@ -64,8 +76,9 @@ LoadedGenerator load_generator(const std::filesystem::path& path, const torch::D
   auto header = read_gan_header(out.path);
   out.options = options_of(header);
   if (header.kind == kGanGeneratorKind) {
-    out.G = Generator(out.options.generator);
-    header = load_checkpoint(out.path, kGanGeneratorKind, *out.G, device);
+    GeneratorFile file(out.options);
+    header = load_checkpoint(out.path, kGanGeneratorKind, *file, device);
+    out.G = file->G_ema;
   } else {
     GanModels models(out.options);
     header = load_checkpoint(out.path, kGanCheckpointKind, *models, device);
@@ -79,14 +92,20 @@ LoadedGenerator load_generator(const std::filesystem::path& path, const torch::D
 
 std::filesystem::path export_generator(const std::filesystem::path& run_checkpoint, const std::filesystem::path& out) {
   const auto cpu = torch::Device(torch::kCPU);
-  const LoadedGenerator g = load_generator(run_checkpoint, cpu);
-  CheckpointHeader h;
+  const auto path = resolve_gan_checkpoint(run_checkpoint);
+  const GanTrainOptions o = options_of(read_checkpoint_header(path, kGanCheckpointKind));
+  GanModels models(o);
+  CheckpointHeader h = load_checkpoint(path, kGanCheckpointKind, *models, cpu);
+  GeneratorFile file(o);
+  file->G_ema = models->G_ema;
+  file->D = models->D;
+  file->replace_module("G_ema", models->G_ema);
+  file->replace_module("D", models->D);
   h.kind = kGanGeneratorKind;
-  h.config = {{"gan", g.options}};
-  h.state = g.state;
-  h.state["exported_from"] = std::filesystem::absolute(g.path).string();
-  save_checkpoint(out, h, *g.G);
-  return g.path;
+  h.config = {{"gan", o}};
+  h.state["exported_from"] = std::filesystem::absolute(path).string();
+  save_checkpoint(out, h, *file);
+  return path;
 }
 
 GanTrainOptions with_networks_of(const std::filesystem::path& init, GanTrainOptions o) {
@@ -107,8 +126,16 @@ void load_init_networks(const std::filesystem::path& init, GanModels& models, co
   if (header.kind == kGanCheckpointKind) {
     load_checkpoint(path, kGanCheckpointKind, *models, device);
   } else {
-    load_checkpoint(path, kGanGeneratorKind, *models->G_ema, device);
-    update_ema(*models->G, *models->G_ema, 0.0);
+    const GanTrainOptions o = options_of(header);
+    if (nlohmann::json(o.generator) != nlohmann::json(models->G->options()) ||
+        nlohmann::json(o.discriminator).dump() != nlohmann::json(models->D->options()).dump())
+      throw UserError("generator file " + path.string() + " holds other networks than this run builds (start the "
+                      "run's options from it: with_networks_of)");
+    GeneratorFile file(o);
+    load_checkpoint(path, kGanGeneratorKind, *file, device);
+    update_ema(*models->G_ema, *file->G_ema, 0.0);
+    update_ema(*models->G, *file->G_ema, 0.0);
+    update_ema(*models->D, *file->D, 0.0);
   }
 }
 

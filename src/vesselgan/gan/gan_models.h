@@ -10,7 +10,8 @@
 namespace vg {
 
 // The checkpoint "kind" of StyleGAN2-ADA runs (G, G_ema, D, optimizers, training state), and of a slim
-// generator file (G_ema alone: what sampling needs, a few MB; `gan export` writes it).
+// generator file (G_ema, which sampling needs, and D, which transfer learning starts from; a few MB, no
+// optimizer state; `gan export` writes it).
 constexpr const char* kGanCheckpointKind = "stylegan2-ada";
 constexpr const char* kGanGeneratorKind = "stylegan2-generator";
 
@@ -37,8 +38,8 @@ struct LoadedGenerator {
 LoadedGenerator load_generator(const std::filesystem::path& path, const torch::Device& device);
 std::filesystem::path resolve_gan_checkpoint(const std::filesystem::path& path);
 
-// Writes the generator file of a run checkpoint (or run folder): G_ema, the run's options and its training
-// state (kimg, ...), atomically. Returns the checkpoint read.
+// Writes the generator file of a run checkpoint (or run folder): G_ema and D, the run's options and its
+// training state (kimg, ...), atomically. Returns the checkpoint read.
 std::filesystem::path export_generator(const std::filesystem::path& run_checkpoint, const std::filesystem::path& out);
 
 // Transfer learning: the options of a run that starts from the networks in `init` (a run checkpoint or
@@ -46,7 +47,7 @@ std::filesystem::path export_generator(const std::filesystem::path& run_checkpoi
 // `init`, everything else (length, learning rates, ADA, ...) from `o`.
 GanTrainOptions with_networks_of(const std::filesystem::path& init, GanTrainOptions o);
 // Loads the networks of `init` into fresh models built from with_networks_of's options: G, G_ema and D from
-// a run checkpoint; G and G_ema from a generator file (D stays as initialized). UserError when the file
+// a run checkpoint; from a generator file G and G_ema both from its G_ema, and D. UserError when the file
 // does not fit.
 void load_init_networks(const std::filesystem::path& init, GanModels& models, const torch::Device& device);
 
