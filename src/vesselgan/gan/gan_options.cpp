@@ -162,9 +162,10 @@ GanTrainOptions gan_preset(const std::string& name) {
   } else if (name == "joint64" || name == "patch64") {
     // Native-scale 64 px crops wholly inside the FOV, drawn toward vessels, on 2 CPU cores: 128 channels up
     // to 8 px, then 64, 32 and 16 at 64 px (the high resolutions dominate the cost: 35 s/kimg against 58 with
-    // twice the widths, docs/gan.md; thin vessels need few channels), no path length (a CPU hour buys too few kimg for it to pay), and ADA that can reach
-    // p = 1 in 100 kimg (stylegan2-ada-pytorch's value for short transfer runs) since 20 photographs
-    // overfit D within a few kimg.
+    // twice the widths, docs/gan.md; thin vessels need few channels), no path length (a CPU hour buys too
+    // few kimg for it to pay), and ADA that can reach p = 1 in 25 kimg: 18 photographs overfit D within a few
+    // kimg, and at 100 kimg (stylegan2-ada-pytorch's value for short transfer runs) p was 0.05 after 8 kimg
+    // while r_t stood at 0.9 (docs/gan.md).
     o.mode = name == "joint64" ? "joint-patch" : "patch";
     o.resolution = 64;
     o.batch = 16;
@@ -172,7 +173,7 @@ GanTrainOptions gan_preset(const std::string& name) {
     o.patch_min_fov = 1;
     o.patch_vessel_bias = 0.5;
     o.pl_weight = 0;
-    o.ada.speed_kimg = 100;
+    o.ada.speed_kimg = 25;
     o.kimg = 200;
     o.tick_kimg = 1;
     o.snapshot_kimg = 10;
