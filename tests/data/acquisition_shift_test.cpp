@@ -210,8 +210,9 @@ TEST(AcquisitionShift, ScaleResizesAndKeepsTheLabelBinaryAndAligned) {
     EXPECT_GT(scaled, 0.8 * clean) << f;
     for (int64_t dy : {-1, 0, 1})
       for (int64_t dx : {-1, 0, 1})
-        if (dy != 0 || dx != 0)
+        if (dy != 0 || dx != 0) {
           EXPECT_LT(vessel_contrast(out.image, out.label.roll({dy, dx}, {1, 2}), out.mask), scaled) << f;
+        }
   }
 }
 

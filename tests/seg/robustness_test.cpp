@@ -65,7 +65,74 @@ RobustnessReport made_up_report() {
   return r;
 }
 
+// Phantoms drawn as a perfect segmenter would see them: each photograph is its label painted in two colours,
+// background (0.8, 0.4, 0.15) and vessel (0.6, 0.1, 0.1), black outside the FOV.
+std::vector<Sample> painted_phantoms(int n, int64_t size) {
+  std::vector<Sample> samples = phantoms(n, size);
+  const auto background = torch::tensor({0.8f, 0.4f, 0.15f}).view({3, 1, 1});
+  const auto vessel = torch::tensor({0.6f, 0.1f, 0.1f}).view({3, 1, 1});
+  for (auto& s : samples) s.image = (background * (1 - s.label) + vessel * s.label) * s.mask;
+  return samples;
+}
+
+// A segmenter that commutes with resizing by construction: its probability (R/2 - G) / 0.2 is a linear
+// function of each pixel's colour that is 0 on background and black and 1 on vessel, so on any mix of the
+// three it stays in [0, 1] and resizing the photograph resizes the probability alike.
+torch::Tensor linear_probability(const torch::Tensor& image, const torch::Tensor& /*fov*/) {
+  return ((image[0] / 2 - image[1]) / 0.2).clamp(0, 1).unsqueeze(0);
+}
+
+int64_t fov_pixel_count(const std::vector<Sample>& samples) {
+  int64_t n = 0;
+  for (const auto& s : samples) n += s.mask.gt(0.5).sum().item<int64_t>();
+  return n;
+}
+
 }  // namespace
+
+TEST(Robustness, ScaleIsScoredInTheOriginalPixelsSoAScaleEquivariantSegmenterLosesNothingByEnlarging) {
+  const auto samples = painted_phantoms(2, 256);
+  RobustnessOptions o;
+  o.shifts = {{"scale", 1.25}, {"scale", 1.6}, {"scale", 0.6}};
+  const RobustnessReport r = run_robustness(linear_probability, samples, o);
+  EXPECT_DOUBLE_EQ(r.clean.f1, 1.0);
+  // Enlarging invents no vessel: only the resampling there and back is left (scored against labels resized
+  // nearest in the enlarged pixels, as before, the drop at 1.25 was 0.053).
+  for (int i : {0, 1}) {
+    EXPECT_LT(std::abs(r.shifts[i].f1_drop), 0.01) << to_string(r.shifts[i].shift);
+    EXPECT_LT(std::abs(r.shifts[i].auc_drop), 0.001) << to_string(r.shifts[i].shift);
+  }
+  // Shrinking loses the thinnest vessels, and the original labels count them.
+  EXPECT_GT(r.shifts[2].f1_drop, 0.1);
+  // Every condition scores the original FOVs' pixels.
+  EXPECT_EQ(r.fov_pixels, fov_pixel_count(samples));
+  for (const auto& s : r.shifts) EXPECT_EQ(s.fov_pixels, r.fov_pixels) << to_string(s.shift);
+}
+
+TEST(Robustness, ScaleGivesTheSegmenterTheResizedPhotographAndFovMask) {
+  const auto samples = phantoms(1, 40);
+  RobustnessOptions o;
+  o.shifts = {{"scale", 1.25}, {"scale", 0.6}};
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> seen;
+  const ProbabilityFn binary = [&](const torch::Tensor& image, const torch::Tensor& fov) {
+    seen.emplace_back(image, fov);
+    // A hard 0/1 map: the bilinear resize back must keep it in [0, 1] (evaluate() checks).
+    return image[1].gt(image[1].mean()).to(torch::kFloat).unsqueeze(0);
+  };
+  const RobustnessReport r = run_robustness(binary, samples, o);
+  ASSERT_EQ(seen.size(), 3u);
+  const Sample& s = samples[0];
+  EXPECT_EQ(seen[0].first.sizes(), s.image.sizes());
+  EXPECT_EQ(seen[1].first.sizes(), (std::vector<int64_t>{3, 50, 50}));
+  EXPECT_EQ(seen[2].first.sizes(), (std::vector<int64_t>{3, 24, 24}));
+  ASSERT_TRUE(seen[1].second.defined());
+  EXPECT_EQ(seen[1].second.sizes(), (std::vector<int64_t>{1, 50, 50}));
+  // The FOV the segmenter sees grows with the photograph (so its scale normalization can undo the shift).
+  const double fov = s.mask.sum().item<double>();
+  EXPECT_NEAR(seen[1].second.sum().item<double>() / fov, 1.25 * 1.25, 0.1);
+  EXPECT_NEAR(seen[2].second.sum().item<double>() / fov, 0.6 * 0.6, 0.1);
+  for (const auto& x : r.shifts) EXPECT_EQ(x.fov_pixels, fov_pixel_count(samples));
+}
 
 TEST(Robustness, ReportsCleanAndEveryRequestedShiftWithDropsAgainstClean) {
   const RobustnessReport r = run_robustness(tiny_segmenter(), phantoms(2), three_shifts(), native());
@@ -171,10 +238,11 @@ TEST(RobustnessReport, SummarizeTakesTheMeanAndTheLargestDrops) {
 TEST(RobustnessReport, JsonMarkdownAndSvgShowEveryShiftAndTheWorstCase) {
   const RobustnessReport r = made_up_report();
   const nlohmann::json j = to_json(r);
-  for (const char* key : {"protocol", "images", "seed", "threshold", "clean", "shifts", "mean_f1_drop",
-                          "mean_auc_drop", "worst_f1", "worst_auc"})
+  for (const char* key : {"protocol", "images", "seed", "threshold", "fov_pixels", "clean", "shifts",
+                          "mean_f1_drop", "mean_auc_drop", "worst_f1", "worst_auc"})
     EXPECT_TRUE(j.contains(key)) << key;
   ASSERT_EQ(j["shifts"].size(), 4u);
+  EXPECT_TRUE(j["shifts"][0].contains("fov_pixels"));
   EXPECT_EQ(j["shifts"][1]["kind"], "gamma");
   EXPECT_NEAR(j["shifts"][1]["f1_drop"].get<double>(), 0.10, 1e-12);
   EXPECT_EQ(j["worst_f1"]["level"], 2.0);

@@ -3,11 +3,15 @@
 // (seg/robustness.h). Each shift is a kind and a level; x is the photograph, [3, H, W] in [0, 1], u and
 // v in [-1, 1] the normalized column and row coordinates of a pixel center (u = 2(j + 0.5)/W - 1).
 // Every result is clamped to [0, 1]. Only "scale" moves pixels; the others leave label and mask untouched.
+// The robustness benchmark (seg/robustness.h) uses a scaled sample's image and mask only as the segmenter's
+// input and scores the prediction resized back to H x W against the untouched label and mask, so resampled
+// labels never enter a score.
 //
 //   kind          level                formula                                               identity  defaults
 //   scale         factor s, 0.1..4     image resized to round(sH) x round(sW) (bilinear,     1         0.6 0.8 1.25 1.6
 //                                      antialiased when shrinking); label and mask nearest
-//                                      (half-pixel centers), so they stay binary and aligned
+//                                      (half-pixel centers), so they stay binary and aligned;
+//                                      scored back in H x W (seg/robustness.h)
 //   gamma         g, 0.1..10           x^g                                                   1         0.5 0.7 1.4 2
 //   contrast      c, 0..4              in the FOV, per channel: mu + c (x - mu), mu the      1         0.5 0.7 1.5
 //                                      channel's FOV mean; outside the FOV x is kept

@@ -25,7 +25,10 @@ nlohmann::json shift_json(const ShiftScore& s, bool with_scores) {
   }
   j["f1_drop"] = s.f1_drop;
   j["auc_drop"] = s.auc_drop;
-  if (with_scores) j["fov_pooled"] = s.fov_pooled;
+  if (with_scores) {
+    j["fov_pixels"] = s.fov_pixels;
+    j["fov_pooled"] = s.fov_pooled;
+  }
   return j;
 }
 
@@ -97,6 +100,7 @@ nlohmann::json to_json(const RobustnessReport& r) {
                         {"images", r.ids},
                         {"seed", r.seed},
                         {"threshold", r.threshold},
+                        {"fov_pixels", r.fov_pixels},
                         {"clean", r.clean},
                         {"shifts", shifts},
                         {"mean_f1_drop", r.mean_f1_drop},
@@ -112,8 +116,10 @@ std::string to_markdown(const RobustnessReport& r, const std::string& title) {
   std::string ids;
   for (const auto& id : r.ids) ids += (ids.empty() ? "" : ", ") + id;
   s += "Acquisition shifts of data/acquisition_shift.h (noise seed " + std::to_string(r.seed) + " + image index); " +
-       std::to_string(r.ids.size()) + " images (" + ids + "); FOV pooled, F1 at threshold " +
-       format("%g", r.threshold) + ". Drop = clean - shifted (positive: the shift hurts).\n\n";
+       std::to_string(r.ids.size()) + " images (" + ids + "); FOV pooled over the same " +
+       std::to_string(r.fov_pixels) + " pixels of the original photographs in every condition (a scale shift's " +
+       "prediction is resized back), F1 at threshold " + format("%g", r.threshold) +
+       ". Drop = clean - shifted (positive: the shift hurts).\n\n";
   s += "| Shift | Level | F1 | F1 drop | AUC | AUC drop |\n|---|---|---|---|---|---|\n";
   s += table_row("clean", "", r.clean, "", "");
   for (const auto& x : r.shifts)
