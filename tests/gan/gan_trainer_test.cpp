@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "phantom_samples.h"
 #include "test_support.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/jsonl.h"
@@ -21,23 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A few phantom photographs (with labels and FOV masks) at `size` px.
-std::vector<Sample> phantom_samples(int n, int64_t size) {
-  PhantomOptions po;
-  po.size = size;
-  std::vector<Sample> out;
-  for (int i = 0; i < n; ++i) {
-    auto p = make_phantom(po, 100 + i);
-    Sample s;
-    s.id = std::to_string(i);
-    s.image = p.image;
-    s.label = p.label;
-    s.mask = p.mask;
-    s.has_mask = true;
-    out.push_back(s);
-  }
-  return out;
-}
+using test::phantom_samples;
 
 // A narrow 32 px GAN that trains at several steps per second on one CPU core.
 GanTrainOptions tiny_options() {

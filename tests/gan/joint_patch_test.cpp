@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "phantom_samples.h"
 #include "test_support.h"
 #include "vesselgan/core/rng.h"
 #include "vesselgan/data/phantom.h"
@@ -20,22 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<Sample> phantoms(int n, int64_t size) {
-  PhantomOptions po;
-  po.size = size;
-  std::vector<Sample> out;
-  for (int i = 0; i < n; ++i) {
-    auto p = make_phantom(po, 300 + i);
-    Sample s;
-    s.id = std::to_string(i);
-    s.image = p.image;
-    s.label = p.label;
-    s.mask = p.mask;
-    s.has_mask = true;
-    out.push_back(s);
-  }
-  return out;
-}
+std::vector<Sample> phantoms(int n, int64_t size) { return test::phantom_samples(n, size, 300); }
 
 GanTrainOptions joint_options(int64_t res = 32) {
   GanTrainOptions o = gan_preset("joint64");

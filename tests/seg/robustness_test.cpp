@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "phantom_samples.h"
 #include "test_support.h"
 #include "vesselgan/data/phantom.h"
 
@@ -17,22 +18,7 @@ Segmenter tiny_segmenter() {
   return Segmenter(SAUNet(o), InputOptions{}, torch::kCPU);
 }
 
-std::vector<Sample> phantoms(int n, int64_t size = 48) {
-  PhantomOptions o;
-  o.size = size;
-  std::vector<Sample> out;
-  for (int i = 0; i < n; ++i) {
-    const PhantomSample p = make_phantom(o, 100 + static_cast<uint64_t>(i));
-    Sample s;
-    s.id = "p" + std::to_string(i);
-    s.image = p.image;
-    s.label = p.label;
-    s.mask = p.mask;
-    s.has_mask = true;
-    out.push_back(s);
-  }
-  return out;
-}
+std::vector<Sample> phantoms(int n, int64_t size = 48) { return test::phantom_samples(n, size, 100, "p"); }
 
 RobustnessOptions three_shifts() {
   RobustnessOptions o;

@@ -47,7 +47,7 @@ fs::path shipped_model(const std::string& name) {
   if (!fs::is_regular_file(path)) {
     std::string looked;
     for (const auto& c : model_dir_candidates()) looked += (looked.empty() ? "" : ", ") + c.string();
-    throw UserError("shipped model " + name + " is missing (looked in " + looked +
+    throw UserError("shipped model " + path.string() + " is missing (looked in " + looked +
                     "; set VESSELGAN_MODELS to the folder holding it, or pass --model CHECKPOINT)");
   }
   return path;

@@ -86,12 +86,12 @@ struct Candidate {
 
 namespace {
 
-// --from / --stop-after name a stage or a family of them ("retrain", "retrain/syn-real_aug_n50_s0"); a
-// name of no family would silently select nothing.
+// --from / --stop-after name a stage or a family of them ("retrain", "retrain/syn-real_aug_n50_s0"), or
+// "report" (always rebuilt from the saved predictions); a name of no family would silently select nothing.
 void check_stage_selector(const std::string& flag, const std::string& name) {
   if (name.empty()) return;
   static const std::vector<std::string> families = {"data",     "seg-real", "gan",      "generate",   "pseudo-label",
-                                                    "retrain",  "predict",  "ensemble", "gan-metrics"};
+                                                    "retrain",  "predict",  "ensemble", "gan-metrics", "report"};
   const std::string first = name.substr(0, name.find('/'));
   const bool iterate = first.rfind("iterate-", 0) == 0 && first.size() > 8;
   if (iterate || std::find(families.begin(), families.end(), first) != families.end()) return;
