@@ -174,7 +174,7 @@ void add_gan(CLI::App& app) {
   train->add_option("--r1-gamma", f->r1_gamma, "R1 weight (-1 = auto: 0.0002 * res^2 / batch)");
   train->add_option("--ada", f->ada, "ada | fixed | off");
   train->add_option("--ada-target", f->target, "ADA target for r_t = E[sign(D(real))]");
-  train->add_option("--ada-speed", f->ada_speed, "ADA: kimg for p to go from 0 to 1 (official: 500; short runs 100)");
+  train->add_option("--ada-speed", f->ada_speed, "ADA: kimg for p to go from 0 to 1 (official 500; the native-scale presets 25 or 100)");
   train->add_option("--ada-p", f->ada_p, "ADA: starting p; alone (without --ada) a fixed p");
   train->add_option("--init", f->init,
                     "transfer learning: start from this GAN checkpoint or generator file (its networks; the "
@@ -207,7 +207,7 @@ void add_gan(CLI::App& app) {
   gen->callback([g] { run_gan_generate(*g); });
 
   auto x = std::make_shared<GanExportFlags>();
-  auto* exp = gan->add_subcommand("export", "Write the slim generator file (G_ema only) of a GAN run for sampling");
+  auto* exp = gan->add_subcommand("export", "Write the slim generator file of a GAN run (G_ema for sampling, D for --init)");
   exp->add_option("--model", x->model, "GAN run folder or checkpoint")->required();
   exp->add_option("--out", x->out, "generator file to write (refused when it exists)")->required();
   exp->callback([x] { run_gan_export(*x); });

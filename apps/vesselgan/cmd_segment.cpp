@@ -108,9 +108,10 @@ void run_segment(const SegmentFlags& f) {
   int64_t done = 0;
   // Outputs are named by sample id with --data (ids are unique there, also across splits: "train_001"), else
   // by the file's stem; two inputs of one stem would overwrite each other's outputs, so they are refused.
+  auto output_stem = [&](const Job& j) { return f.data.empty() ? j.files.image.stem().string() : j.files.id; };
   std::map<std::string, fs::path> stems;
   for (const auto& j : jobs) {
-    const std::string stem = f.data.empty() ? j.files.image.stem().string() : j.files.id;
+    const std::string stem = output_stem(j);
     const auto [it, fresh] = stems.emplace(stem, j.files.image);
     if (!fresh)
       throw UserError("inputs " + it->second.string() + " and " + j.files.image.string() + " would both write " +
@@ -119,7 +120,7 @@ void run_segment(const SegmentFlags& f) {
   for (const auto& j : jobs) {
     // The photograph and its FOV: the mask file, an estimate (written as <stem>_fov.png), or the whole image.
     const Sample s = load_sample(j.files);
-    const std::string stem = f.data.empty() ? j.files.image.stem().string() : j.files.id;
+    const std::string stem = output_stem(j);
     const torch::Tensor fov = s.has_mask || s.mask_estimated ? s.mask : torch::Tensor();
     ScaleInfo si;
     const auto prob = seg.probability(s.image, fov, popt, &si);

@@ -3,6 +3,7 @@
 
 #include "phantom_samples.h"
 #include "test_support.h"
+#include "tiny_gan.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/core/rng.h"
@@ -25,21 +26,7 @@ namespace fs = std::filesystem;
 using test::phantom_samples;
 
 // A narrow 32 px GAN that trains at several steps per second on one CPU core.
-GanTrainOptions tiny_options() {
-  GanTrainOptions o = gan_preset("toy");
-  o.generator.z_dim = o.generator.w_dim = 32;
-  o.generator.channel_base = o.discriminator.channel_base = 32 * 32;
-  o.generator.channel_max = o.discriminator.channel_max = 32;
-  o.batch = 8;
-  o.discriminator.mbstd_group = 4;
-  o.kimg = 0.08;  // 10 steps
-  o.tick_kimg = 0.04;
-  o.snapshot_kimg = 0.04;
-  o.grid_size = 2;
-  o.seed = 7;
-  finalize(o);
-  return o;
-}
+GanTrainOptions tiny_options() { return test::tiny_gan("toy", 32, 0.08, 0.04, 7); }  // 10 steps
 
 TEST(GanOptions, PresetsAreValidAndRoundTripThroughJson) {
   for (const auto& name : gan_preset_names()) {

@@ -6,6 +6,7 @@
 
 #include "phantom_samples.h"
 #include "test_support.h"
+#include "tiny_gan.h"
 #include "vesselgan/core/rng.h"
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/gan/augment_pipe.h"
@@ -23,22 +24,7 @@ namespace fs = std::filesystem;
 
 std::vector<Sample> phantoms(int n, int64_t size) { return test::phantom_samples(n, size, 300); }
 
-GanTrainOptions joint_options(int64_t res = 32) {
-  GanTrainOptions o = gan_preset("joint64");
-  o.resolution = res;
-  o.generator.z_dim = o.generator.w_dim = 32;
-  o.generator.channel_base = o.discriminator.channel_base = 32 * 32;
-  o.generator.channel_max = o.discriminator.channel_max = 32;
-  o.batch = 8;
-  o.discriminator.mbstd_group = 4;
-  o.kimg = 0.016;  // 2 steps
-  o.tick_kimg = 0.008;
-  o.snapshot_kimg = 0.008;
-  o.grid_size = 2;
-  o.seed = 3;
-  finalize(o);
-  return o;
-}
+GanTrainOptions joint_options() { return test::tiny_gan("joint64", 32, 0.016, 0.008, 3); }  // 2 steps
 
 TEST(GanImageSource, BlurredRealLabelsAreContinuousButKeepTheirVessels) {
   auto samples = phantoms(2, 96);

@@ -41,12 +41,15 @@ std::filesystem::path resolve_gan_checkpoint(const std::filesystem::path& path) 
 
 namespace {
 
-// What a generator file holds: the averaged generator and the discriminator.
+// What a generator file holds: the averaged generator and the discriminator, as networks of their own or
+// as those of a run's models (so a file is written from, or loaded into, them without a copy).
 class GeneratorFileImpl : public torch::nn::Module {
  public:
-  explicit GeneratorFileImpl(const GanTrainOptions& o) {
-    G_ema = register_module("G_ema", Generator(o.generator));
-    D = register_module("D", Discriminator(o.discriminator));
+  explicit GeneratorFileImpl(const GanTrainOptions& o)
+      : GeneratorFileImpl(Generator(o.generator), Discriminator(o.discriminator)) {}
+  GeneratorFileImpl(Generator g_ema, Discriminator d) {
+    G_ema = register_module("G_ema", std::move(g_ema));
+    D = register_module("D", std::move(d));
   }
   Generator G_ema{nullptr};
   Discriminator D{nullptr};
@@ -96,11 +99,7 @@ std::filesystem::path export_generator(const std::filesystem::path& run_checkpoi
   const GanTrainOptions o = options_of(read_checkpoint_header(path, kGanCheckpointKind));
   GanModels models(o);
   CheckpointHeader h = load_checkpoint(path, kGanCheckpointKind, *models, cpu);
-  GeneratorFile file(o);
-  file->G_ema = models->G_ema;
-  file->D = models->D;
-  file->replace_module("G_ema", models->G_ema);
-  file->replace_module("D", models->D);
+  GeneratorFile file(models->G_ema, models->D);
   h.kind = kGanGeneratorKind;
   h.config = {{"gan", o}};
   h.state["exported_from"] = std::filesystem::absolute(path).string();
@@ -126,16 +125,10 @@ void load_init_networks(const std::filesystem::path& init, GanModels& models, co
   if (header.kind == kGanCheckpointKind) {
     load_checkpoint(path, kGanCheckpointKind, *models, device);
   } else {
-    const GanTrainOptions o = options_of(header);
-    if (nlohmann::json(o.generator) != nlohmann::json(models->G->options()) ||
-        nlohmann::json(o.discriminator).dump() != nlohmann::json(models->D->options()).dump())
-      throw UserError("generator file " + path.string() + " holds other networks than this run builds (start the "
-                      "run's options from it: with_networks_of)");
-    GeneratorFile file(o);
+    // Into the run's own G_ema and D: networks of another shape are refused by load_checkpoint.
+    GeneratorFile file(models->G_ema, models->D);
     load_checkpoint(path, kGanGeneratorKind, *file, device);
-    update_ema(*models->G_ema, *file->G_ema, 0.0);
-    update_ema(*models->G, *file->G_ema, 0.0);
-    update_ema(*models->D, *file->D, 0.0);
+    update_ema(*models->G, *models->G_ema, 0.0);
   }
 }
 

@@ -7,6 +7,14 @@ namespace vg {
 
 namespace {
 
+// The shape of every parameter and buffer of `model`, by name.
+std::map<std::string, std::vector<int64_t>> tensor_shapes(const torch::nn::Module& model) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& t : model.named_parameters(true)) shapes[t.key()] = t.value().sizes().vec();
+  for (const auto& t : model.named_buffers(true)) shapes[t.key()] = t.value().sizes().vec();
+  return shapes;
+}
+
 const char* kHeaderKey = "vesselgan_header";
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
@@ -107,19 +115,13 @@ CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::s
     ar.read("model", model_ar);
     // Module::load replaces each tensor whatever its shape, so a checkpoint of other widths would load
     // silently: every parameter and buffer must keep its shape.
-    std::map<std::string, std::vector<int64_t>> shapes;
-    for (const auto& t : model.named_parameters(true)) shapes[t.key()] = t.value().sizes().vec();
-    for (const auto& t : model.named_buffers(true)) shapes[t.key()] = t.value().sizes().vec();
+    const auto want = tensor_shapes(model);
     model.load(model_ar);
-    auto check_shape = [&](const std::string& name, const torch::Tensor& t) {
-      const auto& want = shapes.at(name);
-      if (t.sizes().vec() != want)
+    for (const auto& [name, shape] : tensor_shapes(model))
+      if (shape != want.at(name))
         throw UserError("checkpoint " + path.string() + " does not fit this model (" + name + " is " +
-                        c10::str(t.sizes()) + " in the checkpoint, " + c10::str(c10::IntArrayRef(want)) +
-                        " in the model)");
-    };
-    for (const auto& t : model.named_parameters(true)) check_shape(t.key(), t.value());
-    for (const auto& t : model.named_buffers(true)) check_shape(t.key(), t.value());
+                        c10::str(c10::IntArrayRef(shape)) + " in the checkpoint, " +
+                        c10::str(c10::IntArrayRef(want.at(name))) + " in the model)");
     for (const auto& [name, optimizer] : optimizers) {
       torch::serialize::InputArchive opt_ar;
       if (!ar.try_read(optimizer_key(name), opt_ar))

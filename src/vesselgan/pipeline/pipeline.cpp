@@ -82,10 +82,6 @@ struct Candidate {
   double val_score = 0;
 };
 
-}  // namespace
-
-namespace {
-
 // --from / --stop-after name a stage or a family of them ("retrain", "retrain/syn-real_aug_n50_s0"), or
 // "report" (always rebuilt from the saved predictions); a name of no family would silently select nothing.
 void check_stage_selector(const std::string& flag, const std::string& name) {
