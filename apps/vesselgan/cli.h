@@ -22,6 +22,7 @@ void add_demo(CLI::App& app);
 // cmd_gan_metrics.cpp adds metrics to it).
 void add_gan(CLI::App& app);
 void add_gan_metrics(CLI::App& gan);
+void add_gan_painter(CLI::App& gan);
 
 // Flags every compute command takes.
 struct ComputeFlags {

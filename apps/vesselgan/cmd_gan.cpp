@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "run_data.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/model_dir.h"
@@ -18,11 +19,11 @@ namespace {
 namespace fs = std::filesystem;
 
 struct GanTrainFlags {
-  std::string data, out, preset = "toy", config, layout = "auto", split = "train", mode, ada;
+  std::string out, preset = "toy", config, mode, ada;
+  RunData run;
   int64_t resolution = 0, batch = 0, seed = -1;
   double kimg = 0, snapshot_kimg = 0, r1_gamma = -2, target = -1, ada_speed = -1, ada_p = -1;
   std::string resume, init;
-  std::vector<std::string> exclude;  // sample ids left out (e.g. a segmenter's validation images)
   bool resume_given = false, no_mirror = false;
   ComputeFlags compute;
 };
@@ -68,40 +69,23 @@ void run_gan_train(GanTrainFlags f) {
                     " already holds a GAN run (pass --resume to continue it, or choose another --out)");
   if (f.resume_given) {
     control.resume_from = f.resume.empty() ? out : fs::path(f.resume);
-    if (f.data.empty() && fs::exists(run_json)) {
-      const auto j = nlohmann::json::parse(read_file(run_json));
-      f.data = j.value("data", "");
-      f.layout = j.value("layout", f.layout);
-      f.split = j.value("split", f.split);
-      if (f.exclude.empty()) f.exclude = j.value("exclude", std::vector<std::string>{});
-    }
+    recall_run_data(run_json, f.run);
   }
-  if (f.data.empty()) throw UserError("--data is required (no earlier GAN run in " + out.string() + " to resume)");
+  if (f.run.data.empty()) throw UserError("--data is required (no earlier GAN run in " + out.string() + " to resume)");
   GanTrainOptions opt = resolve_options(f);
   if (!f.init.empty() && !f.resume_given) {
     control.init_from = f.init;
     opt = with_networks_of(f.init, opt);
   }
 
-  DatasetFiles files = find_dataset(f.data, f.split, f.layout);
-  for (const auto& id : f.exclude) {
-    auto& v = files.samples;
-    const auto it = std::find_if(v.begin(), v.end(), [&](const SampleFiles& s) { return s.id == id; });
-    if (it == v.end())
-      throw UserError("--exclude " + id + ": no such sample in " + f.data + " (" + f.split + " split)");
-    v.erase(it);
-  }
-  if (files.samples.empty()) throw UserError("--exclude leaves no photographs to train on");
-  const std::vector<Sample> samples = load_samples(files, /*require_labels=*/is_joint_mode(opt) ||
+  const DatasetFiles files = find_run_files(f.run);
+  const std::vector<Sample> samples = load_samples(files, /*require_labels=*/learns_labels(opt) ||
                                                               (is_patch_mode(opt) && opt.patch_vessel_bias > 0));
-  std::cerr << "data: " << files.root.string() << " (" << files.layout << " layout, " << f.split
+  std::cerr << "data: " << files.root.string() << " (" << files.layout << " layout, " << f.run.split
             << " split): " << samples.size() << " photographs, mode " << opt.mode << " at " << opt.resolution
             << "x" << opt.resolution << "\n";
   fs::create_directories(out);
-  write_file_atomic(run_json, nlohmann::json{{"data", fs::absolute(f.data).string()},
-                                             {"layout", files.layout}, {"split", f.split},
-                                             {"exclude", f.exclude}}
-                                      .dump(2) + "\n");
+  write_run_data(run_json, f.run, files);
   {
     GanModels probe(opt);
     std::cerr << "networks: G " << count_parameters(*probe->G) << " parameters, D " << count_parameters(*probe->D)
@@ -116,14 +100,25 @@ void run_gan_train(GanTrainFlags f) {
 }
 
 struct GanExportFlags {
-  std::string model, out;
+  std::string model, out, painter, maps = "stylegan2";
+  int64_t size = 128;
 };
 
 void run_gan_export(const GanExportFlags& f) {
   const fs::path out(f.out);
   if (fs::exists(out)) throw UserError("--out " + out.string() + " exists already (choose another name; nothing was written)");
-  const fs::path from = export_generator(f.model, out);
-  std::cout << "wrote the generator of " << from.string() << " to " << out.string() << " ("
+  if (f.maps == "procedural") {
+    if (f.painter.empty() || !f.model.empty())
+      throw UserError("--maps procedural takes a --painter and no --model (the maps come from procedural trees)");
+    export_procedural_generator(f.painter, f.size, ProceduralMapOptions{}, out);
+    std::cout << "wrote a label-first generator (procedural maps of " << f.size << " px, the painter of "
+              << f.painter << ") to " << out.string() << " (" << fs::file_size(out) / 1024 << " KiB)\n";
+    return;
+  }
+  if (f.model.empty()) throw UserError("--model is required (a GAN run folder or checkpoint), unless --maps procedural");
+  const fs::path from = export_generator(f.model, out, f.painter);
+  std::cout << "wrote the generator of " << from.string() << (f.painter.empty() ? "" : " with the painter of " + f.painter)
+            << " to " << out.string() << " ("
             << fs::file_size(out) / 1024 << " KiB)\n";
 }
 
@@ -142,7 +137,11 @@ void run_gan_generate(const GanGenerateFlags& f) {
   const fs::path model = f.model.empty() ? shipped_model(kShippedGenerator) : fs::path(f.model);
   const LoadedGenerator g = load_generator(model, device);
   std::cerr << "generator: " << g.path.string() << " (" << g.options.mode << ", " << g.options.resolution << "x"
-            << g.options.resolution << ", " << g.state.value("kimg", 0.0) << " kimg)\n";
+            << g.options.resolution;
+  if (g.painter)
+    std::cerr << ", label-first: " << g.maps << " maps painted by a painter)\n";
+  else
+    std::cerr << ", " << g.state.value("kimg", 0.0) << " kimg)\n";
   const GenerateResult r = generate_images(g, f.out, o, device, make_progress_printer());
   std::cout << "wrote " << r.written << " images to " << r.out.string() << " (" << r.skipped
             << " already there); read them with --data " << r.out.string() << "\n";
@@ -156,17 +155,17 @@ void add_gan(CLI::App& app) {
 
   auto f = std::make_shared<GanTrainFlags>();
   auto* train = gan->add_subcommand("train", "Train StyleGAN2 with adaptive discriminator augmentation");
-  train->add_option("--data", f->data, "data set folder (any layout `train` reads); optional with --resume")
+  train->add_option("--data", f->run.data, "data set folder (any layout `train` reads); optional with --resume")
       ->check(CLI::ExistingDirectory);
   train->add_option("--out", f->out, "run folder (config.json, stats.jsonl, snapshots/, fakes-*.png)")->required();
   std::string presets;
   for (const auto& n : gan_preset_names()) presets += (presets.empty() ? "" : " | ") + n;
   train->add_option("--preset", f->preset, "starting recipe: " + presets)->capture_default_str();
   train->add_option("--config", f->config, "JSON file overriding the preset (a run's config.json works)");
-  train->add_option("--layout", f->layout, "data set layout (auto | drive | folder | ...)")->capture_default_str();
-  train->add_option("--split", f->split, "which split's photographs to learn: train | test | all")->capture_default_str();
+  train->add_option("--layout", f->run.layout, "data set layout (auto | drive | folder | ...)")->capture_default_str();
+  train->add_option("--split", f->run.split, "which split's photographs to learn: train | test | all")->capture_default_str();
   train->add_option("--resolution", f->resolution, "image side, a power of two 32..1024");
-  train->add_option("--mode", f->mode, "full | patch | joint | joint-patch");
+  train->add_option("--mode", f->mode, "full | patch | joint | joint-patch | label-patch");
   train->add_option("--kimg", f->kimg, "training length in thousands of real images shown (fractions allowed)");
   train->add_option("--batch", f->batch, "minibatch size");
   train->add_option("--seed", f->seed, "random seed");
@@ -180,7 +179,7 @@ void add_gan(CLI::App& app) {
                     "transfer learning: start from this GAN checkpoint or generator file (its networks; the "
                     "recipe from --preset / --config / flags)")
       ->check(CLI::ExistingFile | CLI::ExistingDirectory);
-  train->add_option("--exclude", f->exclude, "sample ids to leave out, e.g. a segmenter's validation images")
+  train->add_option("--exclude", f->run.exclude, "sample ids to leave out, e.g. a segmenter's validation images")
       ->delimiter(',');
   train->add_flag("--no-mirror", f->no_mirror, "no x-flip dataset augmentation");
   auto* resume = train->add_option("--resume", f->resume,
@@ -203,16 +202,28 @@ void add_gan(CLI::App& app) {
       ->capture_default_str();
   gen->add_option("--seed", g->seed, "seed; image i depends only on (seed, i)")->capture_default_str();
   gen->add_option("--batch", g->gen.batch, "images per forward pass")->capture_default_str();
+  gen->add_option("--grid", g->gen.grid, "also write OUT/grid.png of the first N images (above their labels)")
+      ->capture_default_str();
   add_compute_flags(*gen, g->compute);
   gen->callback([g] { run_gan_generate(*g); });
 
   auto x = std::make_shared<GanExportFlags>();
   auto* exp = gan->add_subcommand("export", "Write the slim generator file of a GAN run (G_ema for sampling, D for --init)");
-  exp->add_option("--model", x->model, "GAN run folder or checkpoint")->required();
+  exp->add_option("--model", x->model, "GAN run folder or checkpoint (not with --maps procedural)");
   exp->add_option("--out", x->out, "generator file to write (refused when it exists)")->required();
+  exp->add_option("--painter", x->painter,
+                  "painter run folder or checkpoint (gan train-painter): with a label-patch run, a label-first "
+                  "generator that draws vessel maps and paints photographs around them");
+  exp->add_option("--maps", x->maps,
+                  "label-first vessel maps: stylegan2 (the --model run's) or procedural (grown trees, no --model)")
+      ->check(CLI::IsMember({"stylegan2", "procedural"}))
+      ->capture_default_str();
+  exp->add_option("--size", x->size, "with --maps procedural: the side of the painted crops (a power of two)")
+      ->capture_default_str();
   exp->callback([x] { run_gan_export(*x); });
 
   add_gan_metrics(*gan);
+  add_gan_painter(*gan);
 }
 
 }  // namespace vg::cli

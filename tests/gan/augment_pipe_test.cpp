@@ -237,8 +237,9 @@ TEST(AugmentPipeOptions, JsonRoundTripAndValidation) {
   EXPECT_THROW(AugmentPipe{bad}, vg::UserError);
 }
 
-TEST(AugmentPipe, RejectsFewerThanThreeChannels) {
-  EXPECT_THROW(AugmentPipe()(torch::zeros({1, 1, 8, 8}), 0.5), c10::Error);
+TEST(AugmentPipe, RejectsImagesWithoutChannelsAndAnOutOfRangeP) {
+  EXPECT_THROW(AugmentPipe()(torch::zeros({1, 0, 8, 8}), 0.5), c10::Error);
+  EXPECT_THROW(AugmentPipe()(torch::zeros({1, 8, 8}), 0.5), c10::Error);
   EXPECT_THROW(AugmentPipe()(torch::zeros({1, 3, 8, 8}), 1.5), c10::Error);
 }
 

@@ -4,6 +4,13 @@
 
 namespace vg {
 
+uint64_t mix_seed(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 void seed_everything(uint64_t seed) {
   torch::manual_seed(seed);  // seeds the CPU generator and every CUDA device's
 }

@@ -6,6 +6,10 @@
 
 namespace vg {
 
+// splitmix64's finalizer: decorrelates neighbouring seeds (seed, seed + 1, or seed ^ index) before they seed a
+// generator.
+uint64_t mix_seed(uint64_t x);
+
 // Seeds LibTorch's default CPU generator and, where present, the CUDA ones.
 void seed_everything(uint64_t seed);
 

@@ -123,9 +123,9 @@ void validate(const AugmentPipeOptions& o) {
 AugmentPipe::AugmentPipe(AugmentPipeOptions o) : options_(o) { validate(options_); }
 
 torch::Tensor AugmentPipe::operator()(const torch::Tensor& images, double p) const {
-  // images: [N, C, H, W] float in [-1, 1], C >= 3
-  TORCH_CHECK(images.dim() == 4 && images.size(1) >= 3 && images.size(2) >= 2 && images.size(3) >= 2,
-              "AugmentPipe: images must be [N, C >= 3, H >= 2, W >= 2], got ", images.sizes());
+  // images: [N, C, H, W] float in [-1, 1]; colour ops need C >= 3
+  TORCH_CHECK(images.dim() == 4 && images.size(1) >= 1 && images.size(2) >= 2 && images.size(3) >= 2,
+              "AugmentPipe: images must be [N, C, H >= 2, W >= 2], got ", images.sizes());
   TORCH_CHECK(images.is_floating_point(), "AugmentPipe: images must be floating point, got ",
               images.scalar_type());
   TORCH_CHECK(p >= 0 && p <= 1, "AugmentPipe: p must be in [0, 1], got ", p);
@@ -212,6 +212,7 @@ torch::Tensor AugmentPipe::color(const torch::Tensor& images, double p) const {
   const AugmentPipeOptions& o = options_;
   if (o.brightness <= 0 && o.contrast <= 0 && o.lumaflip <= 0 && o.hue <= 0 && o.saturation <= 0)
     return images;
+  if (images.size(1) < 3) return images;  // a vessel map alone (label-patch mode) has no colour
   const int64_t N = images.size(0), C = images.size(1), H = images.size(2), W = images.size(3);
   const auto fopt = torch::TensorOptions().dtype(torch::kFloat).device(images.device());
   const auto mdtype = images.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;

@@ -36,12 +36,13 @@ class AugmentPipe {
  public:
   explicit AugmentPipe(AugmentPipeOptions o = {});
 
-  // images: [N, C, H, W] float in [-1, 1], C >= 3, H, W >= 2; p in [0, 1]. Returns the same shape.
+  // images: [N, C, H, W] float in [-1, 1], H, W >= 2; p in [0, 1]. Returns the same shape.
   // Geometric ops are composed into one affine map per sample (pixel units, about the image center) and
   // applied once to ALL channels with bilinear sampling (grid_sample_2x_differentiable) and reflect padding
   // (coordinates are folded back into the image, which equals unlimited reflect padding; no host sync).
   // Color ops are composed into one 4x4 matrix per sample applied to channels 0..2; channels >= 3 (e.g. a
-  // vessel map in joint mode) pass through the color stage untouched.
+  // vessel map in joint mode) pass through the color stage untouched, and images of fewer than 3 channels
+  // (a vessel map alone) skip it.
   // Once p > 0 every sample goes through the resampling, those whose ops did not fire by the identity map
   // (exact up to rounding of the normalized coordinates). p == 0 returns `images` itself.
   // Randomness comes from the default generator of the images' device, in a fixed order of draws, so

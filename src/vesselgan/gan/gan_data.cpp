@@ -23,10 +23,14 @@ torch::Tensor blur_label(const torch::Tensor& label, double sigma) {
   return x.squeeze(0);
 }
 
-// [C, H, W] in [0, 1] (+ label, blurred) -> [C', H, W] in [-1, 1].
-torch::Tensor to_signed(const Sample& s, bool joint, double label_blur) {
+// What the GAN learns of a sample, [C', H, W] in [-1, 1]: the photograph [3, H, W], with the blurred label
+// appended in the joint modes, or the blurred label alone in label-patch mode.
+torch::Tensor to_signed(const Sample& s, const GanTrainOptions& o) {
   auto x = s.image;
-  if (joint) x = torch::cat({x, blur_label(s.label.gt(0.5).to(torch::kFloat), label_blur)});
+  if (learns_labels(o)) {
+    auto label = blur_label(s.label.gt(0.5).to(torch::kFloat), o.label_blur);
+    x = is_label_mode(o) ? label : torch::cat({x, label});
+  }
   return x.mul(2).sub(1);
 }
 
@@ -37,7 +41,7 @@ GanImageSource::GanImageSource(const std::vector<Sample>& samples, const GanTrai
     : resolution_(o.resolution), channels_(image_channels(o)), patch_(is_patch_mode(o)), mirror_(o.mirror),
       device_(device) {
   if (samples.empty()) throw UserError("no training photographs for the GAN (the data set holds no images)");
-  const bool joint = is_joint_mode(o);
+  const bool joint = learns_labels(o);
   for (const auto& s : samples)
     if (joint && !s.label.defined())
       throw UserError("GAN mode '" + o.mode + "' needs a vessel label for every photograph; " + s.id +
@@ -46,7 +50,7 @@ GanImageSource::GanImageSource(const std::vector<Sample>& samples, const GanTrai
   std::vector<torch::Tensor> ims;
   if (!patch_) {
     for (const auto& s : samples) {
-      auto x = to_signed(s, joint, o.label_blur);
+      auto x = to_signed(s, o);
       const int64_t side = std::max(x.size(1), x.size(2));
       x = pad_center(x.add(1), side, side).sub(1);  // pad with black (-1)
       ims.push_back(resize_to(x, R, R));
@@ -67,7 +71,7 @@ GanImageSource::GanImageSource(const std::vector<Sample>& samples, const GanTrai
                     std::to_string(std::min(H, W)));
   std::vector<torch::Tensor> masks, vessels;
   for (const auto& s : samples) {
-    ims.push_back(pad_center(to_signed(s, joint, o.label_blur).add(1), H, W).sub(1));
+    ims.push_back(pad_center(to_signed(s, o).add(1), H, W).sub(1));
     masks.push_back(pad_center(s.mask, H, W));
     if (o.patch_vessel_bias > 0) {
       if (!s.label.defined())

@@ -6,7 +6,8 @@
 //   with patch_vessel_bias, toward crops with more vessel pixels;
 // - joint modes append the vessel label as a 4th channel (-1 background, +1 vessel; blurred by label_blur so
 //   its values are continuous like a generator's) that every later geometric operation moves with the
-//   photograph.
+//   photograph;
+// - label-patch serves that vessel channel alone (1 channel), for the label-first route.
 // Mirror adds a random x-flip per sample. Randomness comes from LibTorch's default CPU generator, so a
 // restored RNG state replays the same batches.
 #pragma once

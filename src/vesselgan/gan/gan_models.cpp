@@ -1,6 +1,8 @@
 #include "vesselgan/gan/gan_models.h"
 
 #include "vesselgan/core/error.h"
+#include "vesselgan/core/json_fields.h"
+#include "vesselgan/gan/painter_trainer.h"
 #include "vesselgan/io/checkpoint.h"
 
 namespace vg {
@@ -47,12 +49,15 @@ class GeneratorFileImpl : public torch::nn::Module {
  public:
   explicit GeneratorFileImpl(const GanTrainOptions& o)
       : GeneratorFileImpl(Generator(o.generator), Discriminator(o.discriminator)) {}
-  GeneratorFileImpl(Generator g_ema, Discriminator d) {
-    G_ema = register_module("G_ema", std::move(g_ema));
-    D = register_module("D", std::move(d));
+  // Networks left null are not in the file (a procedural label-first generator has no G_ema and D).
+  GeneratorFileImpl(Generator g_ema, Discriminator d, Painter p = nullptr) {
+    if (g_ema) G_ema = register_module("G_ema", std::move(g_ema));
+    if (d) D = register_module("D", std::move(d));
+    if (p) painter = register_module("painter", std::move(p));
   }
   Generator G_ema{nullptr};
   Discriminator D{nullptr};
+  Painter painter{nullptr};
 };
 TORCH_MODULE(GeneratorFile);
 
@@ -79,32 +84,83 @@ LoadedGenerator load_generator(const std::filesystem::path& path, const torch::D
   auto header = read_gan_header(out.path);
   out.options = options_of(header);
   if (header.kind == kGanGeneratorKind) {
-    GeneratorFile file(out.options);
+    Painter painter{nullptr};
+    if (header.config.contains("painter")) painter = Painter(header.config.at("painter").get<PainterOptions>());
+    if (header.config.contains("maps")) {
+      out.maps = header.config.at("maps").at("source").get<std::string>();
+      out.procedural = header.config.at("maps").at("options").get<ProceduralMapOptions>();
+    }
+    const bool own_maps = out.maps == "stylegan2";
+    GeneratorFile file(own_maps ? Generator(out.options.generator) : Generator(nullptr),
+                       own_maps ? Discriminator(out.options.discriminator) : Discriminator(nullptr), painter);
     header = load_checkpoint(out.path, kGanGeneratorKind, *file, device);
     out.G = file->G_ema;
+    out.painter = file->painter;
+    if (out.painter) {
+      out.painter->to(device);
+      out.painter->eval();
+    }
   } else {
     GanModels models(out.options);
     header = load_checkpoint(out.path, kGanCheckpointKind, *models, device);
     out.G = models->G_ema;
   }
   out.state = header.state;
-  out.G->to(device);
-  out.G->eval();
+  if (out.G) {
+    out.G->to(device);
+    out.G->eval();
+  }
   return out;
 }
 
-std::filesystem::path export_generator(const std::filesystem::path& run_checkpoint, const std::filesystem::path& out) {
+std::filesystem::path export_generator(const std::filesystem::path& run_checkpoint, const std::filesystem::path& out,
+                                       const std::filesystem::path& painter_path) {
   const auto cpu = torch::Device(torch::kCPU);
   const auto path = resolve_gan_checkpoint(run_checkpoint);
   const GanTrainOptions o = options_of(read_checkpoint_header(path, kGanCheckpointKind));
+  if (is_label_mode(o) && painter_path.empty())
+    throw UserError(path.string() + " draws vessel maps only (mode label-patch): export it with --painter, a "
+                    "painter run that turns its maps into photographs (gan train-painter)");
+  if (!is_label_mode(o) && !painter_path.empty())
+    throw UserError("--painter goes with a label-patch run; " + path.string() + " is a '" + o.mode +
+                    "' run, which draws its photographs itself");
   GanModels models(o);
   CheckpointHeader h = load_checkpoint(path, kGanCheckpointKind, *models, cpu);
-  GeneratorFile file(models->G_ema, models->D);
+  Painter painter{nullptr};
+  nlohmann::json painter_config;
+  if (!painter_path.empty()) {
+    painter = load_painter(painter_path, cpu);
+    painter_config = painter->options();
+    h.state["painter_from"] = std::filesystem::absolute(painter_path).string();
+  }
+  GeneratorFile file(models->G_ema, models->D, painter);
   h.kind = kGanGeneratorKind;
   h.config = {{"gan", o}};
+  if (painter) h.config["painter"] = painter_config;
   h.state["exported_from"] = std::filesystem::absolute(path).string();
   save_checkpoint(out, h, *file);
   return path;
+}
+
+void export_procedural_generator(const std::filesystem::path& painter_path, int64_t size,
+                                 const ProceduralMapOptions& maps, const std::filesystem::path& out) {
+  validate(maps);
+  const auto cpu = torch::Device(torch::kCPU);
+  Painter painter = load_painter(painter_path, cpu);
+  const bool pow2 = size >= 32 && (size & (size - 1)) == 0;
+  check_field(pow2 && size <= maps.photo_size / 2 && size % (int64_t{1} << painter->options().levels) == 0,
+              "generator size", size, "a power of two from 32 to " + std::to_string(maps.photo_size / 2));
+  GanTrainOptions o;  // what sampling reads: a label-patch generator of `size` px crops inside the FOV
+  o.mode = "label-patch";
+  o.resolution = size;
+  o.patch_min_fov = 1;
+  finalize(o);
+  CheckpointHeader h;
+  h.kind = kGanGeneratorKind;
+  h.config = {{"gan", o}, {"painter", painter->options()}, {"maps", {{"source", "procedural"}, {"options", maps}}}};
+  h.state = {{"painter_from", std::filesystem::absolute(painter_path).string()}};
+  GeneratorFile file(Generator(nullptr), Discriminator(nullptr), painter);
+  save_checkpoint(out, h, *file);
 }
 
 GanTrainOptions with_networks_of(const std::filesystem::path& init, GanTrainOptions o) {

@@ -80,9 +80,13 @@ void from_json(const nlohmann::json& j, GanTrainOptions& o) {
       .finish();
 }
 
-int64_t image_channels(const GanTrainOptions& o) { return is_joint_mode(o) ? 4 : 3; }
-bool is_patch_mode(const GanTrainOptions& o) { return o.mode == "patch" || o.mode == "joint-patch"; }
+int64_t image_channels(const GanTrainOptions& o) { return is_label_mode(o) ? 1 : is_joint_mode(o) ? 4 : 3; }
+bool is_patch_mode(const GanTrainOptions& o) {
+  return o.mode == "patch" || o.mode == "joint-patch" || o.mode == "label-patch";
+}
 bool is_joint_mode(const GanTrainOptions& o) { return o.mode == "joint" || o.mode == "joint-patch"; }
+bool is_label_mode(const GanTrainOptions& o) { return o.mode == "label-patch"; }
+bool learns_labels(const GanTrainOptions& o) { return is_joint_mode(o) || is_label_mode(o); }
 
 double r1_gamma_of(const GanTrainOptions& o) {
   return o.r1_gamma >= 0 ? o.r1_gamma : r1_gamma_auto(o.resolution, o.batch);
@@ -102,8 +106,9 @@ void finalize(GanTrainOptions& o) {
 
 void validate(const GanTrainOptions& o) {
   const std::string w = "gan.";
-  check_field(o.mode == "full" || o.mode == "patch" || o.mode == "joint" || o.mode == "joint-patch", w + "mode",
-              o.mode, "full, patch, joint, joint-patch");
+  check_field(o.mode == "full" || o.mode == "patch" || o.mode == "joint" || o.mode == "joint-patch" ||
+                  o.mode == "label-patch",
+              w + "mode", o.mode, "full, patch, joint, joint-patch, label-patch");
   const bool pow2 = o.resolution >= 32 && o.resolution <= 1024 && (o.resolution & (o.resolution - 1)) == 0;
   check_field(pow2, w + "resolution", o.resolution, "a power of two from 32 to 1024");
   check_field(o.patch_min_fov >= 0 && o.patch_min_fov <= 1, w + "patch_min_fov", o.patch_min_fov, "0 to 1");
@@ -159,14 +164,16 @@ GanTrainOptions gan_preset(const std::string& name) {
     o.tick_kimg = 0.5;
     o.snapshot_kimg = 2;
     o.grid_size = 6;
-  } else if (name == "joint64" || name == "patch64") {
+  } else if (name == "joint64" || name == "patch64" || name == "label64") {
     // Native-scale 64 px crops wholly inside the FOV, drawn toward vessels, on 2 CPU cores: 128 channels up
     // to 8 px, then 64, 32 and 16 at 64 px (the high resolutions dominate the cost: 35 s/kimg against 58 with
     // twice the widths, docs/gan.md; thin vessels need few channels), no path length (a CPU hour buys too
     // few kimg for it to pay), and ADA that can reach p = 1 in 25 kimg: 18 photographs overfit D within a few
     // kimg, and at 100 kimg (stylegan2-ada-pytorch's value for short transfer runs) p was 0.05 after 8 kimg
     // while r_t stood at 0.9 (docs/gan.md).
-    o.mode = name == "joint64" ? "joint-patch" : "patch";
+    // label64 is the first half of the label-first route (gan/painter.h): the same recipe on the vessel map
+    // alone, which a conditional painter then turns into a photograph.
+    o.mode = name == "joint64" ? "joint-patch" : name == "label64" ? "label-patch" : "patch";
     o.resolution = 64;
     o.batch = 16;
     set_widths(o, 128, 1024, 128);
@@ -222,7 +229,7 @@ GanTrainOptions gan_preset(const std::string& name) {
   return o;
 }
 
-std::vector<std::string> gan_preset_names() { return {"toy", "toy64", "joint64", "patch64", "joint128", "patch128", "full256", "full512"};
+std::vector<std::string> gan_preset_names() { return {"toy", "toy64", "joint64", "patch64", "label64", "joint128", "patch128", "full256", "full512"};
 }
 
 }  // namespace vg

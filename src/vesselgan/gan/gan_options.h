@@ -20,7 +20,8 @@ namespace vg {
 
 struct GanTrainOptions {
   // Data: "full" whole photographs fitted to a square canvas, "patch" random crops at native resolution,
-  // "joint" / "joint-patch" the same with the vessel label as a 4th channel the generator learns too.
+  // "joint" / "joint-patch" the same with the vessel label as a 4th channel the generator learns too,
+  // "label-patch" crops of the vessel label alone (1 channel; the label-first route, gan/painter.h).
   std::string mode = "full";
   int64_t resolution = 256;     // power of two, 32..1024; G and D resolution follow it
   bool mirror = true;           // x-flip dataset augmentation (doubles the data set)
@@ -63,14 +64,16 @@ void from_json(const nlohmann::json& j, GanTrainOptions& o);  // absent keys kee
 void finalize(GanTrainOptions& o);
 void validate(const GanTrainOptions& o);
 
-int64_t image_channels(const GanTrainOptions& o);  // 3, or 4 in the joint modes
+int64_t image_channels(const GanTrainOptions& o);  // 3, 4 in the joint modes, 1 in label-patch
 bool is_patch_mode(const GanTrainOptions& o);
-bool is_joint_mode(const GanTrainOptions& o);
+bool is_joint_mode(const GanTrainOptions& o);      // RGB + vessel channel
+bool is_label_mode(const GanTrainOptions& o);      // the vessel channel alone
+bool learns_labels(const GanTrainOptions& o);      // joint or label: the training data needs labels
 double r1_gamma_of(const GanTrainOptions& o);      // resolves "auto"
 double ema_kimg_of(const GanTrainOptions& o);
 
 // Presets: "toy" (32 px CPU toy, minutes on 2 cores), "toy64"; native-scale patches that learn vessels:
-// "joint64" / "patch64" (2 CPU cores, hours), "joint128" (GPU, minutes); "patch128", "full256", "full512"
+// "joint64" / "patch64" / "label64" (2 CPU cores, hours), "joint128" (GPU, minutes); "patch128", "full256", "full512"
 // (GPU, the paper-size networks, days). docs/gan.md lists them with measured s/kimg.
 GanTrainOptions gan_preset(const std::string& name);
 std::vector<std::string> gan_preset_names();

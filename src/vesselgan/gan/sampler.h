@@ -19,11 +19,19 @@ torch::Tensor latent_for(uint64_t seed, int64_t index, int64_t z_dim);
 torch::Tensor sample_images(Generator& G, int64_t first, int64_t n, double psi, uint64_t seed,
                             const torch::Device& device);
 
+// Images first .. first+n-1 of `seed` with their vessel maps: [n, 4, R, R] in [-1, 1] (RGB, vessel channel).
+// A joint generator draws both; a label-first one draws the map, and its painter paints the photograph of the
+// map thresholded at 0.5, with an appearance code and noise of the image's own (so image i depends only on
+// seed and i). UserError for a generator that draws no labels, or a label-patch one without a painter.
+torch::Tensor sample_with_labels(const LoadedGenerator& g, int64_t first, int64_t n, double psi, uint64_t seed,
+                                 const torch::Device& device);
+
 struct GenerateOptions {
   int64_t count = 100;
   double truncation = 0.7;   // psi: 1 = no truncation, 0 = the mean image
   uint64_t seed = 0;
   int64_t batch = 16;
+  int64_t grid = 0;          // > 0: also out/grid.png of the first `grid` images, 8 a row, each above its label
 };
 void validate(const GenerateOptions& o);
 
@@ -34,7 +42,7 @@ struct GenerateResult {
 
 // Writes out/images/<id>.png (8-bit RGB), out/masks/<id>.png (the FOV: estimated from the photograph in the
 // full modes and for patches that may cross the FOV border, all ones for patches cropped wholly inside the FOV)
-// and, for a joint-mode generator, out/labels/<id>.png (the vessel channel
+// and, for a joint-mode or label-first generator, out/labels/<id>.png (the vessel channel
 // thresholded at 0.5) and out/probs/<id>.png (16-bit probability); id = 6-digit index. Files already present
 // are kept, so a killed generation resumes. Also writes out/generate.json (checkpoint, options, feature of the
 // run). Each file is written atomically.
