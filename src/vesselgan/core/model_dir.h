@@ -9,7 +9,7 @@ namespace vg {
 
 // The shipped models' file names.
 constexpr const char* kShippedSegmenter = "sa-unet-drive.pt";       // SA-UNet ensemble trained on DRIVE
-constexpr const char* kShippedGenerator = "stylegan2-drive-joint.pt";  // joint (RGB + vessels) patch generator
+constexpr const char* kShippedGenerator = "generator-drive.pt";  // draws photographs with their vessel labels (generator-drive.md)
 
 // Where shipped models are looked for, in order: $VESSELGAN_MODELS (or the older $VESSELGAN_MODEL_DIR) alone
 // when set; else models/ next to the executable, <prefix>/share/vesselgan/models for an installed one
