@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct PipelineFlags {
-  std::string preset = "quick", config, data, out, from, stop_after;
+  std::string preset = "quick", config, data, out, from, stop_after, gan_model, labels;
   bool print_config = false;
   ComputeFlags compute;
 };
@@ -34,6 +34,8 @@ void run_pipeline_cmd(const PipelineFlags& f) {
     from_json(j, c);
   }
   if (!f.data.empty()) c.data = f.data;
+  if (!f.gan_model.empty()) c.gan_model = f.gan_model;
+  if (!f.labels.empty()) c.labels = f.labels;
   // Only the quick preset is meant for phantoms; a DRIVE preset without data would silently train on them.
   if (c.data.empty() && f.preset != "quick")
     throw UserError("--preset " + f.preset + " is a recipe for real photographs: give --data DIR (e.g. "
@@ -75,6 +77,9 @@ void add_pipeline(CLI::App& app) {
   cmd->add_option("--config", f->config, "JSON file overriding the preset (any field; see --print-config)");
   cmd->add_option("--data", f->data, "the real data set (default: the preset's; quick makes phantoms)");
   cmd->add_option("--out", f->out, "run folder (rerun the same command to resume a killed run)");
+  cmd->add_option("--gan-model", f->gan_model,
+                  "sample this generator file or GAN run instead of training one; \"shipped\" = models/generator-drive.pt");
+  cmd->add_option("--labels", f->labels, "labels of the synthetic images: model (pseudo-labels) | gan (the generator's own)");
   cmd->add_option("--from", f->from, "run this stage (e.g. gan, retrain, report) and all later ones again");
   cmd->add_option("--stop-after", f->stop_after, "stop once this stage finished (e.g. gan)");
   cmd->add_flag("--print-config", f->print_config, "print the resolved config as JSON and exit");

@@ -6,6 +6,7 @@
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
+#include "vesselgan/core/model_dir.h"
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/data/split.h"
 #include "vesselgan/gan/gan_data.h"
@@ -173,14 +174,28 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
           {name, "baseline (model A)", "baseline", seed, model_a[seed], out.at("best_score").get<double>()});
     }
 
-    // 3. GAN on the real training images (validation images stay out of every training set).
-    const auto gan_out =
-        stage("gan", {{"data", data_key}, {"gan", c.gan}}, [&](const fs::path& dir) -> nlohmann::json {
-          GanRunControl ctl;
-          if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
-          const auto r = train_gan(real, c.gan, dir, device, ctl, progress);
-          return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
-        });
+    // 3. GAN on the real training images (validation images stay out of every training set), or a given one.
+    nlohmann::json gan_out;
+    GanTrainOptions gan_options = c.gan;  // the options of the generator that samples: its mode and crop size
+    if (!c.gan_model.empty()) {
+      const fs::path given = c.gan_model == "shipped" ? shipped_model(kShippedGenerator) : fs::path(c.gan_model);
+      const LoadedGenerator probe = load_generator(given, torch::kCPU);  // one line for a missing or wrong file
+      gan_options = probe.options;
+      // Its size in the key of the later stages: a replaced file regenerates the images.
+      gan_out = {{"checkpoint", fs::absolute(probe.path).string()},
+                 {"given", true},
+                 {"bytes", static_cast<int64_t>(fs::file_size(probe.path))}};
+    } else {
+      gan_out = stage("gan", {{"data", data_key}, {"gan", c.gan}}, [&](const fs::path& dir) -> nlohmann::json {
+        GanRunControl ctl;
+        if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
+        const auto r = train_gan(real, c.gan, dir, device, ctl, progress);
+        return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
+      });
+    }
+    if (c.labels == "gan" && !learns_labels(gan_options))
+      throw UserError("pipeline.labels \"gan\": " + gan_out.at("checkpoint").get<std::string>() + " is a '" +
+                      gan_options.mode + "' generator and draws no vessel maps (use labels \"model\")");
 
     // 4. Synthetic images: the largest N once; smaller N are its prefixes.
     GenerateOptions go;
@@ -335,7 +350,7 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
                 std::vector<torch::Tensor> fake_images;
                 for (const auto& f : fake_files.samples) fake_images.push_back(load_sample(f).image);
                 const torch::Tensor fake = torch::stack(fake_images);
-                const torch::Tensor reals = real_views(real, c.gan, fake.size(0), c.generate_seed + 1);
+                const torch::Tensor reals = real_views(real, gan_options, fake.size(0), c.generate_seed + 1);
                 nlohmann::json all = nlohmann::json::array();
                 for (const std::string& f :
                      {std::string("color-stats"), "sa-unet:" + model_a.at(c.seeds.front()).string()}) {

@@ -34,6 +34,7 @@ void to_json(nlohmann::json& j, const PipelineConfig& c) {
        {"mixed_real_fraction", c.mixed_real_fraction},
        {"init", c.init},
        {"gan", c.gan},
+       {"gan_model", c.gan_model},
        {"truncation", c.truncation},
        {"generate_seed", c.generate_seed},
        {"labels", c.labels},
@@ -65,6 +66,7 @@ void from_json(const nlohmann::json& j, PipelineConfig& c) {
       .get("mixed_real_fraction", c.mixed_real_fraction)
       .get("init", c.init)
       .get("gan", gan)
+      .get("gan_model", c.gan_model)
       .get("truncation", c.truncation)
       .get("generate_seed", c.generate_seed)
       .get("labels", c.labels)
@@ -98,8 +100,8 @@ void validate(const PipelineConfig& c) {
   validate(c.gan);
   check_field(c.truncation >= 0 && c.truncation <= 2, w + "truncation", c.truncation, "0..2");
   check_field(c.labels == "model" || c.labels == "gan", w + "labels", c.labels, "model, gan");
-  check_field(c.labels != "gan" || is_joint_mode(c.gan), w + "labels", c.labels,
-              "\"gan\" only with gan.mode joint or joint-patch (the GAN must draw vessel maps)");
+  check_field(c.labels != "gan" || is_joint_mode(c.gan) || !c.gan_model.empty(), w + "labels", c.labels,
+              "\"gan\" only with gan.mode joint or joint-patch, or a gan_model that draws vessel maps");
   validate(c.pseudo_label);
   check_field(!c.orders.empty(), w + "orders", c.orders,
               "one or more of synthetic-then-real, real-then-synthetic, mixed");

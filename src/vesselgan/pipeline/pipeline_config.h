@@ -42,10 +42,13 @@ struct PipelineConfig {
   std::string init = "scratch";      // retraining starts from "scratch" or from "model-a"
 
   GanTrainOptions gan;
+  // A trained generator to sample instead of training `gan`: a generator file or GAN run folder, or "shipped"
+  // (models/generator-drive.pt, which draws its labels). "" = train `gan` in the "gan" stage.
+  std::string gan_model;
   double truncation = 0.7;
   uint64_t generate_seed = 0;
-  // Labels of the synthetic images: "model" = pseudo-labels by model A, "gan" = the joint-mode GAN's own
-  // vessel channel (gan.mode joint or joint-patch).
+  // Labels of the synthetic images: "model" = pseudo-labels by model A, "gan" = the generator's own vessel
+  // maps (gan.mode joint or joint-patch, or a gan_model that draws labels).
   std::string labels = "model";
   PseudoLabelOptions pseudo_label;
 
