@@ -24,20 +24,7 @@ namespace fs = std::filesystem;
 
 std::vector<Sample> phantoms(int n, int64_t size) { return test::phantom_samples(n, size, 500); }
 
-PainterOptions tiny_painter(int64_t steps) {
-  PainterOptions o;
-  o.resolution = 32;
-  o.channels = 8;
-  o.max_channels = 32;
-  o.levels = 2;
-  o.d_channels = 8;
-  o.batch = 8;
-  o.steps = steps;
-  o.log_every = 5;
-  o.snapshot_every = 1000;
-  o.seed = 4;
-  return o;
-}
+using test::tiny_painter;
 
 // Mean brightness of the background minus that of the vessels: how dark the vessels are painted.
 double vessel_contrast(const torch::Tensor& rgb, const torch::Tensor& label) {

@@ -1,7 +1,8 @@
-// GAN recipes small enough for unit tests: a preset's mode and schedule with narrow networks (32 channels,
+// GAN and painter recipes small enough for unit tests: a preset's mode and schedule with narrow networks (32 channels,
 // z and w of 32) that train at several steps per second on one CPU core.
 #pragma once
 #include "vesselgan/gan/gan_options.h"
+#include "vesselgan/gan/painter.h"
 
 namespace vg::test {
 
@@ -21,6 +22,23 @@ inline GanTrainOptions tiny_gan(const std::string& preset, int64_t resolution, d
   o.grid_size = 2;
   o.seed = seed;
   finalize(o);
+  return o;
+}
+
+// A painter of 32 px crops with 8 to 32 channels and 2 levels, batch 8, `steps` long, logging every 5
+// steps, seeded.
+inline PainterOptions tiny_painter(int64_t steps) {
+  PainterOptions o;
+  o.resolution = 32;
+  o.channels = 8;
+  o.max_channels = 32;
+  o.levels = 2;
+  o.d_channels = 8;
+  o.batch = 8;
+  o.steps = steps;
+  o.log_every = 5;
+  o.snapshot_every = 1000;
+  o.seed = 4;
   return o;
 }
 

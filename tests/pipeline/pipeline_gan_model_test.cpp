@@ -2,6 +2,7 @@
 // generator's own labels label the synthetic images, and a generator that draws no labels is refused.
 #include <gtest/gtest.h>
 
+#include "gan/tiny_gan.h"
 #include "phantom_samples.h"
 #include "test_support.h"
 #include "vesselgan/gan/gan_models.h"
@@ -32,15 +33,7 @@ PipelineConfig tiny_pipeline(const fs::path& gan_model) {
 
 TEST(PipelineGanModel, AGivenLabelFirstGeneratorReplacesTheGanStageAndLabelsItsImages) {
   test::ScratchDir dir("pipeline_gan_model");
-  PainterOptions po;
-  po.resolution = 32;
-  po.channels = 8;
-  po.max_channels = 16;
-  po.levels = 2;
-  po.d_channels = 8;
-  po.batch = 4;
-  po.steps = 2;
-  train_painter(test::phantom_samples(2, 96, 700), po, dir.path() / "painter", torch::kCPU);
+  train_painter(test::phantom_samples(2, 96, 700), test::tiny_painter(2), dir.path() / "painter", torch::kCPU);
   ProceduralMapOptions maps;
   maps.photo_size = 128;
   const fs::path file = dir.path() / "generator.pt";
@@ -57,13 +50,7 @@ TEST(PipelineGanModel, AGivenLabelFirstGeneratorReplacesTheGanStageAndLabelsItsI
 
 TEST(PipelineGanModel, LabelsFromAGeneratorThatDrawsNoneAreRefused) {
   test::ScratchDir dir("pipeline_gan_model_refused");
-  GanTrainOptions o = gan_preset("toy");
-  o.kimg = 0.008;
-  o.tick_kimg = o.snapshot_kimg = 0.008;
-  o.batch = 8;
-  o.discriminator.mbstd_group = 4;
-  o.grid_size = 2;
-  finalize(o);
+  const GanTrainOptions o = test::tiny_gan("toy", 32, 0.008, 0.008, 3);  // one step of an image-only GAN
   train_gan(test::phantom_samples(2, 64, 710), o, dir.path() / "gan", torch::kCPU);
   PipelineRunOptions ro;
   ro.stop_after = "generate";
