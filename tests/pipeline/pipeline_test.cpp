@@ -177,6 +177,24 @@ TEST(PipelineReport, RowsAverageSeedsAndCompareWithTheBaselinePerImage) {
   EXPECT_NEAR(rows[1].p_value, 2.0 / 8.0, 1e-12);  // exact sign flips over 3 images: all + or all -
 }
 
+TEST(PipelineReport, HtmlRendersTheGanBlockAsHtmlNotMarkdown) {
+  test::ScratchDir dir("report_gan_html");
+  PipelineReport r;
+  r.title = "t";
+  r.scored = {{"baseline (model A)", "baseline", 0, "", report_with(0.70, {{"1", 0.6}, {"2", 0.7}})}};
+  r.gan_metrics = {{{"feature_network", "color-stats"},
+                    {"fid", 1.5},
+                    {"kid", {{"mean", 0.01}, {"std", 0.001}}},
+                    {"real_count", 20},
+                    {"fake_count", 50}}};
+  write_pipeline_report(dir.path(), r);
+  const std::string html = read_file(dir.path() / "report.html");
+  const auto gan = html.substr(html.find("<h2>GAN</h2>"), html.find("<h2>ROC</h2>") - html.find("<h2>GAN</h2>"));
+  EXPECT_NE(gan.find("<li>features <code>color-stats</code>: FID"), std::string::npos) << gan;
+  EXPECT_EQ(gan.find('`'), std::string::npos) << gan;
+  EXPECT_NE(read_file(dir.path() / "report.md").find("- features `color-stats`: FID"), std::string::npos);
+}
+
 TEST(PipelineReport, Base64MatchesRfc4648Vectors) {
   EXPECT_EQ(base64(""), "");
   EXPECT_EQ(base64("f"), "Zg==");

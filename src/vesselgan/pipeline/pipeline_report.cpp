@@ -254,12 +254,17 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   for (const auto& s : r.stages)
     stages_md << "| " << s.name << " | " << fmt(s.seconds, 1) << " | " << (s.cached ? "cached" : "ran")
               << " |\n";
-  std::ostringstream gan_md;
-  for (const auto& g : r.gan_metrics)
-    gan_md << "- features `" << g.value("feature_network", std::string()) << "`: FID "
-           << fmt(g.value("fid", 0.0)) << ", KID " << fmt(g["kid"].value("mean", 0.0), 5) << " ± "
-           << fmt(g["kid"].value("std", 0.0), 5) << " (" << g.value("real_count", 0)
-           << " real training images, " << g.value("fake_count", 0) << " synthetic)\n";
+  // The GAN block, one item per feature network, written as a Markdown list and as an HTML list.
+  std::ostringstream gan_md, gan_html;
+  for (const auto& g : r.gan_metrics) {
+    const std::string network = g.value("feature_network", std::string());
+    std::ostringstream figures;
+    figures << ": FID " << fmt(g.value("fid", 0.0)) << ", KID " << fmt(g["kid"].value("mean", 0.0), 5) << " ± "
+            << fmt(g["kid"].value("std", 0.0), 5) << " (" << g.value("real_count", 0) << " real training images, "
+            << g.value("fake_count", 0) << " synthetic)";
+    gan_md << "- features `" << network << "`" << figures.str() << "\n";
+    gan_html << "<li>features <code>" << html_escape(network) << "</code>" << html_escape(figures.str()) << "</li>\n";
+  }
 
   std::ostringstream md;
   md << "# " << r.title << "\n\n"
@@ -299,7 +304,7 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
       << "</p>\n<p>Machine: " << html_escape(r.machine) << "</p>\n<h2>FOV pooled (headline)</h2>\n"
       << table_html(fov_table) << "<h2>Whole image pooled</h2>\n"
       << table_html(whole_table);
-  if (!r.gan_metrics.empty()) html << "<h2>GAN</h2>\n<pre>" << html_escape(gan_md.str()) << "</pre>\n";
+  if (!r.gan_metrics.empty()) html << "<h2>GAN</h2>\n<ul>\n" << gan_html.str() << "</ul>\n";
   if (!r.notes.empty()) html << "<p>" << html_escape(r.notes) << "</p>\n";
   html << "<h2>ROC</h2>\n" << svg << "<h2>Precision-recall</h2>\n" << pr_svg;
   if (!r.synthetic_grid.empty() && fs::exists(r.synthetic_grid))
