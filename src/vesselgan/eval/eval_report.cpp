@@ -55,7 +55,8 @@ nlohmann::json to_json(const EvalReport& r) {
                         {"whole_image_pooled", r.whole_image_pooled},
                         {"per_image_mean", r.per_image_mean},
                         {"per_image_std", r.per_image_std},
-                        {"per_image", per_image}};
+                        {"per_image", per_image},
+                        {"calibration_fov", r.calibration_fov}};
 }
 
 void to_json(nlohmann::json& j, const EvalReport& r) { j = to_json(r); }
@@ -82,7 +83,10 @@ std::string to_markdown(const EvalReport& r, const std::string& title) {
   s += "| Per-image mean ± std |";
   const std::vector<double> mean = values(r.per_image_mean), sd = values(r.per_image_std);
   for (size_t k = 0; k < mean.size(); ++k) s += " " + fixed4(mean[k]) + " ± " + fixed4(sd[k]) + " |";
-  s += "\n\n## Per image (inside the FOV)\n\n";
+  s += "\n\nCalibration over the FOV pixels (15 equal-width probability bins): expected calibration error " +
+       fixed4(r.calibration_fov.ece) + ", largest bin gap " + fixed4(r.calibration_fov.mce) +
+       " (metrics.json: calibration_fov has the reliability bins).\n";
+  s += "\n## Per image (inside the FOV)\n\n";
   s += std::string(kHeader).replace(1, 1, " image ");
   for (const auto& [id, m] : r.per_image) s += row(id, m);
   return s;

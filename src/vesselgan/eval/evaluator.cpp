@@ -116,6 +116,7 @@ EvalReport evaluate(const std::vector<EvalItem>& items, const EvalOptions& opt) 
     r.fov_pooled = metric_set(conf_fov, t, cl_fov);
     r.roc_fov = roc_curve(t, opt.curve_points);
     r.pr_fov = pr_curve(t, opt.curve_points);
+    r.calibration_fov = calibration(t);
   }
   r.whole_image_pooled = metric_set(conf_whole, rank_table(P, L), cl_whole);
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "vesselgan/eval/calibration.h"
 #include "vesselgan/eval/ranking_metrics.h"
 
 namespace vg {
@@ -62,6 +63,7 @@ struct EvalReport {
   MetricSet per_image_mean, per_image_std;  // over per_image; std with ddof = 1 (0 for 1 image)
   std::vector<std::pair<std::string, MetricSet>> per_image;  // inside the FOV, in input order
   Curve roc_fov, pr_fov;                                     // pooled over FOV pixels
+  Calibration calibration_fov;                               // pooled over FOV pixels, 15 bins
   int64_t fov_pixels = 0, total_pixels = 0;
 };
 
@@ -70,13 +72,13 @@ struct EvalReport {
 EvalReport evaluate(const std::vector<EvalItem>& items, const EvalOptions& opt = {});
 
 // Keys: protocol, threshold, fov_pixels, total_pixels, fov_pooled, whole_image_pooled, per_image_mean,
-// per_image_std, per_image (object: id -> MetricSet).
+// per_image_std, per_image (object: id -> MetricSet), calibration_fov (ECE, MCE and the reliability bins).
 nlohmann::json to_json(const EvalReport& r);
 void to_json(nlohmann::json& j, const EvalReport& r);
 
 // Markdown: a "Protocol" list (when the report has one), a table with rows "FOV pooled", "Whole image pooled",
 // "Per-image mean ± std" and columns Se Sp Acc Precision F1 IoU MCC AUC PR-AUC clDice (4 decimals), then a
-// per-image table.
+// line with the FOV-pooled calibration error, then a per-image table.
 std::string to_markdown(const EvalReport& r, const std::string& title);
 
 // Writes metrics.json, metrics.md, roc.svg and pr.svg into `dir` (created if missing), each atomically.
