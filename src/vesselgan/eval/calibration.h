@@ -26,7 +26,7 @@ struct Calibration {
   std::vector<ReliabilityBin> bins;
 };
 
-// Scores must lie in [0, 1]. No pixels: ece and mce 0 and empty bins. bins >= 1.
+// Scores must lie in [0, 1]. `bins` bins always (bins >= 1); with no pixels every count, ece and mce are 0.
 Calibration calibration(const RankTable& t, int64_t bins = 15);
 
 void to_json(nlohmann::json& j, const Calibration& c);

@@ -93,11 +93,7 @@ GanImageSource::GanImageSource(const std::vector<Sample>& samples, const GanTrai
   if (o.patch_vessel_bias > 0) {
     // Each valid position's vessel fraction, then the mixture of uniform and vessel-proportional draws.
     auto vfrac = torch::avg_pool2d(torch::stack(vessels), {R, R}, {stride, stride}).squeeze(1);
-    auto v = vfrac.index({ok}).to(torch::kDouble);
-    const double b = o.patch_vessel_bias, total = v.sum().item<double>();
-    auto w = torch::full_like(v, (1 - b) / static_cast<double>(v.numel()));
-    if (total > 0) w = w + v.mul(b / total);
-    weights_ = w.to(torch::kFloat);
+    weights_ = vessel_biased_weights(vfrac.index({ok}), o.patch_vessel_bias);
   }
   images_ = torch::stack(ims).to(device);
   count_ = images_.size(0);
@@ -143,6 +139,14 @@ torch::Tensor GanImageSource::first(int64_t n) const {
     rows.push_back(of_m[of_m.numel() / 2].item<int64_t>());
   }
   return crops(torch::tensor(rows, torch::TensorOptions().dtype(torch::kLong)));
+}
+
+torch::Tensor vessel_biased_weights(const torch::Tensor& vessel_fraction, double bias) {
+  const auto v = vessel_fraction.to(torch::kDouble);
+  const double total = v.sum().item<double>();
+  auto w = torch::full_like(v, (1 - bias) / static_cast<double>(v.numel()));
+  if (total > 0) w = w + v.mul(bias / total);
+  return w.to(torch::kFloat);
 }
 
 std::vector<Sample> random_fov_crops(const std::vector<Sample>& samples, int64_t size, int64_t count, uint64_t seed) {

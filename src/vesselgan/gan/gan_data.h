@@ -44,6 +44,10 @@ class GanImageSource {
   torch::Device device_;
 };
 
+// Draw weights of crop positions whose vessel fractions are `vessel_fraction` ([P] float): the mixture
+// (1 - bias) / P + bias * fraction / sum of fractions (uniform when no position holds a vessel). [P] float.
+torch::Tensor vessel_biased_weights(const torch::Tensor& vessel_fraction, double bias);
+
 // `count` random size x size crops lying wholly inside the FOVs of `samples` (photograph, and label where
 // the sample has one; mask all ones), drawn uniformly over every such position of every photograph with a
 // generator seeded by `seed`; ids "crop<k>". For comparing patch generators with real patches. UserError when

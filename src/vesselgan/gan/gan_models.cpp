@@ -127,16 +127,14 @@ std::filesystem::path export_generator(const std::filesystem::path& run_checkpoi
   GanModels models(o);
   CheckpointHeader h = load_checkpoint(path, kGanCheckpointKind, *models, cpu);
   Painter painter{nullptr};
-  nlohmann::json painter_config;
   if (!painter_path.empty()) {
     painter = load_painter(painter_path, cpu);
-    painter_config = painter->options();
     h.state["painter_from"] = std::filesystem::absolute(painter_path).string();
   }
   GeneratorFile file(models->G_ema, models->D, painter);
   h.kind = kGanGeneratorKind;
   h.config = {{"gan", o}};
-  if (painter) h.config["painter"] = painter_config;
+  if (painter) h.config["painter"] = painter->options();
   h.state["exported_from"] = std::filesystem::absolute(path).string();
   save_checkpoint(out, h, *file);
   return path;

@@ -131,8 +131,7 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
   auto checkpoint = [&] {
     CheckpointHeader h;
     h.kind = kPainterCheckpointKind;
-    h.config = config;
-    h.config["painter"] = o;
+    h.config = config;  // {"painter": o, "data_ids": ...}
     h.state = {{"step", step}};
     std::map<std::string, torch::Tensor> extra = {{"rng_cpu", rng_state(torch::kCPU)}};
     if (device.is_cuda()) extra["rng_device"] = rng_state(device);

@@ -4,6 +4,7 @@
 #include "vesselgan/core/rng.h"
 #include "vesselgan/core/json_fields.h"
 #include "vesselgan/data/phantom.h"
+#include "vesselgan/gan/gan_data.h"
 
 namespace vg {
 
@@ -42,12 +43,9 @@ torch::Tensor one_map(uint64_t seed, int64_t size, const ProceduralMapOptions& o
   const auto where = inside.nonzero();  // [P, 2] pooled (row, col)
   TORCH_CHECK(where.size(0) > 0, "procedural_vessel_maps: no ", size, " px crop inside a ", o.photo_size,
               " px phantom's FOV");
-  auto v = pool(p.label).index({inside}).to(torch::kDouble);
-  auto w = torch::full_like(v, (1 - o.vessel_bias) / static_cast<double>(v.numel()));
-  const double total = v.sum().item<double>();
-  if (total > 0) w = w + v.mul(o.vessel_bias / total);
+  const auto w = vessel_biased_weights(pool(p.label).index({inside}), o.vessel_bias);
   auto gen = at::detail::createCPUGenerator(mix_seed(seed ^ 0x63726f70ULL));
-  const int64_t k = torch::multinomial(w.to(torch::kFloat), 1, false, gen).item<int64_t>();
+  const int64_t k = torch::multinomial(w, 1, false, gen).item<int64_t>();
   const int64_t top = where[k][0].item<int64_t>() * stride, left = where[k][1].item<int64_t>() * stride;
   auto crop = p.label.slice(1, top, top + size).slice(2, left, left + size);
   if (torch::rand({1}, gen).item<double>() < 0.5) crop = crop.flip({2});
