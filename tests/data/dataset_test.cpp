@@ -155,6 +155,21 @@ TEST(Dataset, LoadSampleExpandsGrayBinarisesAndDefaultsTheMask) {
   EXPECT_TRUE(torch::equal(s.mask, torch::ones({1, 3, 4})));
 }
 
+TEST(Dataset, ProbabilityLabelsKeepTheirValuesAndTheMaskStaysBinary) {
+  ScratchDir dir("dataset_soft");
+  const auto r = dir.path();
+  put_png(r / "images" / "a.png", 2, 2, 0.5f);
+  write_png(r / "labels" / "a.png", torch::full({1, 2, 2}, 0.3f), 16);  // a soft pseudo-label
+  write_png(r / "masks" / "a.png", torch::full({1, 2, 2}, 0.7f));
+  const DatasetFiles d = find_dataset(r, "all");
+  const Sample soft = load_sample(d.samples[0], LabelValues::probability);
+  EXPECT_NEAR(soft.label.min().item<float>(), 0.3f, 1e-4);
+  EXPECT_NEAR(soft.label.max().item<float>(), 0.3f, 1e-4);
+  EXPECT_EQ(soft.mask.min().item<float>(), 1.0f);
+  EXPECT_EQ(load_sample(d.samples[0]).label.max().item<float>(), 0.0f);  // binary by default
+  EXPECT_NEAR(load_samples(d, true, LabelValues::probability)[0].label.mean().item<float>(), 0.3f, 1e-4);
+}
+
 TEST(Dataset, LabelOrMaskSizeMismatchNamesBothFilesAndSizes) {
   ScratchDir dir("dataset_mismatch");
   const auto r = dir.path();

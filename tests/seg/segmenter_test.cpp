@@ -83,6 +83,18 @@ TEST(Segmenter, ScaleNormalizationResizesTheFovToTheTrainingScaleAndMapsBack) {
   EXPECT_TRUE(torch::allclose(p, expected, 1e-5, 1e-6));
 }
 
+TEST(Segmenter, APatchWhoseFovTheFrameCutsKeepsItsNativePixels) {
+  Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
+  const auto img = torch::rand({3, 32, 32});
+  PredictOptions opt;
+  opt.fov_diameter = 540;  // a DRIVE-scale model: a whole photograph 32 px across would be enlarged 17x
+  ScaleInfo si;
+  const auto p = s.probability(img, torch::ones({1, 32, 32}), opt, &si);
+  EXPECT_EQ(si.scale, 1.0);
+  EXPECT_EQ(si.height, 32);
+  EXPECT_TRUE(torch::allclose(p, s.probability(img), 1e-6, 1e-7));
+}
+
 TEST(Segmenter, ScaleNormalizationIsOffAtZeroAndWithinTwoPercent) {
   Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
   const auto img = torch::rand({3, 40, 44});
@@ -147,6 +159,17 @@ TEST(TrainingFovDiameter, IsTheMeanDiameterAfterTheInputResize) {
   in.resize = 50;  // x0.5 and x0.25
   EXPECT_DOUBLE_EQ(training_fov_diameter(train, in), (30.0 + 37.5) / 2);
   EXPECT_EQ(training_fov_diameter({}, in), 0.0);
+}
+
+TEST(TrainingFovDiameter, LeavesOutFovsTheFrameCutsOnAllFourSides) {
+  std::vector<Sample> train(3);
+  train[0].mask = box_fov(100, 80, 60, 50);
+  train[1].mask = torch::ones({1, 32, 32});  // a patch generator's tile: the frame, not a photograph's FOV
+  train[2].mask = torch::ones({1, 64, 48});
+  EXPECT_TRUE(fov_cut_by_frame(train[1].mask));
+  EXPECT_FALSE(fov_cut_by_frame(train[0].mask));
+  EXPECT_DOUBLE_EQ(training_fov_diameter(train, InputOptions{}), 60.0);
+  EXPECT_EQ(training_fov_diameter({train[1], train[2]}, InputOptions{}), 0.0);
 }
 
 }  // namespace vg

@@ -2,6 +2,7 @@
 
 #include "test_support.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/io/checkpoint.h"
@@ -71,6 +72,58 @@ TEST(Trainer, ResumeAfterAKillContinuesBitForBit) {
   }
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "killed/curves.svg"));
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "killed/checkpoints/best.pt"));
+}
+
+TEST(Trainer, PatchTrainingResumesBitForBit) {
+  test::ScratchDir dir("trainer_patch_resume");
+  const auto train = phantoms(3, 48, 20), val = phantoms(1, 32, 51);
+  auto opt = tiny_options();
+  opt.patch.size = 16;
+  opt.patch.per_epoch = 6;
+  train_sa_unet(train, val, opt, dir.path() / "straight", torch::kCPU, false);
+  auto killer = [](const Progress& p) {
+    if (p.stage == "epoch" && p.done == 1) throw KillAfterEpoch{};
+  };
+  EXPECT_THROW(train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, false, killer), KillAfterEpoch);
+  train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, true);
+  EXPECT_TRUE(weights_of(dir.path() / "straight/checkpoints/last.pt")
+                  .equal(weights_of(dir.path() / "killed/checkpoints/last.pt")));
+  const auto rows = read_jsonl(dir.path() / "killed/stats.jsonl");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows.back().at("step").get<int64_t>(), 3 * 3);  // 6 crops per epoch in batches of 2
+}
+
+TEST(Trainer, PatchTrainingMixesPhotographsWithSmallPatchesAndKeepsThePhotographsScale) {
+  test::ScratchDir dir("trainer_patch_mix");
+  auto train = phantoms(2, 64, 30);
+  for (int i = 0; i < 3; ++i) {  // synthetic 32 px patches: their FOV is the whole frame, no scale in it
+    auto crop = phantoms(1, 64, 40 + i).front();
+    train.push_back({"syn" + std::to_string(i), crop.image.slice(1, 16, 48).slice(2, 16, 48).contiguous(),
+                     crop.label.slice(1, 16, 48).slice(2, 16, 48).contiguous(), torch::ones({1, 32, 32}), true});
+  }
+  auto opt = tiny_options();
+  opt.schedule = {{1, 1e-3}};
+  opt.patch.size = 32;
+  opt.patch.per_epoch = 4;
+  train_sa_unet(train, phantoms(1, 64, 52), opt, dir.path(), torch::kCPU, false);
+  const auto config = nlohmann::json::parse(read_file(dir.path() / "config.json"));
+  const std::vector<Sample> photographs(train.begin(), train.begin() + 2);
+  EXPECT_DOUBLE_EQ(config.at("fov_diameter").get<double>(), training_fov_diameter(photographs, InputOptions{}));
+  EXPECT_GT(config.at("fov_diameter").get<double>(), 50);
+}
+
+TEST(Trainer, SoftLabelsTrainAsSoftTargets) {
+  // A label of 0.3 everywhere must not train like its binarised version (0 everywhere).
+  test::ScratchDir dir("trainer_soft");
+  auto soft = phantoms(2, 32, 60), hard = soft;
+  for (auto& s : soft) s.label = torch::full_like(s.label, 0.3);
+  for (auto& s : hard) s.label = torch::zeros_like(s.label);
+  auto opt = tiny_options();
+  opt.schedule = {{1, 1e-3}};
+  train_sa_unet(soft, {}, opt, dir.path() / "soft", torch::kCPU, false);
+  train_sa_unet(hard, {}, opt, dir.path() / "hard", torch::kCPU, false);
+  EXPECT_FALSE(weights_of(dir.path() / "soft/checkpoints/last.pt")
+                   .equal(weights_of(dir.path() / "hard/checkpoints/last.pt")));
 }
 
 TEST(Trainer, RefusesToOverwriteAnExistingRun) {

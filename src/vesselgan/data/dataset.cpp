@@ -410,25 +410,26 @@ DatasetFiles find_dataset(const fs::path& root, const std::string& split, const 
   return d;
 }
 
-Sample load_sample(const SampleFiles& f) {
+Sample load_sample(const SampleFiles& f, LabelValues values) {
   Sample s;
   s.id = f.id;
   torch::Tensor image = read_image(f.image).pixels;
   if (image.size(0) == 1) image = image.repeat({3, 1, 1});
   s.image = image;
   const int64_t h = image.size(1), w = image.size(2);
-  auto read_binary = [&](const fs::path& path, const std::string& what) {
+  auto read_channel = [&](const fs::path& path, const std::string& what, bool binarize) {
     const torch::Tensor x = read_image(path).pixels;
     if (x.size(1) != h || x.size(2) != w) {
       throw UserError(what + " " + path.string() + " is " + std::to_string(x.size(2)) + "x" +
                       std::to_string(x.size(1)) + " but its image " + f.image.string() + " is " +
                       std::to_string(w) + "x" + std::to_string(h) + " (they must have the same size)");
     }
-    return x.amax(0, /*keepdim=*/true).ge(0.5).to(torch::kFloat);
+    const torch::Tensor y = x.amax(0, /*keepdim=*/true);
+    return binarize ? y.ge(0.5).to(torch::kFloat) : y.to(torch::kFloat);
   };
-  if (!f.label.empty()) s.label = read_binary(f.label, "label");
+  if (!f.label.empty()) s.label = read_channel(f.label, "label", values == LabelValues::binary);
   if (!f.mask.empty()) {
-    s.mask = read_binary(f.mask, "mask");
+    s.mask = read_channel(f.mask, "mask", true);
     s.has_mask = true;
   } else if (f.estimate_fov) {
     s.mask = estimate_fov(image);
@@ -439,7 +440,7 @@ Sample load_sample(const SampleFiles& f) {
   return s;
 }
 
-std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels) {
+std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels, LabelValues values) {
   if (require_labels) {
     for (const auto& f : d.samples) {
       if (f.label.empty()) {
@@ -451,7 +452,7 @@ std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels) {
   }
   std::vector<Sample> samples;
   samples.reserve(d.samples.size());
-  for (const auto& f : d.samples) samples.push_back(load_sample(f));
+  for (const auto& f : d.samples) samples.push_back(load_sample(f, values));
   return samples;
 }
 

@@ -58,21 +58,27 @@ DatasetFiles find_dataset(const std::filesystem::path& root, const std::string& 
 struct Sample {
   std::string id;
   torch::Tensor image;  // [3, H, W] float in [0, 1]
-  torch::Tensor label;  // [1, H, W] float in {0, 1}; undefined when the sample has no label
+  torch::Tensor label;  // [1, H, W] float in {0, 1} (or [0, 1]: LabelValues::probability); undefined if none
   torch::Tensor mask;   // [1, H, W] float in {0, 1}: the FOV (from the mask file, estimated, or all ones)
   bool has_mask = false;        // the mask came from a file
   bool mask_estimated = false;  // the mask was estimated from the photograph (data/fov.h)
 };
 
+// How label pixels are read: binarised at >= 0.5 (annotations), or kept as probabilities in [0, 1] (soft
+// pseudo-labels, seg/pseudo_label.h mode "soft", trained as soft targets).
+enum class LabelValues { binary, probability };
+
 // Reads one sample: a gray photograph is repeated to 3 channels; label and mask become 1 channel (the
-// maximum over colour channels, so a coloured annotation counts) binarised at >= 0.5. Without a mask file
+// maximum over colour channels, so a coloured annotation counts), the mask binarised at >= 0.5 and the
+// label as `values` says. Without a mask file
 // the FOV is estimated (f.estimate_fov) or the whole image. Throws UserError naming both files and sizes
 // when a label or mask does not match the photograph's size.
-Sample load_sample(const SampleFiles& f);
+Sample load_sample(const SampleFiles& f, LabelValues values = LabelValues::binary);
 
 // Loads every sample; with require_labels, a sample without a label is a UserError naming its image
 // (checked for all samples before any file is read).
-std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels);
+std::vector<Sample> load_samples(const DatasetFiles& d, bool require_labels,
+                                 LabelValues values = LabelValues::binary);
 
 // The image file in `dir` for sample `id`: stem == id, else stem == id + "_prob", else a stem starting with
 // id + "_" and ending in "_prob" (`segment`'s "01_test_prob.png" for DRIVE's 01_test.tif), else a stem

@@ -53,16 +53,24 @@ double fov_scale(double fov_diameter, double target) {
   return std::abs(s - 1.0) < 0.02 ? 1.0 : s;
 }
 
+bool fov_cut_by_frame(const torch::Tensor& mask) {
+  const auto m = mask.reshape({mask.size(-2), mask.size(-1)}).gt(0.5);
+  return m.select(0, 0).any().item<bool>() && m.select(0, m.size(0) - 1).any().item<bool>() &&
+         m.select(1, 0).any().item<bool>() && m.select(1, m.size(1) - 1).any().item<bool>();
+}
+
 double training_fov_diameter(const std::vector<Sample>& train, const InputOptions& input) {
-  if (train.empty()) return 0;
   double sum = 0;
+  int64_t n = 0;
   for (const auto& s : train) {
     TORCH_CHECK(s.mask.defined() && s.mask.dim() == 3, "training_fov_diameter: sample ", s.id, " has no mask [1, H, W]");
+    if (fov_cut_by_frame(s.mask)) continue;
     const double longer = static_cast<double>(std::max(s.mask.size(1), s.mask.size(2)));
     const double resize = input.resize > 0 ? static_cast<double>(input.resize) / longer : 1.0;
     sum += fov_diameter(s.mask) * resize;
+    ++n;
   }
-  return sum / static_cast<double>(train.size());
+  return n == 0 ? 0 : sum / static_cast<double>(n);
 }
 
 }  // namespace vg

@@ -42,9 +42,15 @@ torch::Tensor map_back(const torch::Tensor& p, const FitInfo& info);
 // (normalization off), the diameter is unknown (<= 0), or the factor is within 2% of 1 (not worth a resample).
 double fov_scale(double fov_diameter, double target);
 
+// mask [1, H, W] or [H, W], > 0.5 counts: true when the FOV reaches all four edges of the image, so its
+// diameter is the frame's, not the photograph's.
+bool fov_cut_by_frame(const torch::Tensor& mask);
+
 // The training scale of a model: the mean FOV diameter (data/fov.h fov_diameter) of its training samples
 // as the network sees them, i.e. after InputOptions::resize. The trainer records it in the checkpoint's
-// config as "fov_diameter" (Segmenter::training_fov_diameter reads it). 0 for no samples.
+// config as "fov_diameter" (Segmenter::training_fov_diameter reads it). Samples whose FOV the frame cuts on
+// all four sides (fov_cut_by_frame: a patch generator's tile, a crop, a mask-less image) say nothing about
+// the scale and are left out; 0 when no sample is left.
 double training_fov_diameter(const std::vector<Sample>& train, const InputOptions& input);
 
 }  // namespace vg

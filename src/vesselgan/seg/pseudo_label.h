@@ -9,8 +9,8 @@
 //   pseudo_label.json  options, model, and per image: confidence, vessel fraction, FOV source,
 //                      accepted / rejected with the reason
 // find_dataset(OUT, "all", "folder") reads it back (labels/ and masks/ matched by id). Rejected images get
-// no files (so OUT holds only accepted ones) but are listed in the json. Note that data/dataset.h's
-// load_sample binarizes labels at 0.5, so soft labels train as hard ones unless read as probabilities.
+// no files (so OUT holds only accepted ones) but are listed in the json. Soft labels train as soft targets
+// when read with LabelValues::probability (data/dataset.h; the pipeline does so for mode "soft").
 //
 // Resumable: an image whose labels/<id>.png exists, or that pseudo_label.json already lists as rejected,
 // is skipped. Each file is written atomically and the label last, so a killed run leaves whole images only.

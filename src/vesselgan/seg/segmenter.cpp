@@ -147,8 +147,11 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   InputOptions input = input_;
   if (opt.fov_diameter > 0) {
     si.fov_estimated = !fov.defined();
-    si.fov_diameter = fov_diameter(fov.defined() ? fov : estimate_fov(x, opt.fov));
-    si.scale = fov_scale(si.fov_diameter, opt.fov_diameter);
+    const torch::Tensor region = fov.defined() ? fov : estimate_fov(x, opt.fov);
+    si.fov_diameter = fov_diameter(region);
+    // A FOV the frame cuts on all four sides (a patch, a crop) is the frame's size, not the photograph's:
+    // such an image is taken at its native pixels.
+    si.scale = fov_cut_by_frame(region) ? 1.0 : fov_scale(si.fov_diameter, opt.fov_diameter);
     input.resize = 0;  // the FOV sets the scale
     if (si.scale != 1.0) {
       x = resize_to(x, std::max<int64_t>(1, std::llround(static_cast<double>(H) * si.scale)),

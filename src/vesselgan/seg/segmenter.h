@@ -24,7 +24,8 @@ struct PredictOptions {
   bool bf16 = true;            // CUDA only
   // Scale normalization: resize each photograph so its FOV diameter becomes this many pixels (the model's
   // training scale, Segmenter::training_fov_diameter()), predict, and resize the probability back. It
-  // replaces the checkpoint's InputOptions::resize. 0 = off (the photograph's own pixels).
+  // replaces the checkpoint's InputOptions::resize. 0 = off (the photograph's own pixels). An image whose
+  // FOV the frame cuts on all four sides (model_input.h fov_cut_by_frame: a patch) keeps its own pixels.
   double fov_diameter = 0;
   FovOptions fov;  // for photographs given without an FOV mask when fov_diameter > 0
 };

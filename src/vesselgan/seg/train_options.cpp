@@ -15,6 +15,7 @@ void to_json(nlohmann::json& j, const TrainOptions& o) {
        {"loss", o.loss},
        {"augment", o.augment},
        {"input", o.input},
+       {"patch", o.patch},
        {"schedule", o.schedule},
        {"batch_size", o.batch_size},
        {"val_count", o.val_count},
@@ -32,12 +33,14 @@ void from_json(const nlohmann::json& j, TrainOptions& o) {
   merge_section(j, "loss", o.loss);
   merge_section(j, "augment", o.augment);
   merge_section(j, "input", o.input);
-  nlohmann::json model, loss, augment, input;  // consumed above; declared so finish() accepts the keys
+  merge_section(j, "patch", o.patch);
+  nlohmann::json model, loss, augment, input, patch;  // consumed above; declared so finish() accepts the keys
   JsonFields(j, "train")
       .get("model", model)
       .get("loss", loss)
       .get("augment", augment)
       .get("input", input)
+      .get("patch", patch)
       .get("schedule", o.schedule)
       .get("batch_size", o.batch_size)
       .get("val_count", o.val_count)
@@ -56,6 +59,10 @@ void validate(const TrainOptions& o) {
   validate(o.loss);
   validate(o.augment);
   validate(o.input);
+  validate(o.patch);
+  const int64_t multiple = int64_t{1} << o.model.depth;
+  check_field(o.patch.size % multiple == 0, "train.patch.size", o.patch.size,
+              "0 or a multiple of 2^model.depth = " + std::to_string(multiple));
   check_field(!o.schedule.empty(), "train.schedule", o.schedule.size(), "at least one {epochs, lr} stage");
   for (const auto& s : o.schedule) {
     check_field(s.epochs >= 1, "train.schedule[].epochs", s.epochs, ">= 1");

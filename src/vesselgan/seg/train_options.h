@@ -9,6 +9,7 @@
 #include "vesselgan/data/augment.h"
 #include "vesselgan/seg/losses.h"
 #include "vesselgan/seg/model_input.h"
+#include "vesselgan/seg/patch_sampler.h"
 #include "vesselgan/seg/sa_unet.h"
 
 namespace vg {
@@ -23,6 +24,7 @@ struct TrainOptions {
   LossOptions loss;
   AugmentOptions augment;
   InputOptions input;
+  PatchOptions patch;  // size > 0: train on random crops (seg/patch_sampler.h); validation stays whole-image
   // The SA-UNet reference schedule (Guo et al. 2020): Adam, lr 1e-3 for 100 epochs, then 1e-4 for 50.
   std::vector<ScheduleStage> schedule{{100, 1e-3}, {50, 1e-4}};
   int64_t batch_size = 2;

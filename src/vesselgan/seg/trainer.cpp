@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
@@ -12,6 +13,7 @@
 #include "vesselgan/eval/ranking_metrics.h"
 #include "vesselgan/eval/threshold_metrics.h"
 #include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/patch_sampler.h"
 #include "vesselgan/seg/training_curves.h"
 
 namespace vg {
@@ -30,6 +32,14 @@ struct Stacked {
   std::vector<std::string> ids;
 };
 
+// A label fitted like its photograph: a binary label stays binary (the resize is bilinear), a soft one
+// (probabilities, pseudo_label "soft") stays soft.
+torch::Tensor fit_label(const torch::Tensor& label, const InputOptions& in, int64_t multiple) {
+  const bool binary = ((label == 0) | (label == 1)).all().item<bool>();
+  const torch::Tensor y = fit_to_canvas(label, in, multiple, nullptr);
+  return binary ? y.gt(0.5).to(torch::kFloat) : y.clamp(0, 1);
+}
+
 Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in, int64_t multiple,
                       const torch::Device& device) {
   Stacked s;
@@ -40,7 +50,7 @@ Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in
     TORCH_CHECK(x.label.defined(), "training sample ", x.id, " has no label");
     FitInfo fi;
     im.push_back(fit_to_canvas(x.image, in, multiple, &fi));
-    lb.push_back(fit_to_canvas(x.label, in, multiple, nullptr).gt(0.5).to(torch::kFloat));
+    lb.push_back(fit_label(x.label, in, multiple));
     mk.push_back(fit_to_canvas(x.mask, in, multiple, nullptr, /*nearest=*/true));
     s.fit.push_back(fi);
     s.ids.push_back(x.id);
@@ -61,6 +71,21 @@ Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in
   s.label = torch::stack(lb).to(device);
   s.mask = torch::stack(mk).to(device);
   return s;
+}
+
+// Patch training: each photograph resized as the recipe says but not padded to a canvas (crops need none).
+PatchSampler make_patch_sampler(const std::vector<Sample>& samples, const TrainOptions& opt,
+                                const torch::Device& device) {
+  InputOptions in = opt.input;
+  in.pad_to = 0;
+  std::vector<torch::Tensor> im, lb, mk;
+  for (const auto& x : samples) {
+    TORCH_CHECK(x.label.defined(), "training sample ", x.id, " has no label");
+    im.push_back(fit_to_canvas(x.image, in, 1, nullptr).to(device));
+    lb.push_back(fit_label(x.label, in, 1).to(device));
+    mk.push_back(fit_to_canvas(x.mask, in, 1, nullptr, /*nearest=*/true).to(device));
+  }
+  return PatchSampler(std::move(im), std::move(lb), std::move(mk), opt.patch.size, opt.patch.fov_share);
 }
 
 void to_channels_last(torch::nn::Module& m) {
@@ -185,9 +210,13 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   }
 
   const int64_t multiple = int64_t{1} << opt.model.depth;
-  const Stacked tr = stack_samples(train, opt.input, multiple, device);
+  const bool patches = opt.patch.size > 0;
+  // Whole photographs stacked once, or a sampler of crops; n = images (or crops) per epoch.
+  const Stacked tr = patches ? Stacked{} : stack_samples(train, opt.input, multiple, device);
+  const std::optional<PatchSampler> sampler =
+      patches ? std::optional<PatchSampler>(make_patch_sampler(train, opt, device)) : std::nullopt;
   const Stacked va = stack_samples(val, opt.input, multiple, device);
-  const int64_t n = tr.image.size(0);
+  const int64_t n = patches ? opt.patch.per_epoch : tr.image.size(0);
   const int64_t steps_per_epoch = (n + opt.batch_size - 1) / opt.batch_size;
   const int64_t epochs = total_epochs(opt);
   const auto t_run = Clock::now();
@@ -200,11 +229,17 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     const double lr = lr_at_epoch(opt, epoch);
     set_lr(adam, lr);
     model->train();
-    const auto perm = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong));
+    const auto perm = patches ? torch::Tensor() : torch::randperm(n, torch::TensorOptions().dtype(torch::kLong));
     double loss_sum = 0;
     for (int64_t b = 0; b < n; b += opt.batch_size) {
-      const auto idx = perm.slice(0, b, std::min(n, b + opt.batch_size)).to(device);
-      SegBatch batch{tr.image.index_select(0, idx), tr.label.index_select(0, idx), tr.mask.index_select(0, idx)};
+      const int64_t count = std::min(n, b + opt.batch_size) - b;
+      SegBatch batch;
+      if (patches) {
+        sampler->draw(count, &batch.image, &batch.label, &batch.mask);
+      } else {
+        const auto idx = perm.slice(0, b, b + count).to(device);
+        batch = {tr.image.index_select(0, idx), tr.label.index_select(0, idx), tr.mask.index_select(0, idx)};
+      }
       batch = augment(batch, opt.augment);
       auto x = batch.image;
       if (device.is_cuda() && opt.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
@@ -223,7 +258,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       loss.backward();
       adam.step();
       ++step;
-      loss_sum += loss_value * static_cast<double>(idx.size(0));
+      loss_sum += loss_value * static_cast<double>(count);
       if (progress) {
         Progress p;
         p.stage = "train";
