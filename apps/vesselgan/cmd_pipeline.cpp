@@ -35,7 +35,7 @@ void run_pipeline_cmd(const PipelineFlags& f) {
   }
   if (!f.data.empty()) c.data = f.data;
   if (!f.gan_model.empty()) c.gan_model = f.gan_model;
-  if (!f.labels.empty()) c.labels = f.labels;
+  if (!f.labels.empty()) c.labels = {f.labels};
   // Only the quick preset is meant for phantoms; a DRIVE preset without data would silently train on them.
   if (c.data.empty() && f.preset != "quick")
     throw UserError("--preset " + f.preset + " is a recipe for real photographs: give --data DIR (e.g. "

@@ -47,15 +47,26 @@ TEST(PipelineConfig, RejectsBadValuesWithOneLineNamingTheField) {
   EXPECT_EQ(msg.find('\n'), std::string::npos);
   c = pipeline_preset("quick");
   finalize(c.gan);
-  c.labels = "gan";  // the quick GAN is not joint: it draws no vessel maps
+  c.gan_route = "stylegan2";
+  c.labels = {"gan"};  // an image-only StyleGAN2 draws no vessel maps
   msg = user_error([&] { validate(c); });
   EXPECT_TRUE(contains(msg, "pipeline.labels")) << msg;
+  c.labels = {"model", "model"};
+  EXPECT_TRUE(contains(user_error([&] { validate(c); }), "each route once"));
+  c.gan_route = "painter";
+  from_json(nlohmann::json{{"labels", "gan"}}, c);  // one route as a string
+  EXPECT_EQ(c.labels, std::vector<std::string>{"gan"});
+  from_json(nlohmann::json{{"labels", nlohmann::json::array({"model", "gan"})}}, c);
+  EXPECT_EQ(c.labels, (std::vector<std::string>{"model", "gan"}));
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_TRUE(contains(user_error([&] { from_json(nlohmann::json{{"labels", 3}}, c); }), "pipeline.labels"));
   EXPECT_THROW(from_json(nlohmann::json{{"seedz", {1}}}, c), UserError);
   EXPECT_THROW(pipeline_preset("slow"), UserError);
 }
 
 TEST(PipelineConfig, GridExpandsEveryCombinationSeedInnermost) {
   PipelineConfig c = pipeline_preset("quick");
+  c.labels = {"model"};
   c.orders = {"synthetic-then-real", "mixed"};
   c.augment = {true, false};
   c.n_synthetic = {10, 30};
@@ -63,6 +74,25 @@ TEST(PipelineConfig, GridExpandsEveryCombinationSeedInnermost) {
   const auto g = expand_grid(c);
   ASSERT_EQ(g.size(), 24u);
   EXPECT_EQ(g[0].name(), "syn-real_aug_n10_s0");
+  c.labels = {"model", "gan"};
+  const auto both = expand_grid(c);
+  ASSERT_EQ(both.size(), 48u);
+  EXPECT_EQ(both[24].name(), "syn-real_aug_n10_gan_s0");
+  EXPECT_EQ(both[24].cell(), "syn-real_aug_n10_gan");
+  c.labels = {"self"};
+  c.labelled = 2;
+  const auto self = expand_grid(c);  // one n: every unlabelled photograph
+  ASSERT_EQ(self.size(), 12u);
+  EXPECT_EQ(self[0].name(), "syn-real_aug_self_s0");
+  EXPECT_EQ(self[0].n_synthetic, 0);
+  c.labelled = 0;
+  EXPECT_TRUE(contains(user_error([&] { validate(c); }), "needs labelled > 0"));
+  c.labels = {"model", "gan"};
+  c.exclude = {"syn-real_aug_n10", "mixed_noaug_n30_gan"};
+  EXPECT_EQ(expand_grid(c).size(), 48u - 6);
+  EXPECT_NO_THROW(validate(c));
+  c.exclude = {"syn-real_aug_n11"};  // no such cell: a typo must not silently exclude nothing
+  EXPECT_TRUE(contains(user_error([&] { validate(c); }), "pipeline.exclude"));
   EXPECT_EQ(g[2].name(), "syn-real_aug_n10_s2");
   EXPECT_EQ(g[3].name(), "syn-real_aug_n30_s0");
   EXPECT_EQ(g.back().name(), "mixed_noaug_n30_s2");

@@ -63,21 +63,24 @@ TEST(PipelineSmoke, QuickPresetRunsEveryStageResumesAndReports) {
     }
   }
   const std::vector<std::string> expected = {"baseline (model A)",
-                                             "syn-real_aug_n24",
-                                             "mixed_aug_n24",
-                                             "ensemble: A + syn-real_aug_n24",
-                                             "ensemble: A + mixed_aug_n24",
+                                             "syn-real_aug_n24_gan",
+                                             "mixed_aug_n24_gan",
+                                             "ensemble: A + syn-real_aug_n24_gan",
+                                             "ensemble: A + mixed_aug_n24_gan",
                                              "control: A + A of another seed"};
   EXPECT_EQ(rows, expected);
   const std::string md = read_file(run + "/report/report.md");
   EXPECT_TRUE(contains(md, "## FOV pooled")) << md;
   EXPECT_TRUE(contains(md, "color-stats")) << md;  // the GAN's Frechet distance names its feature network
+  // The generator draws vessels: the guard's figures, which it passed, are in the report.
+  EXPECT_TRUE(contains(md, "label consistency F1")) << md;
+  EXPECT_TRUE(contains(md, "mean vessel fraction")) << md;
   EXPECT_TRUE(contains(read_file(run + "/report/report.html"), "data:image/png;base64,"));
 
   // A finished run reruns from its cache in seconds; --from report recomputes only the report.
   r = test::run_vesselgan(common + " --from report", dir);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(contains(r.err, "retrain/mixed_aug_n24_s2: cached")) << r.err;
+  EXPECT_TRUE(contains(r.err, "retrain/mixed_aug_n24_gan_s2: cached")) << r.err;
 }
 
 TEST(PipelineSmoke, BadConfigIsOneLineNamingTheField) {

@@ -27,17 +27,20 @@ CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant&
                                   const std::vector<Sample>& synthetic, const fs::path& model_a,
                                   const fs::path& dir, const torch::Device& device,
                                   const ProgressFn& progress) {
-  if (static_cast<int64_t>(synthetic.size()) < v.n_synthetic)
-    throw UserError("variant " + v.name() + " needs " + std::to_string(v.n_synthetic) +
+  const int64_t n = v.n_synthetic == 0 ? static_cast<int64_t>(synthetic.size()) : v.n_synthetic;  // 0 = all
+  if (static_cast<int64_t>(synthetic.size()) < n || n == 0)
+    throw UserError("variant " + v.name() + " needs " + std::to_string(std::max<int64_t>(n, 1)) +
                     " synthetic images but only " + std::to_string(synthetic.size()) +
                     " were accepted by pseudo-labelling (generate more, or relax " +
                     "the pseudo_label filters)");
-  const std::vector<Sample> syn(synthetic.begin(), synthetic.begin() + v.n_synthetic);
+  const std::vector<Sample> syn(synthetic.begin(), synthetic.begin() + n);
   std::vector<std::pair<std::string, std::vector<Sample>>> phases;
   if (v.order == "synthetic-then-real") {
     phases = {{"synthetic", syn}, {"real", real}};
   } else if (v.order == "real-then-synthetic") {
     phases = {{"real", real}, {"synthetic", syn}};
+  } else if (v.order == "synthetic-only") {
+    phases = {{"synthetic", syn}};
   } else {
     // Real images repeated k times: k n_real / (k n_real + n_syn) ~ mixed_real_fraction.
     const double f = c.mixed_real_fraction;

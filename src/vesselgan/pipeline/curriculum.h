@@ -3,7 +3,8 @@
 //                        best weights (the original method's recommended order: real data last);
 //   real-then-synthetic  the reverse;
 //   mixed                one run on the union, the real images repeated so they are `mixed_real_fraction` of
-//                        an epoch.
+//                        an epoch;
+//   synthetic-only       one synthetic phase and no real image (does synthetic data alone teach the task?).
 // Every phase selects its best epoch on the same validation images (held out of the real training split).
 // The synthetic phase runs `synthetic_epochs` at the recipe's first learning rate, with online augmentation
 // on or off (RetrainVariant::augment); real phases use the recipe as it is. In mixed runs the augment switch

@@ -8,16 +8,21 @@
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/model_dir.h"
 #include "vesselgan/data/phantom.h"
+#include "vesselgan/data/preprocess.h"
 #include "vesselgan/data/split.h"
 #include "vesselgan/gan/gan_data.h"
 #include "vesselgan/gan/gan_metrics.h"
 #include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/gan_trainer.h"
+#include "vesselgan/gan/painter_trainer.h"
 #include "vesselgan/gan/image_grid.h"
 #include "vesselgan/gan/sampler.h"
 #include "vesselgan/io/image_io.h"
 #include "vesselgan/pipeline/curriculum.h"
+#include "vesselgan/pipeline/error_map.h"
 #include "vesselgan/pipeline/pipeline_report.h"
+#include "vesselgan/pipeline/synthetic_guard.h"
+#include "vesselgan/gan/label_consistency.h"
 #include "vesselgan/seg/dataset_inference.h"
 #include "vesselgan/seg/ensemble.h"
 #include "vesselgan/seg/pseudo_label.h"
@@ -87,8 +92,9 @@ struct Candidate {
 // "report" (always rebuilt from the saved predictions); a name of no family would silently select nothing.
 void check_stage_selector(const std::string& flag, const std::string& name) {
   if (name.empty()) return;
-  static const std::vector<std::string> families = {"data",     "seg-real", "gan",      "generate",   "pseudo-label",
-                                                    "retrain",  "predict",  "ensemble", "gan-metrics", "report"};
+  static const std::vector<std::string> families = {
+      "data",    "seg-real", "gan",      "generate",    "pseudo-label", "check-synthetic",
+      "retrain", "predict",  "ensemble", "gan-metrics", "report"};
   const std::string first = name.substr(0, name.find('/'));
   const bool iterate = first.rfind("iterate-", 0) == 0 && first.size() > 8;
   if (iterate || std::find(families.begin(), families.end(), first) != families.end()) return;
@@ -96,6 +102,94 @@ void check_stage_selector(const std::string& flag, const std::string& name) {
   for (const auto& f : families) valid += (valid.empty() ? "" : ", ") + f;
   throw UserError(flag + " " + name + ": no such stage (valid: " + valid +
                   ", iterate-N, or one of their stages such as retrain/<variant>; see RUN/*/manifest.json)");
+}
+
+// The figures of the synthetic-set guard (synthetic_guard.h) for one label route of this run's synthetic images
+// (gen_root: the generator's output, with its own labels when it draws them).
+SyntheticSetCheck check_synthetic_set(const PipelineConfig& c, const std::string& route, const nlohmann::json& gan_out,
+                                      const GanTrainOptions& gan_options, const std::vector<Sample>& real,
+                                      const std::vector<Sample>& synthetic, const fs::path& model_a,
+                                      const fs::path& labelled_root, const fs::path& gen_root,
+                                      const torch::Device& device) {
+  SyntheticSetCheck check;
+  check.what = "synthetic labels of " + labelled_root.string();
+  check.check_fraction = c.guard_vessel_fraction;
+  double bias = gan_options.patch_vessel_bias;
+  const LoadedGenerator g = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU);
+  if (g.maps == "procedural" && g.painter) bias = g.procedural.vessel_bias;
+  if (route == "self") bias = 0;  // whole real photographs, compared with whole real photographs
+  const int64_t crop = route != "self" && is_patch_mode(gan_options) ? gan_options.resolution : 0;
+  const auto [lo, hi] = real_vessel_fraction_range(real, crop, bias);
+  check.real_min = lo;
+  check.real_max = hi;
+  char view[128];
+  if (crop > 0)
+    std::snprintf(view, sizeof view, "%lld px crops inside the FOV, drawn toward vessels with bias %.2f",
+                  static_cast<long long>(crop), bias);
+  else
+    std::snprintf(view, sizeof view, "whole photographs, inside the FOV");
+  check.real_view = view;
+  check.fraction_mean = fraction_stats(vessel_fractions(synthetic)).mean;
+  // A generator that draws labels: do its images show them? Enforced only where its labels train.
+  if (route != "self" && learns_labels(gan_options)) {
+    check.min_label_f1 = route == "gan" ? c.min_label_f1 : 0;
+    const std::vector<Sample> drawn =
+        route == "gan" ? synthetic : load_samples(find_dataset(gen_root, "all", "folder"), true);
+    check.label_f1 = label_consistency(Segmenter::load(model_a, device), drawn).f1;
+  }
+  return check;
+}
+
+// The variant row with the highest mean validation score over its seeds: chosen on validation, never on the
+// evaluation split. "" when there is no variant.
+std::string best_variant_row(const std::vector<Candidate>& models) {
+  std::map<std::string, std::pair<double, int>> sums;
+  for (const auto& m : models) {
+    if (m.kind != "variant") continue;
+    sums[m.row].first += m.val_score;
+    sums[m.row].second += 1;
+  }
+  std::string best;
+  double best_mean = -1e300;
+  for (const auto& [row, sum] : sums) {
+    const double mean = sum.first / sum.second;
+    if (mean > best_mean) {
+      best_mean = mean;
+      best = row;
+    }
+  }
+  return best;
+}
+
+// report/comparison.png: the first three evaluation photographs (by id, not chosen), each beside model A's
+// and the best variant's errors (error_map.h), both of seed `seed`.
+void write_comparison(const DatasetFiles& test_files, const std::vector<Candidate>& models, uint64_t seed,
+                      const StageRunner& st, const fs::path& report_dir, PipelineReport& rep) {
+  const std::string row = best_variant_row(models);
+  const Candidate* best = nullptr;
+  for (const auto& m : models)
+    if (m.kind == "variant" && m.row == row && m.seed == seed) best = &m;
+  if (best == nullptr) return;
+  const auto base = load_predictions(test_files, st.dir("predict/seg-real/s" + std::to_string(seed)) / "eval");
+  const auto other = load_predictions(test_files, st.dir("predict/" + best->name) / "eval");
+  std::vector<torch::Tensor> tiles;
+  int64_t H = 0, W = 0;
+  for (size_t i = 0; i < test_files.samples.size() && i < 3; ++i) {
+    const Sample s = load_sample(test_files.samples[i]);
+    for (const auto& t : {s.image, error_map(base[i].prob, s.label, s.mask), error_map(other[i].prob, s.label, s.mask)}) {
+      tiles.push_back(t);
+      H = std::max(H, t.size(1));
+      W = std::max(W, t.size(2));
+    }
+  }
+  for (auto& t : tiles) t = pad_center(t, H, W).mul(2).sub(1);
+  write_png(report_dir / "comparison.png", image_grid(torch::stack(tiles), 3), 8);
+  rep.comparison_grid = report_dir / "comparison.png";
+  rep.comparison_caption = "Evaluation photographs " + test_files.samples.front().id +
+                           " and the next two by id (left), the errors of model A (middle) and of " + best->row +
+                           " (right; the variant with the best mean validation score), both seed " +
+                           std::to_string(seed) + ", at threshold 0.5 inside the FOV: white = vessel found, blue = "
+                           "vessel missed, red = false vessel, black = background, gray = outside the FOV.";
 }
 
 }  // namespace
@@ -150,11 +244,26 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     const SplitIndices split =
         split_train_val(static_cast<int64_t>(train_files.samples.size()), c.seg.val_count,
                         effective_split_seed(c.seg));
-    const DatasetFiles real_files = subset(train_files, split.train),
-                       val_files = subset(train_files, split.val);
+    DatasetFiles real_files = subset(train_files, split.train);
+    const DatasetFiles val_files = subset(train_files, split.val);
+    // The few-label regime: `labelled` of the training photographs keep their labels (seeded), the others
+    // are unlabelled photographs (self-training's material).
+    DatasetFiles unlabelled_files = real_files;
+    unlabelled_files.samples.clear();
+    if (c.labelled > 0) {
+      const auto n = static_cast<int64_t>(real_files.samples.size());
+      if (c.labelled >= n)
+        throw UserError("pipeline.labelled = " + std::to_string(c.labelled) + " is not valid (valid: 0 for all, or 1.." +
+                        std::to_string(n - 1) + ": the training split holds " + std::to_string(n) +
+                        " photographs after validation)");
+      const SplitIndices few = split_train_val(n, n - c.labelled, effective_split_seed(c.seg) + 1);
+      unlabelled_files = subset(real_files, few.val);
+      real_files = subset(real_files, few.train);
+    }
     const std::vector<Sample> real = load_samples(real_files, true), val = load_samples(val_files, true);
-    const nlohmann::json data_key = {
+    nlohmann::json data_key = {
         {"data", data_out}, {"train_ids", ids_of(real_files)}, {"val_ids", ids_of(val_files)}};
+    if (c.labelled > 0) data_key["unlabelled_ids"] = ids_of(unlabelled_files);
 
     // 2. Model A per seed (the baseline).
     std::vector<Candidate> models;
@@ -185,15 +294,38 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
       gan_out = {{"checkpoint", fs::absolute(probe.path).string()},
                  {"given", true},
                  {"bytes", static_cast<int64_t>(fs::file_size(probe.path))}};
+    } else if (c.gan_route == "painter") {
+      gan_out = stage("gan", {{"data", data_key}, {"route", "painter"}, {"painter", c.painter}, {"maps", c.maps}},
+                      [&](const fs::path& dir) -> nlohmann::json {
+                        PainterRunControl ctl;
+                        ctl.resume = fs::exists(dir / "painter" / "checkpoints" / "last.pt");
+                        const auto r = train_painter(real, c.painter, dir / "painter", device, ctl, progress);
+                        const fs::path file = dir / "generator.pt";
+                        export_procedural_generator(dir / "painter", c.painter.resolution, c.maps, file);
+                        return {{"checkpoint", file.string()}, {"painter", (dir / "painter").string()},
+                                {"steps", r.steps_done}, {"l1", r.l1}, {"sec_per_step", r.sec_per_step}};
+                      });
+      gan_options = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU).options;
     } else {
-      gan_out = stage("gan", {{"data", data_key}, {"gan", c.gan}}, [&](const fs::path& dir) -> nlohmann::json {
+      nlohmann::json gan_in = {{"data", data_key}, {"gan", c.gan}};
+      if (!c.gan_init.empty()) {
+        if (!fs::exists(c.gan_init))
+          throw UserError("pipeline.gan_init: " + c.gan_init +
+                          " does not exist (give a GAN run checkpoint or generator file, or \"\")");
+        gan_options = with_networks_of(c.gan_init, c.gan);
+        gan_in["gan"] = gan_options;
+        gan_in["init"] = {{"path", fs::absolute(c.gan_init).string()},
+                          {"bytes", static_cast<int64_t>(fs::file_size(c.gan_init))}};
+      }
+      gan_out = stage("gan", gan_in, [&](const fs::path& dir) -> nlohmann::json {
         GanRunControl ctl;
         if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
-        const auto r = train_gan(real, c.gan, dir, device, ctl, progress);
+        ctl.init_from = c.gan_init;
+        const auto r = train_gan(real, gan_options, dir, device, ctl, progress);
         return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
       });
     }
-    if (c.labels == "gan" && !learns_labels(gan_options))
+    if (has_labels(c, "gan") && !learns_labels(gan_options))
       throw UserError("pipeline.labels \"gan\": " + gan_out.at("checkpoint").get<std::string>() + " is a '" +
                       gan_options.mode + "' generator and draws no vessel maps (use labels \"model\")");
 
@@ -211,46 +343,90 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
         });
     const fs::path gen_root = gen_out.at("root").get<std::string>();
 
-    // 5-6. Labels and retraining, iterated.
+    // 5-6. Labels (each route of c.labels) and retraining, iterated.
     fs::path labeller = model_a.at(c.seeds.front());
     std::string notes;
-    fs::path labelled_root;
+    fs::path labelled_root;  // the first route's, for the report's grid
     for (int64_t it = 1; it <= c.iterations; ++it) {
       const std::string prefix = it == 1 ? "" : "iterate-" + std::to_string(it) + "/";
       const std::string row_prefix = it == 1 ? "" : "iteration " + std::to_string(it) + ": ";
-      nlohmann::json labels_out;
-      if (c.labels == "gan") {
-        labels_out = {{"root", gen_root.string()}, {"source", "gan"}};
-      } else {
-        labels_out = stage(prefix + "pseudo-label",
-                           {{"images", gen_out}, {"model", labeller.string()}, {"options", c.pseudo_label}},
-                           [&](const fs::path& dir) -> nlohmann::json {
-                             const Segmenter seg = Segmenter::load(labeller, device);
-                             DatasetFiles images = find_dataset(gen_root, "all", "folder");
-                             const auto r = pseudo_label(seg, images, dir, c.pseudo_label, progress);
-                             int64_t accepted = 0;
-                             for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
-                             return {{"root", dir.string()},
-                                     {"source", "model"},
-                                     {"accepted", accepted},
-                                     {"images", static_cast<int64_t>(r.records.size())}};
-                           });
-        notes += "Pseudo-labels" + (it > 1 ? " (iteration " + std::to_string(it) + ")" : std::string()) +
-                 ": " + std::to_string(labels_out.value("accepted", 0)) + " of " +
-                 std::to_string(labels_out.value("images", 0)) +
-                 " synthetic images accepted by the filters, labelled by " + labeller.string() + ". " +
-                 vessel_fraction_note(labels_out.at("root").get<std::string>(), real_files) + " ";
-      }
-      labelled_root = labels_out.at("root").get<std::string>();
-      // Read only when a retraining stage runs: a rerun whose retraining is cached never loads them.
-      std::vector<Sample> synthetic;
-      auto synthetic_samples = [&]() -> const std::vector<Sample>& {
-        if (synthetic.empty()) synthetic = load_samples(find_dataset(labelled_root, "all", "folder"), true);
-        return synthetic;
+      const std::string iteration_note = it > 1 ? " (iteration " + std::to_string(it) + ")" : std::string();
+      struct LabelledSet {
+        nlohmann::json out;
+        fs::path root;
+        LabelValues values = LabelValues::binary;
+        std::vector<Sample> samples;  // read only when a retraining stage runs: a cached rerun never loads them
+        const std::vector<Sample>& get() {
+          if (samples.empty()) samples = load_samples(find_dataset(root, "all", "folder"), true, values);
+          return samples;
+        }
       };
+      std::map<std::string, LabelledSet> sets;
+      for (const auto& route : c.labels) {
+        LabelledSet& set = sets[route];
+        if (route == "gan") {
+          set.out = {{"root", gen_root.string()}, {"source", "gan"}};
+        } else if (route == "self") {
+          set.out = stage(prefix + "pseudo-label-self",
+                          {{"images", ids_of(unlabelled_files)}, {"data", data_key}, {"model", labeller.string()},
+                           {"options", c.pseudo_label}},
+                          [&](const fs::path& dir) -> nlohmann::json {
+                            const Segmenter seg = Segmenter::load(labeller, device);
+                            const auto r = pseudo_label(seg, unlabelled_files, dir, c.pseudo_label, progress);
+                            int64_t accepted = 0;
+                            for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
+                            return {{"root", dir.string()},
+                                    {"source", "self"},
+                                    {"accepted", accepted},
+                                    {"images", static_cast<int64_t>(r.records.size())}};
+                          });
+          set.values = c.pseudo_label.mode == "soft" ? LabelValues::probability : LabelValues::binary;
+          notes += "Self-training" + iteration_note + ": " + std::to_string(set.out.value("accepted", 0)) + " of " +
+                   std::to_string(set.out.value("images", 0)) +
+                   " unlabelled training photographs accepted by the filters, labelled by " + labeller.string() +
+                   ". ";
+        } else {
+          set.out = stage(prefix + "pseudo-label",
+                          {{"images", gen_out}, {"model", labeller.string()}, {"options", c.pseudo_label}},
+                          [&](const fs::path& dir) -> nlohmann::json {
+                            const Segmenter seg = Segmenter::load(labeller, device);
+                            DatasetFiles images = find_dataset(gen_root, "all", "folder");
+                            const auto r = pseudo_label(seg, images, dir, c.pseudo_label, progress);
+                            int64_t accepted = 0;
+                            for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
+                            return {{"root", dir.string()},
+                                    {"source", "model"},
+                                    {"accepted", accepted},
+                                    {"images", static_cast<int64_t>(r.records.size())}};
+                          });
+          set.values = c.pseudo_label.mode == "soft" ? LabelValues::probability : LabelValues::binary;
+          notes += "Pseudo-labels" + iteration_note + ": " + std::to_string(set.out.value("accepted", 0)) + " of " +
+                   std::to_string(set.out.value("images", 0)) +
+                   " synthetic images accepted by the filters, labelled by " + labeller.string() + ". " +
+                   vessel_fraction_note(set.out.at("root").get<std::string>(), real_files) + " ";
+        }
+        set.root = set.out.at("root").get<std::string>();
+        if (labelled_root.empty()) labelled_root = set.root;
+        const auto check_out = stage(
+            prefix + "check-synthetic/" + route,
+            {{"labels", set.out}, {"data", data_key}, {"guard", c.guard_vessel_fraction},
+             {"min_label_f1", c.min_label_f1}, {"model_a", model_a.at(c.seeds.front()).string()}},
+            [&](const fs::path&) -> nlohmann::json {
+              const SyntheticSetCheck check = check_synthetic_set(c, route, gan_out, gan_options, real, set.get(),
+                                                                  model_a.at(c.seeds.front()), set.root, gen_root,
+                                                                  device);
+              return {{"check", check}, {"summary", enforce(check)}};
+            });
+        notes += std::string(route == "gan"    ? "The generator's own labels"
+                             : route == "self" ? "Self-training labels"
+                                               : "Pseudo-labels") +
+                 iteration_note + ": " +
+                 check_out.at("summary").get<std::string>() + ". ";
+      }
 
       double best_val = -1e300;
       for (const auto& v : expand_grid(c)) {
+        LabelledSet& set = sets.at(v.labels);
         const std::string name = prefix + "retrain/" + v.name();
         const nlohmann::json in = {
             {"variant", {{"order", v.order}, {"augment", v.augment}, {"n", v.n_synthetic}, {"seed", v.seed}}},
@@ -260,10 +436,10 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
             {"mixed_real_fraction", c.mixed_real_fraction},
             {"init", c.init},
             {"model_a", model_a.at(v.seed).string()},
-            {"labels", labels_out}};
+            {"labels", set.out}};
         const auto out = stage(name, in, [&](const fs::path& dir) -> nlohmann::json {
-          const auto r = train_curriculum(c, v, real, val, synthetic_samples(), model_a.at(v.seed), dir,
-                                          device, progress);
+          const auto r =
+              train_curriculum(c, v, real, val, set.get(), model_a.at(v.seed), dir, device, progress);
           return {{"best", r.best.string()}, {"best_score", r.best_score}};
         });
         const double score = out.at("best_score").get<double>();
@@ -403,6 +579,7 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
         rep.synthetic_grid = report_dir / "synthetic.png";
       }
     }
+    write_comparison(test_files, models, c.seeds.front(), st, report_dir, rep);
     rep.stages = st.records();
     result.report_markdown = write_pipeline_report(report_dir, rep);
     result.report_dir = report_dir;

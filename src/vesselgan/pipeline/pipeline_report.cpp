@@ -284,6 +284,9 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.notes.empty()) md << r.notes << "\n\n";
   if (!r.synthetic_grid.empty())
     md << "Synthetic images and their labels: `" << r.synthetic_grid.filename().string() << "`\n\n";
+  if (!r.comparison_grid.empty())
+    md << "## Errors side by side\n\n`" << r.comparison_grid.filename().string() << "`: " << r.comparison_caption
+       << "\n\n";
   md << "ROC and precision-recall curves: `roc.svg`, `pr.svg`\n\n## Wall time per stage\n\n"
      << stages_md.str() << "\n"
      << "## Config\n\n```json\n"
@@ -310,6 +313,10 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.synthetic_grid.empty() && fs::exists(r.synthetic_grid))
     html << "<h2>Synthetic images and labels</h2>\n<img alt=\"synthetic images\" src=\"data:image/png;base64,"
          << base64(read_file(r.synthetic_grid)) << "\">\n";
+  if (!r.comparison_grid.empty() && fs::exists(r.comparison_grid))
+    html << "<h2>Errors side by side</h2>\n<p>" << html_escape(r.comparison_caption)
+         << "</p>\n<img style=\"max-width:100%\" alt=\"errors side by side\" src=\"data:image/png;base64,"
+         << base64(read_file(r.comparison_grid)) << "\">\n";
   html << "<h2>Wall time per stage</h2>\n"
        << table_html(stages_md.str()) << "<h2>Config</h2>\n<pre>" << html_escape(r.config.dump(2))
        << "</pre>\n</body></html>\n";
