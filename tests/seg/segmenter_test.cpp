@@ -95,6 +95,16 @@ TEST(Segmenter, APatchWhoseFovTheFrameCutsKeepsItsNativePixels) {
   EXPECT_TRUE(torch::allclose(p, s.probability(img), 1e-6, 1e-7));
 }
 
+TEST(Segmenter, APatchWithItsMaskIsNotPaddedToTheTrainingCanvas) {
+  InputOptions canvas;
+  canvas.pad_to = 128;  // the training photographs' canvas
+  Segmenter padded(tiny_model(), canvas, torch::kCPU), native(tiny_model(), InputOptions{}, torch::kCPU);
+  const auto img = torch::rand({3, 32, 32});
+  EXPECT_TRUE(torch::allclose(padded.probability(img, torch::ones({1, 32, 32}), PredictOptions{}),
+                              native.probability(img), 1e-6, 1e-7));
+  EXPECT_FALSE(torch::allclose(padded.probability(img), native.probability(img), 1e-6, 1e-7));  // the canvas counts
+}
+
 TEST(Segmenter, ScaleNormalizationIsOffAtZeroAndWithinTwoPercent) {
   Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
   const auto img = torch::rand({3, 40, 44});

@@ -25,7 +25,8 @@ struct PredictOptions {
   // Scale normalization: resize each photograph so its FOV diameter becomes this many pixels (the model's
   // training scale, Segmenter::training_fov_diameter()), predict, and resize the probability back. It
   // replaces the checkpoint's InputOptions::resize. 0 = off (the photograph's own pixels). An image whose
-  // FOV the frame cuts on all four sides (model_input.h fov_cut_by_frame: a patch) keeps its own pixels.
+  // FOV the frame cuts on all four sides (model_input.h fov_cut_by_frame: a patch) keeps its own pixels, and
+  // when its mask is given, no InputOptions::pad_to canvas either.
   double fov_diameter = 0;
   FovOptions fov;  // for photographs given without an FOV mask when fov_diameter > 0
 };
