@@ -113,7 +113,9 @@ SyntheticSetCheck check_synthetic_set(const PipelineConfig& c, const std::string
                                       const torch::Device& device) {
   SyntheticSetCheck check;
   check.what = "synthetic labels of " + labelled_root.string();
-  check.check_fraction = c.guard_vessel_fraction;
+  // The guard asks whether a generator draws vessels; self-training has no generator (its labels are model
+  // A's reading of real photographs), so its figure is reported, not enforced.
+  check.check_fraction = c.guard_vessel_fraction && route != "self";
   double bias = gan_options.patch_vessel_bias;
   const LoadedGenerator g = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU);
   if (g.maps == "procedural" && g.painter) bias = g.procedural.vessel_bias;
