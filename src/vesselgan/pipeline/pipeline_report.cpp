@@ -311,7 +311,7 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.notes.empty()) html << "<p>" << html_escape(r.notes) << "</p>\n";
   html << "<h2>ROC</h2>\n" << svg << "<h2>Precision-recall</h2>\n" << pr_svg;
   if (!r.synthetic_grid.empty() && fs::exists(r.synthetic_grid))
-    html << "<h2>Synthetic images and labels</h2>\n<img alt=\"synthetic images\" src=\"data:image/png;base64,"
+    html << "<h2>Synthetic images and labels</h2>\n<img style=\"max-width:100%\" alt=\"synthetic images\" src=\"data:image/png;base64,"
          << base64(read_file(r.synthetic_grid)) << "\">\n";
   if (!r.comparison_grid.empty() && fs::exists(r.comparison_grid))
     html << "<h2>Errors side by side</h2>\n<p>" << html_escape(r.comparison_caption)
