@@ -366,44 +366,38 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
       std::map<std::string, LabelledSet> sets;
       for (const auto& route : c.labels) {
         LabelledSet& set = sets[route];
+        // Model A's labels of `images` in stage `name` (its inputs `key`), as a folder data set.
+        auto pseudo_label_stage = [&](const std::string& name, nlohmann::json key, const DatasetFiles& images,
+                                      const std::string& source) {
+          key["model"] = labeller.string();
+          key["options"] = c.pseudo_label;
+          set.values = c.pseudo_label.mode == "soft" ? LabelValues::probability : LabelValues::binary;
+          return stage(prefix + name, key, [&](const fs::path& dir) -> nlohmann::json {
+            const Segmenter seg = Segmenter::load(labeller, device);
+            const auto r = pseudo_label(seg, images, dir, c.pseudo_label, progress);
+            int64_t accepted = 0;
+            for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
+            return {{"root", dir.string()},
+                    {"source", source},
+                    {"accepted", accepted},
+                    {"images", static_cast<int64_t>(r.records.size())}};
+          });
+        };
+        auto counts = [](const nlohmann::json& out) {
+          return std::to_string(out.value("accepted", 0)) + " of " + std::to_string(out.value("images", 0));
+        };
         if (route == "gan") {
           set.out = {{"root", gen_root.string()}, {"source", "gan"}};
         } else if (route == "self") {
-          set.out = stage(prefix + "pseudo-label-self",
-                          {{"images", ids_of(unlabelled_files)}, {"data", data_key}, {"model", labeller.string()},
-                           {"options", c.pseudo_label}},
-                          [&](const fs::path& dir) -> nlohmann::json {
-                            const Segmenter seg = Segmenter::load(labeller, device);
-                            const auto r = pseudo_label(seg, unlabelled_files, dir, c.pseudo_label, progress);
-                            int64_t accepted = 0;
-                            for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
-                            return {{"root", dir.string()},
-                                    {"source", "self"},
-                                    {"accepted", accepted},
-                                    {"images", static_cast<int64_t>(r.records.size())}};
-                          });
-          set.values = c.pseudo_label.mode == "soft" ? LabelValues::probability : LabelValues::binary;
-          notes += "Self-training" + iteration_note + ": " + std::to_string(set.out.value("accepted", 0)) + " of " +
-                   std::to_string(set.out.value("images", 0)) +
+          set.out = pseudo_label_stage("pseudo-label-self", {{"images", ids_of(unlabelled_files)}, {"data", data_key}},
+                                       unlabelled_files, "self");
+          notes += "Self-training" + iteration_note + ": " + counts(set.out) +
                    " unlabelled training photographs accepted by the filters, labelled by " + labeller.string() +
                    ". ";
         } else {
-          set.out = stage(prefix + "pseudo-label",
-                          {{"images", gen_out}, {"model", labeller.string()}, {"options", c.pseudo_label}},
-                          [&](const fs::path& dir) -> nlohmann::json {
-                            const Segmenter seg = Segmenter::load(labeller, device);
-                            DatasetFiles images = find_dataset(gen_root, "all", "folder");
-                            const auto r = pseudo_label(seg, images, dir, c.pseudo_label, progress);
-                            int64_t accepted = 0;
-                            for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
-                            return {{"root", dir.string()},
-                                    {"source", "model"},
-                                    {"accepted", accepted},
-                                    {"images", static_cast<int64_t>(r.records.size())}};
-                          });
-          set.values = c.pseudo_label.mode == "soft" ? LabelValues::probability : LabelValues::binary;
-          notes += "Pseudo-labels" + iteration_note + ": " + std::to_string(set.out.value("accepted", 0)) + " of " +
-                   std::to_string(set.out.value("images", 0)) +
+          set.out = pseudo_label_stage("pseudo-label", {{"images", gen_out}},
+                                       find_dataset(gen_root, "all", "folder"), "model");
+          notes += "Pseudo-labels" + iteration_note + ": " + counts(set.out) +
                    " synthetic images accepted by the filters, labelled by " + labeller.string() + ". " +
                    vessel_fraction_note(set.out.at("root").get<std::string>(), real_files) + " ";
         }
