@@ -93,7 +93,7 @@ struct Candidate {
 void check_stage_selector(const std::string& flag, const std::string& name) {
   if (name.empty()) return;
   static const std::vector<std::string> families = {
-      "data",    "seg-real", "gan",      "generate",    "pseudo-label", "check-synthetic",
+      "data",    "seg-real", "gan",      "generate",    "label-consistency", "pseudo-label", "check-synthetic",
       "retrain", "predict",  "ensemble", "gan-metrics", "report"};
   const std::string first = name.substr(0, name.find('/'));
   const bool iterate = first.rfind("iterate-", 0) == 0 && first.size() > 8;
@@ -104,13 +104,13 @@ void check_stage_selector(const std::string& flag, const std::string& name) {
                   ", iterate-N, or one of their stages such as retrain/<variant>; see RUN/*/manifest.json)");
 }
 
-// The figures of the synthetic-set guard (synthetic_guard.h) for one label route of this run's synthetic images
-// (gen_root: the generator's output, with its own labels when it draws them).
+// The figures of the synthetic-set guard (synthetic_guard.h) for one label route of this run's synthetic images.
+// drawn_f1: the generator's label consistency with model A (the "label-consistency" stage), < 0 when it draws
+// no labels.
 SyntheticSetCheck check_synthetic_set(const PipelineConfig& c, const std::string& route, const nlohmann::json& gan_out,
                                       const GanTrainOptions& gan_options, const std::vector<Sample>& real,
-                                      const std::vector<Sample>& synthetic, const fs::path& model_a,
-                                      const fs::path& labelled_root, const fs::path& gen_root,
-                                      const torch::Device& device) {
+                                      const std::vector<Sample>& synthetic, const fs::path& labelled_root,
+                                      double drawn_f1) {
   SyntheticSetCheck check;
   check.what = "synthetic labels of " + labelled_root.string();
   // The guard asks whether a generator draws vessels; self-training has no generator (its labels are model
@@ -133,11 +133,9 @@ SyntheticSetCheck check_synthetic_set(const PipelineConfig& c, const std::string
   check.real_view = view;
   check.fraction_mean = fraction_stats(vessel_fractions(synthetic)).mean;
   // A generator that draws labels: do its images show them? Enforced only where its labels train.
-  if (route != "self" && learns_labels(gan_options)) {
+  if (route != "self" && drawn_f1 >= 0) {
     check.min_label_f1 = route == "gan" ? c.min_label_f1 : 0;
-    const std::vector<Sample> drawn =
-        route == "gan" ? synthetic : load_samples(find_dataset(gen_root, "all", "folder"), true);
-    check.label_f1 = label_consistency(Segmenter::load(model_a, device), drawn).f1;
+    check.label_f1 = drawn_f1;
   }
   return check;
 }
@@ -345,6 +343,21 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
         });
     const fs::path gen_root = gen_out.at("root").get<std::string>();
 
+    // Do the generator's images show the labels it drew? Measured once with model A (first seed), and read
+    // by the guard of every label route and iteration.
+    double drawn_f1 = -1;
+    if (learns_labels(gan_options)) {
+      const fs::path judge = model_a.at(c.seeds.front());
+      drawn_f1 = stage("label-consistency", {{"generate", gen_out}, {"model_a", judge.string()}},
+                       [&](const fs::path&) -> nlohmann::json {
+                         const auto drawn = load_samples(find_dataset(gen_root, "all", "folder"), true);
+                         const LabelConsistency lc = label_consistency(Segmenter::load(judge, device), drawn);
+                         return {{"f1", lc.f1}, {"precision", lc.precision}, {"recall", lc.recall}};
+                       })
+                     .at("f1")
+                     .get<double>();
+    }
+
     // 5-6. Labels (each route of c.labels) and retraining, iterated.
     fs::path labeller = model_a.at(c.seeds.front());
     std::string notes;
@@ -406,11 +419,10 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
         const auto check_out = stage(
             prefix + "check-synthetic/" + route,
             {{"labels", set.out}, {"data", data_key}, {"guard", c.guard_vessel_fraction},
-             {"min_label_f1", c.min_label_f1}, {"model_a", model_a.at(c.seeds.front()).string()}},
+             {"min_label_f1", c.min_label_f1}, {"label_f1", drawn_f1}},
             [&](const fs::path&) -> nlohmann::json {
-              const SyntheticSetCheck check = check_synthetic_set(c, route, gan_out, gan_options, real, set.get(),
-                                                                  model_a.at(c.seeds.front()), set.root, gen_root,
-                                                                  device);
+              const SyntheticSetCheck check =
+                  check_synthetic_set(c, route, gan_out, gan_options, real, set.get(), set.root, drawn_f1);
               return {{"check", check}, {"summary", enforce(check)}};
             });
         notes += std::string(route == "gan"    ? "The generator's own labels"

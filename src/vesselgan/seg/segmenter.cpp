@@ -145,16 +145,16 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   torch::Tensor x = image.to(torch::kFloat).cpu();
   ScaleInfo si;
   InputOptions input = input_;
-  // A patch (a FOV mask the frame cuts on all four sides) is not a photograph: no canvas of the training
-  // photographs' size around it (a 64 px patch on DRIVE's 592 canvas costs 85 times its pixels).
-  if (fov.defined() && fov_cut_by_frame(fov)) input.pad_to = 0;
+  // A patch (a FOV the frame cuts on all four sides) is not a photograph: its FOV is the frame's size, so it
+  // keeps its native pixels, and with its mask given it gets no canvas of the training photographs' size
+  // (a 64 px patch on DRIVE's 592 canvas costs 85 times its pixels).
+  const torch::Tensor region = fov.defined() ? fov : opt.fov_diameter > 0 ? estimate_fov(x, opt.fov) : torch::Tensor();
+  const bool patch = region.defined() && fov_cut_by_frame(region);
+  if (fov.defined() && patch) input.pad_to = 0;
   if (opt.fov_diameter > 0) {
     si.fov_estimated = !fov.defined();
-    const torch::Tensor region = fov.defined() ? fov : estimate_fov(x, opt.fov);
     si.fov_diameter = fov_diameter(region);
-    // A FOV the frame cuts on all four sides (a patch, a crop) is the frame's size, not the photograph's:
-    // such an image is taken at its native pixels.
-    si.scale = fov_cut_by_frame(region) ? 1.0 : fov_scale(si.fov_diameter, opt.fov_diameter);
+    si.scale = patch ? 1.0 : fov_scale(si.fov_diameter, opt.fov_diameter);
     input.resize = 0;  // the FOV sets the scale
     if (si.scale != 1.0) {
       x = resize_to(x, std::max<int64_t>(1, std::llround(static_cast<double>(H) * si.scale)),
