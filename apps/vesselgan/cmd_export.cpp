@@ -11,6 +11,7 @@
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/segmenter.h"
 #include "vesselgan/seg/train_options.h"
+#include "vesselgan/seg/trainer.h"
 
 namespace vg::cli {
 
@@ -21,6 +22,7 @@ struct ExportFlags {
   std::vector<double> weights;
   std::string out, data, layout = "auto";
   double fov_diameter = -1;
+  int member = 0;  // 1-based member of an ensemble --model to write alone; 0 = none
 };
 
 // The mean FOV diameter of the checkpoint's training photographs (its config's train_ids) in `data`.
@@ -62,7 +64,34 @@ CheckpointHeader exported_header(const Segmenter& seg, const std::string& model,
   return h;
 }
 
+// Member k (1-based) of the ensemble checkpoint `model` as a single "sa-unet" checkpoint: the ensemble's
+// config (architecture, input recipe, training scale) with that member's own ids, seed and state, so it can
+// start a fine-tuning run (train.init_from) or be re-assembled into another ensemble.
+void export_member(const ExportFlags& f) {
+  if (f.models.size() != 1)
+    throw UserError("--member takes exactly one --model (the ensemble), got " + std::to_string(f.models.size()));
+  Segmenter seg = Segmenter::load(f.models[0], torch::kCPU);
+  const auto count = static_cast<int>(seg.member_count());
+  if (count < 2)
+    throw UserError("--member: " + f.models[0] + " is a single SA-UNet, not an ensemble (export it without --member)");
+  if (f.member < 1 || f.member > count)
+    throw UserError("--member " + std::to_string(f.member) + " is not a member of " + f.models[0] + " (valid: 1.." +
+                    std::to_string(count) + ")");
+  CheckpointHeader h = seg.header();
+  h.kind = kSegCheckpointKind;
+  const nlohmann::json info = h.config.at("ensemble").at("members").at(static_cast<size_t>(f.member - 1));
+  h.config.erase("ensemble");
+  h.config["train_ids"] = info.value("train_ids", nlohmann::json::array());
+  h.config["val_ids"] = info.value("val_ids", nlohmann::json::array());
+  if (info.contains("seed") && !info.at("seed").is_null()) h.config["train"]["seed"] = info.at("seed");
+  h.state = info.value("state", nlohmann::json::object());
+  h.state["exported_from"] = f.models[0] + " member " + std::to_string(f.member);
+  save_checkpoint(f.out, h, *seg.member(static_cast<size_t>(f.member - 1)));
+  std::cout << "exported member " << f.member << " of " << count << " of " << f.models[0] << " -> " << f.out << "\n";
+}
+
 void run_export(const ExportFlags& f) {
+  if (f.member != 0) return export_member(f);
   if (!f.weights.empty() && f.models.size() < 2)
     throw UserError("--weights needs two or more --model (the members of an ensemble)");
   std::vector<EnsembleMember> members;
@@ -106,6 +135,8 @@ void add_export(CLI::App& app) {
                   "with --fov-diameter -1: the data set the model was trained on, to measure "
                   "the mean FOV diameter of its training photographs");
   cmd->add_option("--layout", f->layout, "layout of --data")->capture_default_str();
+  cmd->add_option("--member", f->member,
+                  "with one ensemble --model: write its member K (1-based) alone, e.g. to fine-tune it");
   cmd->callback([f] { run_export(*f); });
 }
 

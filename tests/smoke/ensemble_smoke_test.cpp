@@ -148,4 +148,35 @@ TEST(EnsembleSmoke, ExportWritesOneEnsembleFileThatEvaluatesLikeTheMeanEnsemble)
   EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
 }
 
+TEST(EnsembleSmoke, ExportMemberWritesOneMemberThatEvaluatesLikeTheModelItCameFrom) {
+  const TwoModels t("ens_member_smoke");
+  const test::ScratchDir& dir = t.dir;
+  const fs::path ens = dir.path() / "ens.pt", second = dir.path() / "second.pt";
+  ASSERT_EQ(run_cli("export --model " + t.a + " --model " + t.b + " --out " + ens.string(), dir).code, 0);
+  auto r = run_cli("export --model " + ens.string() + " --member 2 --out " + second.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  // Member 2 is b: the same scores, and a plain "sa-unet" checkpoint that training can start from.
+  EXPECT_EQ(read_checkpoint_header(second).kind, kSegCheckpointKind);
+  const fs::path from_member = dir.path() / "eval_member", from_b = dir.path() / "eval_b";
+  for (const auto& [model, out] : {std::pair{second.string(), from_member}, std::pair{t.b, from_b}}) {
+    r = run_cli("evaluate --model " + model + " --data " + t.data.string() +
+                    " --split test --device cpu --threads 2 --out " + out.string(),
+                dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  const auto got = read_json(from_member / "metrics.json")["fov_pooled"];
+  const auto want = read_json(from_b / "metrics.json")["fov_pooled"];
+  for (const char* k : {"f1", "auc_roc"}) EXPECT_DOUBLE_EQ(got[k].get<double>(), want[k].get<double>()) << k;
+
+  // A member that does not exist, or a single model, is a one-line user error that writes nothing.
+  for (const std::string& args : {"export --model " + ens.string() + " --member 3 --out " + (dir.path() / "x.pt").string(),
+                                  "export --model " + t.a + " --member 1 --out " + (dir.path() / "x.pt").string()}) {
+    const auto e = run_cli(args, dir);
+    EXPECT_EQ(e.code, 2) << args << "\n" << e.err;
+    EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << e.err;
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
+}
+
 }  // namespace vg

@@ -45,10 +45,12 @@ void to_json(nlohmann::json& j, const AugmentOptions& o) {
        {"rotate_deg", o.rotate_deg}, {"scale_min", o.scale_min},   {"scale_max", o.scale_max},
        {"translate", o.translate},   {"shear_deg", o.shear_deg},   {"brightness", o.brightness},
        {"contrast", o.contrast},     {"saturation", o.saturation}, {"hue", o.hue},
-       {"noise_std", o.noise_std}};
+       {"noise_std", o.noise_std},   {"degrade", o.degrade}};
 }
 
 void from_json(const nlohmann::json& j, AugmentOptions& o) {
+  merge_section(j, "degrade", o.degrade);
+  nlohmann::json degrade;  // consumed above; declared so finish() accepts the key
   JsonFields(j, "augment")
       .get("enabled", o.enabled)
       .get("hflip", o.hflip)
@@ -63,6 +65,7 @@ void from_json(const nlohmann::json& j, AugmentOptions& o) {
       .get("saturation", o.saturation)
       .get("hue", o.hue)
       .get("noise_std", o.noise_std)
+      .get("degrade", degrade)
       .finish();
 }
 
@@ -78,6 +81,7 @@ void validate(const AugmentOptions& o) {
   check_field(in(o.saturation, 0, 1), "augment.saturation", o.saturation, "0..1");
   check_field(in(o.hue, 0, 0.5), "augment.hue", o.hue, "0..0.5 (fraction of the hue circle)");
   check_field(in(o.noise_std, 0, 0.5), "augment.noise_std", o.noise_std, "0..0.5");
+  validate(o.degrade);
 }
 
 torch::Tensor affine_theta(const torch::Tensor& angle, const torch::Tensor& scale, const torch::Tensor& shear,
@@ -184,7 +188,7 @@ SegBatch augment(const SegBatch& batch, const AugmentOptions& opt) {
     img = torch::matmul(m.to(dtype), img.reshape({N, 3, H * W})).view({N, 3, H, W}).clamp(0, 1);
   }
   if (opt.noise_std > 0) img = (img + torch::randn_like(img) * opt.noise_std).clamp(0, 1);
-  out.image = img;
+  out.image = degrade(img, opt.degrade);
   return out;
 }
 

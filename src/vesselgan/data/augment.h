@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vesselgan/data/degradation.h"
+
 namespace vg {
 
 // Every knob at 0 (or scale_min = scale_max = 1, flips false) switches that transform off.
@@ -20,6 +22,7 @@ struct AugmentOptions {
   double saturation = 0.1;                  // blend with the pixel's gray level, f ~ U[1 - s, 1 + s]
   double hue = 0.02;        // rotation of the YIQ chroma plane by U[-h, h] turns (fraction of the hue circle)
   double noise_std = 0.01;  // additive gaussian noise, this standard deviation
+  DegradeOptions degrade;   // random blur, exposure, gamma, noise and JPEG (data/degradation.h); off by default
 };
 void to_json(nlohmann::json& j, const AugmentOptions& o);
 // Keys not present keep their current values; an unknown key or a wrong type throws UserError.
@@ -40,7 +43,7 @@ struct SegBatch {
 // bilinear, the label bilinear (re-binarised at >= 0.5 when every input label value was 0 or 1, else left
 // soft), the mask nearest. With only flips switched on, the flips are exact index flips instead.
 // Photometric, on the image only, in this order, each clamped to [0, 1]: brightness, contrast, saturation,
-// hue, noise. enabled = false, or every transform switched off, returns the batch unchanged.
+// hue, noise, then the degradations of `degrade`. enabled = false, or every transform switched off, returns the batch unchanged.
 SegBatch augment(const SegBatch& batch, const AugmentOptions& opt);
 
 // Building block of augment, exposed for tests and other warps. All arguments but H, W are [N] float tensors

@@ -67,6 +67,7 @@ class Segmenter {
   // The network; of an ensemble, its first member (whose encoder the Frechet features use).
   SAUNet& model() { return members_.front(); }
   size_t member_count() const { return members_.size(); }
+  SAUNet& member(size_t i) { return members_.at(i); }  // 0-based
   const std::vector<double>& weights() const { return weights_; }
 
  private:
