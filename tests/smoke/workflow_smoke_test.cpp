@@ -61,6 +61,8 @@ TEST(WorkflowSmoke, SegmentAllSplitsWritesOneSetOfFilesPerSampleId) {
   EXPECT_TRUE(fs::exists(seg / "test_01_prob.png"));
   r = run_cli("evaluate --pred " + seg.string() + " --data " + root.string() + " --split all", dir);
   EXPECT_EQ(r.code, 0) << r.err;
+  // Without --out the report goes to evaluation/ in the folder the command ran in.
+  EXPECT_TRUE(fs::exists(dir.path() / "evaluation" / "metrics.json"));
   // Two inputs of one name would overwrite each other's outputs: refused before anything is written.
   r = run_cli("segment --model " + model + "/checkpoints/last.pt --out " + (dir.path() / "dup").string() + " " +
                   (root / "train/images/01.png").string() + " " + (root / "test/images/01.png").string(), dir);
