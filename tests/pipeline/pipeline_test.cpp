@@ -222,6 +222,8 @@ TEST(PipelineReport, HtmlRendersTheGanBlockAsHtmlNotMarkdown) {
   const auto gan = html.substr(html.find("<h2>GAN</h2>"), html.find("<h2>ROC</h2>") - html.find("<h2>GAN</h2>"));
   EXPECT_NE(gan.find("<li>features <code>color-stats</code>: FID"), std::string::npos) << gan;
   EXPECT_EQ(gan.find('`'), std::string::npos) << gan;
+  // The real side is what the generator learnt from (whole photographs or their crops), not a photo count.
+  EXPECT_NE(gan.find("20 real views of the training photographs, 50 synthetic"), std::string::npos) << gan;
   EXPECT_NE(read_file(dir.path() / "report.md").find("- features `color-stats`: FID"), std::string::npos);
 }
 

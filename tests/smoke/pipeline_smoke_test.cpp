@@ -48,6 +48,7 @@ TEST(PipelineSmoke, QuickPresetRunsEveryStageResumesAndReports) {
   // The report: every row, sane values.
   for (const char* f : {"report.md", "report.html", "results.json", "roc.svg", "pr.svg", "synthetic.png"})
     EXPECT_TRUE(fs::exists(run + "/report/" + f)) << f;
+  EXPECT_TRUE(contains(read_file(run + "/report/report.md"), "Two rows per label route (gan, top to bottom)"));
   const auto results = nlohmann::json::parse(read_file(run + "/report/results.json"));
   std::vector<std::string> rows;
   for (const auto& row : results["rows"]) {

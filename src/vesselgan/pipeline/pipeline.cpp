@@ -53,33 +53,6 @@ void write_probs(const fs::path& dir, const std::vector<EvalItem>& items) {
     write_png(dir / (it.id + ".png"), it.prob.reshape({1, it.prob.size(-2), it.prob.size(-1)}), 16);
 }
 
-// How many vessels the pseudo-labels hold next to the real labels: a GAN too coarse to draw vessels gives
-// synthetic images that model A labels (almost) empty, and retraining on them teaches "no vessels".
-std::string vessel_fraction_note(const fs::path& labelled, const DatasetFiles& real) {
-  const fs::path record = labelled / "pseudo_label.json";
-  if (!fs::exists(record)) return "";
-  const auto j = nlohmann::json::parse(read_file(record));
-  double sum = 0, lo = 1, hi = 0;
-  int64_t n = 0;
-  for (const auto& r : j.at("images")) {
-    const auto rec = r.get<PseudoLabelRecord>();
-    if (!rec.accepted) continue;
-    const double f = rec.vessel_fraction;
-    sum += f;
-    lo = std::min(lo, f);
-    hi = std::max(hi, f);
-    ++n;
-  }
-  if (n == 0) return "";
-  const auto [rlo, rhi] = vessel_fraction_range(real);
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "Vessel fraction of the accepted pseudo-labels (label pixels / FOV pixels): mean %.4f, range "
-                "%.4f to %.4f; the real training labels range from %.4f to %.4f.",
-                sum / static_cast<double>(n), lo, hi, rlo, rhi);
-  return buf;
-}
-
 // A model to score: baseline, retrained variant, or ensemble.
 struct Candidate {
   std::string name, row, kind;
@@ -361,7 +334,7 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     // 5-6. Labels (each route of c.labels) and retraining, iterated.
     fs::path labeller = model_a.at(c.seeds.front());
     std::string notes;
-    fs::path labelled_root;  // the first route's, for the report's grid
+    std::vector<std::pair<std::string, fs::path>> labelled_roots;  // each route's first set, for the report's grid
     for (int64_t it = 1; it <= c.iterations; ++it) {
       const std::string prefix = it == 1 ? "" : "iterate-" + std::to_string(it) + "/";
       const std::string row_prefix = it == 1 ? "" : "iteration " + std::to_string(it) + ": ";
@@ -411,11 +384,10 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
           set.out = pseudo_label_stage("pseudo-label", {{"images", gen_out}},
                                        find_dataset(gen_root, "all", "folder"), "model");
           notes += "Pseudo-labels" + iteration_note + ": " + counts(set.out) +
-                   " synthetic images accepted by the filters, labelled by " + labeller.string() + ". " +
-                   vessel_fraction_note(set.out.at("root").get<std::string>(), real_files) + " ";
+                   " synthetic images accepted by the filters, labelled by " + labeller.string() + ". ";
         }
         set.root = set.out.at("root").get<std::string>();
-        if (labelled_root.empty()) labelled_root = set.root;
+        if (it == 1) labelled_roots.emplace_back(route, set.root);
         const auto check_out = stage(
             prefix + "check-synthetic/" + route,
             {{"labels", set.out}, {"data", data_key}, {"guard", c.guard_vessel_fraction},
@@ -572,19 +544,31 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
 
     const fs::path report_dir = run_dir / "report";
     fs::create_directories(report_dir);
-    {  // synthetic images (top) over their labels (bottom), 8 of them
-      const DatasetFiles syn = find_dataset(labelled_root, "all", "folder");
-      std::vector<torch::Tensor> imgs, labs;
-      for (size_t i = 0; i < syn.samples.size() && i < 8; ++i) {
-        const Sample s = load_sample(syn.samples[i]);
-        imgs.push_back(s.image.mul(2).sub(1));
-        labs.push_back(s.label.expand({3, -1, -1}).mul(2).sub(1));
+    {  // per label route: 8 of its images, then their labels
+      std::vector<torch::Tensor> rows;
+      std::string routes;
+      int64_t per_row = 0;
+      for (const auto& [route, root] : labelled_roots) {
+        const DatasetFiles syn = find_dataset(root, "all", "folder");
+        std::vector<torch::Tensor> imgs, labs;
+        for (size_t i = 0; i < syn.samples.size() && i < 8; ++i) {
+          const Sample s = load_sample(syn.samples[i]);
+          imgs.push_back(s.image.mul(2).sub(1));
+          labs.push_back(s.label.expand({3, -1, -1}).mul(2).sub(1));
+        }
+        if (imgs.empty() || (per_row != 0 && static_cast<int64_t>(imgs.size()) != per_row)) continue;
+        if (rows.empty() || imgs.front().sizes() == rows.front().sizes()) {
+          per_row = static_cast<int64_t>(imgs.size());
+          rows.insert(rows.end(), imgs.begin(), imgs.end());
+          rows.insert(rows.end(), labs.begin(), labs.end());
+          routes += (routes.empty() ? "" : ", ") + route;
+        }
       }
-      if (!imgs.empty()) {
-        imgs.insert(imgs.end(), labs.begin(), labs.end());
-        write_png(report_dir / "synthetic.png",
-                  image_grid(torch::stack(imgs), static_cast<int64_t>(labs.size())), 8);
+      if (!rows.empty()) {
+        write_png(report_dir / "synthetic.png", image_grid(torch::stack(rows), per_row), 8);
         rep.synthetic_grid = report_dir / "synthetic.png";
+        rep.synthetic_caption = "Two rows per label route (" + routes +
+                                ", top to bottom): the route's first images, then the labels it trains on.";
       }
     }
     write_comparison(test_files, models, c.seeds.front(), st, report_dir, rep);

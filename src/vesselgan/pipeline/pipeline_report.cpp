@@ -260,7 +260,7 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
     const std::string network = g.value("feature_network", std::string());
     std::ostringstream figures;
     figures << ": FID " << fmt(g.value("fid", 0.0)) << ", KID " << fmt(g["kid"].value("mean", 0.0), 5) << " ± "
-            << fmt(g["kid"].value("std", 0.0), 5) << " (" << g.value("real_count", 0) << " real training images, "
+            << fmt(g["kid"].value("std", 0.0), 5) << " (" << g.value("real_count", 0) << " real views of the training photographs, "
             << g.value("fake_count", 0) << " synthetic)";
     gan_md << "- features `" << network << "`" << figures.str() << "\n";
     gan_html << "<li>features <code>" << html_escape(network) << "</code>" << html_escape(figures.str()) << "</li>\n";
@@ -283,7 +283,8 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.gan_metrics.empty()) md << "## GAN\n\n" << gan_md.str() << "\n";
   if (!r.notes.empty()) md << r.notes << "\n\n";
   if (!r.synthetic_grid.empty())
-    md << "Synthetic images and their labels: `" << r.synthetic_grid.filename().string() << "`\n\n";
+    md << "Synthetic images and their labels: `" << r.synthetic_grid.filename().string() << "`. "
+       << r.synthetic_caption << "\n\n";
   if (!r.comparison_grid.empty())
     md << "## Errors side by side\n\n`" << r.comparison_grid.filename().string() << "`: " << r.comparison_caption
        << "\n\n";
@@ -311,7 +312,7 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.notes.empty()) html << "<p>" << html_escape(r.notes) << "</p>\n";
   html << "<h2>ROC</h2>\n" << svg << "<h2>Precision-recall</h2>\n" << pr_svg;
   if (!r.synthetic_grid.empty() && fs::exists(r.synthetic_grid))
-    html << "<h2>Synthetic images and labels</h2>\n<img style=\"max-width:100%\" alt=\"synthetic images\" src=\"data:image/png;base64,"
+    html << "<h2>Synthetic images and labels</h2>\n<p>" << html_escape(r.synthetic_caption) << "</p>\n<img style=\"max-width:100%\" alt=\"synthetic images\" src=\"data:image/png;base64,"
          << base64(read_file(r.synthetic_grid)) << "\">\n";
   if (!r.comparison_grid.empty() && fs::exists(r.comparison_grid))
     html << "<h2>Errors side by side</h2>\n<p>" << html_escape(r.comparison_caption)
