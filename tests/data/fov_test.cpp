@@ -1,10 +1,12 @@
 #include "vesselgan/data/fov.h"
 
 #include <chrono>
+#include <functional>
 #include <cmath>
 
 #include "test_support.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/data/acquisition_shift.h"
 #include "vesselgan/data/dataset.h"
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/io/image_io.h"
@@ -161,6 +163,70 @@ TEST(EstimateFov, MatchesDrivesProvidedMasks) {
   EXPECT_GE(worst, 0.99);
   EXPECT_GE(sum_dark / 5, 0.97);
   EXPECT_GE(sum_bright / 5, 0.97);
+}
+
+
+// Hard photographs with known masks: DRIVE photographs re-acquired as other cameras, exposures and eyes would
+// give them (issue 19, item 4). Each case transforms the photograph and its provided mask together.
+TEST(EstimateFov, HoldsOnHardPhotographsMadeFromDrive) {
+  VG_REQUIRE_DRIVE(drive);
+  const DatasetFiles d = find_dataset(drive, "test", "drive");
+  ASSERT_GE(d.samples.size(), 20u);
+  namespace F = torch::nn::functional;
+  struct Case {
+    std::string name;
+    std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor&, const torch::Tensor&)> make;
+    double min_dice;
+  };
+  auto pad = [](const torch::Tensor& x, int64_t l, int64_t r, int64_t t, int64_t b) {
+    return F::pad(x.unsqueeze(0), F::PadFuncOptions({l, r, t, b})).squeeze(0);
+  };
+  auto shift = [](const torch::Tensor& img, const torch::Tensor& mask, const std::string& kind, double level) {
+    Sample s;
+    s.image = img;
+    s.mask = mask;
+    return apply_shift(s, {kind, level}, 1).image;
+  };
+  const std::vector<Case> cases = {
+      // Framing: the disc cut at top and bottom (HRF-like), a wide black frame around a small disc, a disc
+      // off the frame's centre.
+      {"cropped top and bottom", [](auto& x, auto& m) { return std::pair{x.slice(1, 70, 514), m.slice(1, 70, 514)}; }, 0.985},
+      {"wide field, small disc", [&](auto& x, auto& m) { return std::pair{pad(x, 300, 300, 250, 250), pad(m, 300, 300, 250, 250)}; }, 0.985},
+      {"off centre", [&](auto& x, auto& m) { return std::pair{pad(x, 220, 20, 150, 10), pad(m, 220, 20, 150, 10)}; }, 0.985},
+      // Exposure: very dark with a noisy surround, over-exposed and clipped, uneven illumination.
+      {"dark x0.15 + noise", [&](auto& x, auto& m) { return std::pair{shift(x * 0.15, m, "noise", 0.01), m}; }, 0.985},
+      {"dark x0.05 + noise", [&](auto& x, auto& m) { return std::pair{shift(x * 0.05, m, "noise", 0.01), m}; }, 0.985},
+      {"over-exposed x3", [](auto& x, auto& m) { return std::pair{(x * 3).clamp(0, 1), m}; }, 0.985},
+      {"uneven illumination 0.6", [&](auto& x, auto& m) { return std::pair{shift(x, m, "illumination", 0.6), m}; }, 0.985},
+      // Image quality: defocus and heavy compression.
+      {"blur 4 px", [&](auto& x, auto& m) { return std::pair{shift(x, m, "blur", 4), m}; }, 0.985},
+      {"JPEG 10", [&](auto& x, auto& m) { return std::pair{shift(x, m, "jpeg", 10), m}; }, 0.985},
+      // Pathology: bright exudate-like spots and a large dark haemorrhage inside the FOV.
+      {"lesions",
+       [](const torch::Tensor& x, const torch::Tensor& m) {
+         torch::Tensor y = x.clone();
+         y.slice(1, 250, 330).slice(2, 200, 300).fill_(0.02);                        // dark haemorrhage
+         for (int64_t k = 0; k < 6; ++k) y.slice(1, 150 + 40 * k, 162 + 40 * k).slice(2, 330, 345).fill_(1.0);  // exudates
+         return std::pair{y, m};
+       },
+       0.985},
+  };
+  for (const auto& c : cases) {
+    double sum = 0, worst = 1;
+    const size_t n = 4;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& sf = d.samples[i * 5];
+      const torch::Tensor image = read_image(sf.image).pixels;
+      const torch::Tensor mask = read_image(sf.mask).pixels.ge(0.5).to(torch::kFloat);
+      const auto [img, truth] = c.make(image, mask);
+      const double dice = mask_dice(estimate_fov(img), truth);
+      sum += dice;
+      worst = std::min(worst, dice);
+    }
+    std::printf("FOV estimate, %s: mean Dice %.4f, worst %.4f over %zu DRIVE test photographs\n", c.name.c_str(),
+                sum / n, worst, n);
+    EXPECT_GE(worst, c.min_dice) << c.name;
+  }
 }
 
 }  // namespace
