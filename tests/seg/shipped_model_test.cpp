@@ -1,6 +1,6 @@
-// The shipped DRIVE model (models/sa-unet-drive.pt) must keep segmenting as its model card says: the card
-// records the FOV F1 of one DRIVE test image, and this test recomputes it, so the weights cannot silently
-// rot.
+// The shipped DRIVE models (models/sa-unet-drive.pt, and the opt-in sa-unet-drive-robust.pt) must keep
+// segmenting as their model cards say: each card records the FOV F1 of one DRIVE test image, and this test
+// recomputes it, so the weights cannot silently rot.
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -27,10 +27,10 @@ double card_value(const fs::path& card, const std::string& key) {
   return std::stod(m[1].str());
 }
 
-TEST(ShippedModel, SegmentsTheCheckImageWithTheF1OfItsModelCard) {
-  VG_REQUIRE_DRIVE(drive);
-  const fs::path model = shipped_model("sa-unet-drive.pt");
-  const fs::path card = model_dir() / "sa-unet-drive.md";
+// Segments DRIVE test image 01 with the shipped `model_file` and compares its FOV F1 with the card's.
+void expect_card_f1(const fs::path& drive, const std::string& model_file, const std::string& card_file) {
+  const fs::path model = shipped_model(model_file);
+  const fs::path card = model_dir() / card_file;
   ASSERT_TRUE(fs::exists(card)) << card;
   const double recorded = card_value(card, "check_fov_f1");
   ASSERT_GT(recorded, 0) << "no 'check_fov_f1: <number>' line in " << card;
@@ -45,7 +45,17 @@ TEST(ShippedModel, SegmentsTheCheckImageWithTheF1OfItsModelCard) {
   opt.fov_diameter = seg.resolve_fov_diameter(-1);  // as `segment` and `evaluate` run it by default
   const auto prob = seg.probability(samples[0].image, samples[0].mask, opt);
   const auto report = evaluate({EvalItem{samples[0].id, prob, samples[0].label, samples[0].mask}});
-  EXPECT_NEAR(report.fov_pooled.f1, recorded, 1e-3) << "image " << samples[0].id;
+  EXPECT_NEAR(report.fov_pooled.f1, recorded, 1e-3) << model_file << ", image " << samples[0].id;
+}
+
+TEST(ShippedModel, SegmentsTheCheckImageWithTheF1OfItsModelCard) {
+  VG_REQUIRE_DRIVE(drive);
+  expect_card_f1(drive, "sa-unet-drive.pt", "sa-unet-drive.md");
+}
+
+TEST(ShippedModel, TheOptInRobustModelSegmentsTheCheckImageWithTheF1OfItsCard) {
+  VG_REQUIRE_DRIVE(drive);
+  expect_card_f1(drive, "sa-unet-drive-robust.pt", "sa-unet-drive-robust.md");
 }
 
 }  // namespace
