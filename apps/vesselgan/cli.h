@@ -15,6 +15,7 @@ void add_segment(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_ensemble(CLI::App& app);
 void add_export(CLI::App& app);
+void add_calibrate(CLI::App& app);
 void add_pipeline(CLI::App& app);
 void add_phantom(CLI::App& app);
 void add_demo(CLI::App& app);

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   vg::cli::add_evaluate(app);
   vg::cli::add_ensemble(app);
   vg::cli::add_export(app);
+  vg::cli::add_calibrate(app);
   vg::cli::add_pipeline(app);
   vg::cli::add_gan(app);
   try {

@@ -2,6 +2,7 @@
 
 #include "test_support.h"
 #include "vesselgan/data/phantom.h"
+#include "vesselgan/eval/temperature.h"
 #include "vesselgan/seg/train_options.h"
 #include "vesselgan/seg/trainer.h"
 
@@ -156,6 +157,34 @@ TEST(Segmenter, ScaleNormalizationEstimatesAMissingFov) {
   EXPECT_TRUE(si.fov_estimated);
   EXPECT_NEAR(si.fov_diameter, fov_diameter(ph.mask), 3.0);  // ~88 px
   EXPECT_NEAR(si.scale, 0.5, 0.02);
+}
+
+TEST(Segmenter, AppliesTheCalibrationTemperatureItsCheckpointRecords) {
+  test::ScratchDir dir("segmenter_temperature");
+  TrainOptions t;
+  t.model.base_channels = 4;
+  torch::manual_seed(2);
+  SAUNet model(t.model);
+  CheckpointHeader h;
+  h.kind = kSegCheckpointKind;
+  h.config = {{"train", t}};
+  save_checkpoint(dir.path() / "raw.pt", h, *model);
+  h.config["calibration"] = {{"temperature", 2.0}};
+  save_checkpoint(dir.path() / "cal.pt", h, *model);
+  h.config["calibration"] = {{"temperature", -1.0}};
+  save_checkpoint(dir.path() / "bad.pt", h, *model);
+
+  const Segmenter raw = Segmenter::load(dir.path() / "raw.pt", torch::kCPU);
+  const Segmenter cal = Segmenter::load(dir.path() / "cal.pt", torch::kCPU);
+  EXPECT_EQ(raw.temperature(), 1.0);
+  EXPECT_EQ(cal.temperature(), 2.0);
+  torch::manual_seed(3);
+  const auto img = torch::rand({3, 32, 48});
+  const auto p = raw.probability(img), q = cal.probability(img);
+  EXPECT_TRUE(torch::allclose(q, apply_temperature(p, 2.0), 1e-5, 1e-6));
+  EXPECT_FALSE(torch::allclose(q, p, 1e-4, 1e-5));
+  EXPECT_NE(test::user_error([&] { Segmenter::load(dir.path() / "bad.pt", torch::kCPU); }).find("temperature"),
+            std::string::npos);
 }
 
 TEST(Segmenter, TrainingScaleIsReadFromTheCheckpointConfig) {

@@ -179,4 +179,33 @@ TEST(EnsembleSmoke, ExportMemberWritesOneMemberThatEvaluatesLikeTheModelItCameFr
   EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
 }
 
+TEST(EnsembleSmoke, CalibrateFitsOnHeldOutImagesOnlyAndKeepsTheThresholdedMap) {
+  const TwoModels t("ens_calibrate_smoke");
+  const test::ScratchDir& dir = t.dir;
+  // These checkpoints record no validation images: calibrating needs --ids, and says so in one line.
+  const fs::path cal = dir.path() / "cal.pt";
+  auto r = run_cli("calibrate --model " + t.a + " --data " + t.data.string() + " --out " + cal.string(), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "--ids")) << r.err;
+  EXPECT_FALSE(fs::exists(cal));
+  std::string id;
+  for (const auto& e : fs::directory_iterator(t.data / "train" / "images")) id = e.path().stem().string();
+  r = run_cli("calibrate --model " + t.a + " --data " + t.data.string() + " --ids " + id + " --threads 2 --out " +
+                  cal.string(),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "temperature")) << r.out;
+  EXPECT_TRUE(read_checkpoint_header(cal).config.at("calibration").contains("temperature"));
+  // The thresholded map stays exactly; the ranking stays up to ties that float32 rounding makes among this
+  // untrained model's near-0.5 probabilities when the temperature compresses them.
+  const fs::path e1 = dir.path() / "e1", e2 = dir.path() / "e2";
+  for (const auto& [model, out] : {std::pair{t.a, e1}, std::pair{cal.string(), e2}})
+    ASSERT_EQ(run_cli("evaluate --model " + model + " --data " + t.data.string() +
+                          " --split test --device cpu --threads 2 --out " + out.string(),
+                      dir).code, 0);
+  const auto a = read_json(e1 / "metrics.json")["fov_pooled"], b = read_json(e2 / "metrics.json")["fov_pooled"];
+  EXPECT_EQ(a["f1"].get<double>(), b["f1"].get<double>());
+  EXPECT_NEAR(a["auc_roc"].get<double>(), b["auc_roc"].get<double>(), 1e-3);
+}
+
 }  // namespace vg

@@ -4,6 +4,7 @@
 
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/eval/temperature.h"
 #include "vesselgan/seg/ensemble.h"
 #include "vesselgan/seg/ensemble_checkpoint.h"
 #include "vesselgan/seg/train_options.h"
@@ -11,7 +12,28 @@
 
 namespace vg {
 
+namespace {
+
+// The recorded calibration temperature of a checkpoint's header, 1 when none.
+double recorded_temperature(const CheckpointHeader& h, const std::filesystem::path& checkpoint) {
+  const auto it = h.config.find("calibration");
+  if (it == h.config.end()) return 1.0;
+  const auto t = it->find("temperature");
+  if (t == it->end() || !t->is_number() || !(t->get<double>() > 0))
+    throw UserError("checkpoint " + checkpoint.string() +
+                    " has a calibration without a positive \"temperature\" (re-run vesselgan calibrate)");
+  return t->get<double>();
+}
+
+}  // namespace
+
 Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::Device& device) {
+  Segmenter s = load_networks(checkpoint, device);
+  s.temperature_ = recorded_temperature(s.header_, checkpoint);
+  return s;
+}
+
+Segmenter Segmenter::load_networks(const std::filesystem::path& checkpoint, const torch::Device& device) {
   const CheckpointHeader h = read_checkpoint_header(checkpoint);
   if (h.kind != kSegCheckpointKind && h.kind != kSegEnsembleKind)
     throw UserError("checkpoint " + checkpoint.string() + " holds a '" + h.kind +
@@ -171,7 +193,13 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   canvas = torch::Tensor();
   if (prob.size(1) != H || prob.size(2) != W) prob = resize_to(prob, H, W);
   if (info) *info = si;
-  return prob.clamp(0, 1);
+  return apply_temperature(prob.clamp(0, 1), temperature_);
+}
+
+void Segmenter::set_temperature(double t) {
+  if (!(t > 0) || !std::isfinite(t))
+    throw UserError("calibration temperature " + std::to_string(t) + " is not valid (valid: a positive number)");
+  temperature_ = t;
 }
 
 double Segmenter::training_fov_diameter() const {

@@ -68,14 +68,20 @@ class Segmenter {
   SAUNet& model() { return members_.front(); }
   size_t member_count() const { return members_.size(); }
   SAUNet& member(size_t i) { return members_.at(i); }  // 0-based
+  // Temperature applied to the averaged probability (eval/temperature.h); read from the checkpoint's
+  // config "calibration": {"temperature": T}, else 1 (none). `vesselgan calibrate` fits and records it.
+  double temperature() const { return temperature_; }
+  void set_temperature(double t);
   const std::vector<double>& weights() const { return weights_; }
 
  private:
+  static Segmenter load_networks(const std::filesystem::path& checkpoint, const torch::Device& device);
   torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt) const;  // [1,3,H,W]
   torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt) const;
 
   mutable std::vector<SAUNet> members_;
   std::vector<double> weights_;
+  double temperature_ = 1;
   InputOptions input_;
   torch::Device device_;
   CheckpointHeader header_;
