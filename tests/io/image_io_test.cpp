@@ -32,7 +32,8 @@ using test::ScratchDir;
 // Low-level libpng writer: `rows` are packed as the PNG stores them (big-endian 16-bit, packed <8-bit).
 void write_png_fixture(const fs::path& path, int w, int h, int depth, int color,
                        const std::vector<std::vector<uint8_t>>& rows,
-                       const std::vector<png_color>& palette = {}, bool interlace = false) {
+                       const std::vector<png_color>& palette = {}, bool interlace = false,
+                       const std::vector<png_byte>& palette_alpha = {}) {
   FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
@@ -46,6 +47,9 @@ void write_png_fixture(const fs::path& path, int w, int h, int depth, int color,
   png_set_IHDR(png, info, w, h, depth, color, interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   if (!palette.empty()) png_set_PLTE(png, info, palette.data(), static_cast<int>(palette.size()));
+  if (!palette_alpha.empty()) {  // a tRNS chunk
+    png_set_tRNS(png, info, palette_alpha.data(), static_cast<int>(palette_alpha.size()), nullptr);
+  }
   png_write_info(png, info);
   std::vector<png_bytep> ptrs;
   for (auto& r : rows) ptrs.push_back(const_cast<png_bytep>(r.data()));
@@ -297,6 +301,21 @@ TEST(ImageIo, PngPaletteBecomesGrayOnlyWhenAllUsedEntriesAreGray) {
   ASSERT_EQ(red.pixels.sizes(), torch::IntArrayRef({3, 1, 2}));
   EXPECT_TRUE(torch::equal(red.pixels.mul(255).round(),
                            torch::tensor({255.f, 51.f, 0.f, 51.f, 0.f, 51.f}).view({3, 1, 2})));
+}
+
+// A tRNS chunk makes libpng expand a palette to RGBA; the alpha is dropped like any other (fuzz finding:
+// the decoder once read those 4-byte pixels as 3 and overran its buffer, tests/fuzz_regressions/png/).
+TEST(ImageIo, PngPaletteWithTransparencyDropsTheAlpha) {
+  ScratchDir dir("image_io_palette_trns");
+  write_png_fixture(dir.path() / "trns.png", 3, 2, 2, PNG_COLOR_TYPE_PALETTE, {{0b00011000}, {0b11100100}},
+                    {{10, 20, 30}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255}}, false, {0, 128});
+  const Image im = read_image(dir.path() / "trns.png");
+  ASSERT_EQ(im.pixels.sizes(), torch::IntArrayRef({3, 2, 3}));
+  const auto expected = torch::tensor({10.f, 255.f, 0.f, 0.f, 0.f, 255.f,   // R
+                                       20.f, 0.f, 255.f, 0.f, 255.f, 0.f,   // G
+                                       30.f, 0.f, 0.f, 255.f, 0.f, 0.f})    // B
+                            .view({3, 2, 3});
+  EXPECT_TRUE(torch::equal(im.pixels.mul(255).round(), expected)) << im.pixels.mul(255).round();
 }
 
 TEST(ImageIo, PngLowBitGrayAlphaAndInterlacedDecode) {

@@ -134,7 +134,10 @@ bool png_decode_rows(PngReader* r, png_uint_32* w, png_uint_32* h, int* depth, i
   if (uint64_t(*w) * uint64_t(*h) > r->max_pixels) return true;  // the caller reports the size
   if (*color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
   if (*color == PNG_COLOR_TYPE_GRAY && *depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
-  if (*color & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(r->png);
+  // Alpha is dropped, including the alpha a tRNS chunk gives an expanded palette image (RGBA rows otherwise).
+  if ((*color & PNG_COLOR_MASK_ALPHA) || png_get_valid(r->png, r->info, PNG_INFO_tRNS)) {
+    png_set_strip_alpha(r->png);
+  }
   png_set_interlace_handling(r->png);
   png_read_update_info(r->png, r->info);
   const size_t rowbytes = png_get_rowbytes(r->png, r->info);
@@ -162,6 +165,11 @@ void decode_png(const std::string& bytes, Raw& raw) {
   }
   raw.check_size(w, h);
   const int channels = (color & PNG_COLOR_MASK_COLOR) ? 3 : 1;  // palette has the colour bit too
+  // The rows must hold exactly what the transforms promise (a layout they miss must not overrun `raw`).
+  if (r.buffer.size() != uint64_t(w) * h * channels * (depth == 16 ? 2 : 1)) {
+    throw DecodeFailure{"unsupported PNG layout (" + std::to_string(r.buffer.size() / h / w) +
+                        " bytes a pixel after conversion)", false};
+  }
   if (color == PNG_COLOR_TYPE_PALETTE) {
     rgb8_to_raw(r.buffer, w, h, true, raw);
     return;
