@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cli.h"
+#include "run_data.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/model_dir.h"
 #include "vesselgan/eval/temperature.h"
@@ -32,24 +33,6 @@ std::vector<std::string> recorded_val_ids(const CheckpointHeader& h) {
   return {ids.begin(), ids.end()};
 }
 
-// The train-split samples of `data` with these ids; UserError naming a missing one.
-DatasetFiles select_ids(const DatasetFiles& all, const std::vector<std::string>& ids) {
-  DatasetFiles out = all;
-  out.samples.clear();
-  for (const auto& id : ids) {
-    bool found = false;
-    for (const auto& s : all.samples)
-      if (s.id == id) {
-        out.samples.push_back(s);
-        found = true;
-      }
-    if (!found)
-      throw UserError("calibration image " + id + " is not in the train split of " + all.root.string() +
-                      " (give the data set the model was trained on, or --ids)");
-  }
-  return out;
-}
-
 void run_calibrate(const CalibrateFlags& f) {
   const std::filesystem::path model = f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
   const auto device = setup_compute(f.compute);
@@ -58,7 +41,11 @@ void run_calibrate(const CalibrateFlags& f) {
   if (ids.empty())
     throw UserError("checkpoint " + model.string() +
                     " records no validation images to calibrate on (give --ids of held-out training images)");
-  const DatasetFiles data = select_ids(find_dataset(f.data, "train", f.layout), ids);
+  const DatasetFiles all = find_dataset(f.data, "train", f.layout);
+  const DatasetFiles data = samples_with_ids(all, ids, [&](const std::string& id) {
+    return "calibration image " + id + " is not in the train split of " + all.root.string() +
+           " (give the data set the model was trained on, or --ids)";
+  });
   seg.set_temperature(1.0);  // fit on the raw probabilities, whatever the checkpoint recorded
   PredictOptions popt;
   popt.fov_diameter = seg.resolve_fov_diameter(-1);  // as segment and evaluate run it

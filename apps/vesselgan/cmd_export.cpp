@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "run_data.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/data/dataset.h"
 #include "vesselgan/seg/ensemble_checkpoint.h"
@@ -27,25 +28,15 @@ struct ExportFlags {
 
 // The mean FOV diameter of the checkpoint's training photographs (its config's train_ids) in `data`.
 double fov_diameter_from_data(const CheckpointHeader& h, const std::string& model, const ExportFlags& f) {
-  const auto ids = h.config.value("train_ids", nlohmann::json::array());
+  const auto ids = h.config.value("train_ids", std::vector<std::string>{});
   if (ids.empty())
     throw UserError("checkpoint " + model +
                     " lists no training ids; give --fov-diameter instead of --data");
-  const DatasetFiles all = find_dataset(f.data, "train", f.layout);
-  DatasetFiles used = all;
-  used.samples.clear();
-  for (const auto& id : ids) {
-    bool found = false;
-    for (const auto& s : all.samples)
-      if (s.id == id.get<std::string>()) {
-        used.samples.push_back(s);
-        found = true;
-      }
-    if (!found)
-      throw UserError("training image " + id.get<std::string>() + " of " + model +
-                      " is not in the train split of " + f.data +
-                      " (give the data set the model was trained on, or --fov-diameter)");
-  }
+  const DatasetFiles used =
+      samples_with_ids(find_dataset(f.data, "train", f.layout), ids, [&](const std::string& id) {
+        return "training image " + id + " of " + model + " is not in the train split of " + f.data +
+               " (give the data set the model was trained on, or --fov-diameter)";
+      });
   const auto samples = load_samples(used, false);
   return training_fov_diameter(samples, h.config.at("train").get<TrainOptions>().input);
 }

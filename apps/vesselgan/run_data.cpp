@@ -32,6 +32,18 @@ DatasetFiles find_run_files(const RunData& d) {
   return files;
 }
 
+DatasetFiles samples_with_ids(const DatasetFiles& all, const std::vector<std::string>& ids,
+                              const std::function<std::string(const std::string& id)>& missing) {
+  DatasetFiles out = all;
+  out.samples.clear();
+  for (const auto& id : ids) {
+    const auto it = std::find_if(all.samples.begin(), all.samples.end(), [&](const SampleFiles& s) { return s.id == id; });
+    if (it == all.samples.end()) throw UserError(missing(id));
+    out.samples.push_back(*it);
+  }
+  return out;
+}
+
 void write_run_data(const fs::path& run_json, const RunData& d, const DatasetFiles& files) {
   write_file_atomic(run_json, nlohmann::json{{"data", fs::absolute(d.data).string()},
                                              {"layout", files.layout},
