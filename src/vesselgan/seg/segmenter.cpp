@@ -28,12 +28,6 @@ double recorded_temperature(const CheckpointHeader& h, const std::filesystem::pa
 }  // namespace
 
 Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::Device& device) {
-  Segmenter s = load_networks(checkpoint, device);
-  s.temperature_ = recorded_temperature(s.header_, checkpoint);
-  return s;
-}
-
-Segmenter Segmenter::load_networks(const std::filesystem::path& checkpoint, const torch::Device& device) {
   const CheckpointHeader h = read_checkpoint_header(checkpoint);
   if (h.kind != kSegCheckpointKind && h.kind != kSegEnsembleKind)
     throw UserError("checkpoint " + checkpoint.string() + " holds a '" + h.kind +
@@ -47,11 +41,13 @@ Segmenter Segmenter::load_networks(const std::filesystem::path& checkpoint, cons
   } catch (const std::exception& e) {
     throw UserError("checkpoint " + checkpoint.string() + " has no SA-UNet config (was it written by vesselgan train?)");
   }
+  const double temperature = recorded_temperature(h, checkpoint);
   if (h.kind == kSegEnsembleKind) {
     std::vector<double> weights = ensemble_weights(h, checkpoint);
     SAUNetEnsemble holder(opt.model, static_cast<int64_t>(weights.size()));
     holder->to(device);
     Segmenter s(holder->members(), std::move(weights), opt.input, device);
+    s.temperature_ = temperature;
     s.header_ = load_checkpoint(checkpoint, kSegEnsembleKind, *holder, device);
     for (auto& m : s.members_) m->eval();
     return s;
@@ -59,6 +55,7 @@ Segmenter Segmenter::load_networks(const std::filesystem::path& checkpoint, cons
   SAUNet model(opt.model);
   model->to(device);
   Segmenter s(model, opt.input, device);
+  s.temperature_ = temperature;
   s.header_ = load_checkpoint(checkpoint, kSegCheckpointKind, *s.members_.front(), device);
   s.members_.front()->eval();
   return s;

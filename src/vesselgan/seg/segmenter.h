@@ -75,7 +75,6 @@ class Segmenter {
   const std::vector<double>& weights() const { return weights_; }
 
  private:
-  static Segmenter load_networks(const std::filesystem::path& checkpoint, const torch::Device& device);
   torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt) const;  // [1,3,H,W]
   torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt) const;
 
