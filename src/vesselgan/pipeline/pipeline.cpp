@@ -53,6 +53,34 @@ void write_probs(const fs::path& dir, const std::vector<EvalItem>& items) {
     write_png(dir / (it.id + ".png"), it.prob.reshape({1, it.prob.size(-2), it.prob.size(-1)}), 16);
 }
 
+// The report's grid of synthetic data: for each label route (name, labelled folder), a row of its first 8
+// images and a row of their labels. A route whose images differ in number or size from the first route's is
+// left out (the self route's are whole photographs). Returns the caption, or "" when nothing was written.
+std::string write_synthetic_grid(const fs::path& path, const std::vector<std::pair<std::string, fs::path>>& routes) {
+  std::vector<torch::Tensor> rows;
+  std::string names;
+  int64_t per_row = 0;
+  for (const auto& [route, root] : routes) {
+    const DatasetFiles syn = find_dataset(root, "all", "folder");
+    std::vector<torch::Tensor> imgs, labs;
+    for (size_t i = 0; i < syn.samples.size() && i < 8; ++i) {
+      const Sample s = load_sample(syn.samples[i]);
+      imgs.push_back(s.image.mul(2).sub(1));
+      labs.push_back(s.label.expand({3, -1, -1}).mul(2).sub(1));
+    }
+    const bool fits = rows.empty() || (static_cast<int64_t>(imgs.size()) == per_row &&
+                                       imgs.front().sizes() == rows.front().sizes());
+    if (imgs.empty() || !fits) continue;
+    per_row = static_cast<int64_t>(imgs.size());
+    rows.insert(rows.end(), imgs.begin(), imgs.end());
+    rows.insert(rows.end(), labs.begin(), labs.end());
+    names += (names.empty() ? "" : ", ") + route;
+  }
+  if (rows.empty()) return "";
+  write_png(path, image_grid(torch::stack(rows), per_row), 8);
+  return "Two rows per label route (" + names + ", top to bottom): the route's first images, then the labels it trains on.";
+}
+
 // A model to score: baseline, retrained variant, or ensemble.
 struct Candidate {
   std::string name, row, kind;
@@ -544,33 +572,8 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
 
     const fs::path report_dir = run_dir / "report";
     fs::create_directories(report_dir);
-    {  // per label route: 8 of its images, then their labels
-      std::vector<torch::Tensor> rows;
-      std::string routes;
-      int64_t per_row = 0;
-      for (const auto& [route, root] : labelled_roots) {
-        const DatasetFiles syn = find_dataset(root, "all", "folder");
-        std::vector<torch::Tensor> imgs, labs;
-        for (size_t i = 0; i < syn.samples.size() && i < 8; ++i) {
-          const Sample s = load_sample(syn.samples[i]);
-          imgs.push_back(s.image.mul(2).sub(1));
-          labs.push_back(s.label.expand({3, -1, -1}).mul(2).sub(1));
-        }
-        if (imgs.empty() || (per_row != 0 && static_cast<int64_t>(imgs.size()) != per_row)) continue;
-        if (rows.empty() || imgs.front().sizes() == rows.front().sizes()) {
-          per_row = static_cast<int64_t>(imgs.size());
-          rows.insert(rows.end(), imgs.begin(), imgs.end());
-          rows.insert(rows.end(), labs.begin(), labs.end());
-          routes += (routes.empty() ? "" : ", ") + route;
-        }
-      }
-      if (!rows.empty()) {
-        write_png(report_dir / "synthetic.png", image_grid(torch::stack(rows), per_row), 8);
-        rep.synthetic_grid = report_dir / "synthetic.png";
-        rep.synthetic_caption = "Two rows per label route (" + routes +
-                                ", top to bottom): the route's first images, then the labels it trains on.";
-      }
-    }
+    rep.synthetic_caption = write_synthetic_grid(report_dir / "synthetic.png", labelled_roots);
+    if (!rep.synthetic_caption.empty()) rep.synthetic_grid = report_dir / "synthetic.png";
     write_comparison(test_files, models, c.seeds.front(), st, report_dir, rep);
     rep.stages = st.records();
     result.report_markdown = write_pipeline_report(report_dir, rep);
