@@ -253,9 +253,11 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
                         " at " + std::to_string(nimg / 1000.0) + " kimg (lower the learning rates or raise r1_gamma; " +
                         "the last good checkpoint is " + last_path.string() + ")");
     }
+    // The row first, then the snapshot: a kill in between leaves a row past the last checkpoint, which resume
+    // drops and redoes. (A kill after the snapshot and before its row lost that row: resume starts past it.)
+    append_jsonl(stats_path, row);
     const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
     if (snap) snapshot();
-    append_jsonl(stats_path, row);
     write_gan_curves(run_dir / "curves.svg", read_jsonl(stats_path), opt.ada.target);
     if (progress) {
       Progress p = images_progress("tick");
