@@ -103,7 +103,10 @@ class CliProcess {
 
   // Waits for it to end; its exit code (-1 when a signal ended it).
   int wait() {
-    if (pid_ > 0 && !done_) reap(0);
+    while (pid_ > 0 && !done_ && !reap(WNOHANG)) {
+      drain();  // a full terminal would block it
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
   }
 
@@ -116,13 +119,19 @@ class CliProcess {
   // Its stderr so far (with `terminal`, as drawn, progress bars and all).
   std::string err() {
     if (terminal_ < 0) return read_file(err_);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(terminal_, buf, sizeof buf)) > 0) drawn_.append(buf, static_cast<size_t>(n));
+    drain();
     return drawn_;
   }
 
  private:
+  // Reads what the program drew on its terminal so far.
+  void drain() {
+    if (terminal_ < 0) return;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(terminal_, buf, sizeof buf)) > 0) drawn_.append(buf, static_cast<size_t>(n));
+  }
+
   // waitpid with `flags`; true once the process has been reaped.
   bool reap(int flags) {
     int status = 0;
