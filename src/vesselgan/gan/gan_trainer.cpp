@@ -210,6 +210,12 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
   };
 
   auto snapshot = [&]() {
+    const auto label = kimg_label(nimg / 1000.0);
+    {  // The grid first: a kill before the checkpoints leaves the snapshot to be redone, grid included.
+      torch::NoGradGuard no_grad;
+      auto fakes = G_ema->forward(grid_z, 1.0, NoiseMode::kConst);
+      write_grid(run_dir / ("fakes-" + label + ".png"), fakes, joint);
+    }
     CheckpointHeader h;
     h.kind = kGanCheckpointKind;
     h.config = config;
@@ -217,16 +223,12 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
     std::map<std::string, torch::Tensor> extra = {{"rng_cpu", rng_state(torch::kCPU)},
                                                   {"pl_mean", path_length.pl_mean()}};
     if (device.is_cuda()) extra["rng_device"] = rng_state(device);
-    const auto label = kimg_label(nimg / 1000.0);
     const auto snap_path = snap_dir / ("snapshot-" + label + ".pt");
     save_checkpoint(snap_path, h, *models, NamedOptimizers{{"G", &g_opt}, {"D", &d_opt}}, extra);
     const auto tmp = temp_path_for(last_path);
     fs::copy_file(snap_path, tmp, fs::copy_options::overwrite_existing);
     commit_atomic(tmp, last_path);
     result.snapshots.push_back(snap_path);
-    torch::NoGradGuard no_grad;
-    auto fakes = G_ema->forward(grid_z, 1.0, NoiseMode::kConst);
-    write_grid(run_dir / ("fakes-" + label + ".png"), fakes, joint);
   };
 
   auto end_tick = [&](bool force_snapshot) {
@@ -253,9 +255,11 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
                         " at " + std::to_string(nimg / 1000.0) + " kimg (lower the learning rates or raise r1_gamma; " +
                         "the last good checkpoint is " + last_path.string() + ")");
     }
+    // The row first, then the snapshot: a kill in between leaves a row past the last checkpoint, which resume
+    // drops and redoes. (A kill after the snapshot and before its row lost that row: resume starts past it.)
+    append_jsonl(stats_path, row);
     const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
     if (snap) snapshot();
-    append_jsonl(stats_path, row);
     write_gan_curves(run_dir / "curves.svg", read_jsonl(stats_path), opt.ada.target);
     if (progress) {
       Progress p = images_progress("tick");

@@ -290,7 +290,9 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     }
     row["best"] = improved;
 
-    // Checkpoints first, then the stats row: a kill in between leaves a row-less epoch that resume redoes.
+    // The stats row first, then the checkpoints: a kill in between leaves a row past last.pt, which resume drops
+    // and redoes with its epoch. (The other order lost the row: resume starts after the checkpointed epoch.)
+    append_jsonl(stats_path, row);
     CheckpointHeader h;
     h.kind = kSegCheckpointKind;
     h.config = config;
@@ -300,7 +302,6 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     if (device.is_cuda()) rng["rng_device"] = rng_state(device);
     if (improved) save_checkpoint(best_path, h, *model, nullptr, {});
     save_checkpoint(last_path, h, *model, &adam, rng);
-    append_jsonl(stats_path, row);
     write_training_curves(run_dir / "curves.svg", read_jsonl(stats_path));
     result.seconds = seconds_since(t_run);
     if (progress) {
