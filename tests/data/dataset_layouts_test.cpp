@@ -208,5 +208,56 @@ TEST(DatasetLayouts, ExplicitLayoutsMustFitTheFolder) {
   EXPECT_THROW(write_phantom_layout(dir.path(), "drive", 1, small(32), 2), UserError);
 }
 
+// ------------------------------------------------------------------- files other software encoded
+
+// The data sets assembled from files that ImageMagick, netpbm and libtiff's tools encoded in each set's own
+// formats (tests/fixtures/formats/, scripts/make_format_fixtures.sh): a comment in STARE's PPM headers, its
+// colour PPM labels, CHASE_DB1's 1-bit PNG labels, HRF's progressive JPEG, LZW label and RGB mask TIFFs.
+TEST(DatasetLayouts, DataSetsMadeOfOtherSoftwaresFilesLoadWithTheirLabelsAndMasks) {
+  ScratchDir dir("layouts_foreign");
+  const fs::path formats = fs::path(VG_FIXTURES) / "formats";
+  auto place = [&](const std::string& fixture, const fs::path& to) {
+    fs::create_directories(to.parent_path());
+    fs::copy_file(formats / fixture, to);
+  };
+  const auto photo = read_image(formats / "photo.png").pixels;
+  const auto label = read_image(formats / "label.png").pixels;
+  const auto mask = read_image(formats / "mask.png").pixels;
+
+  const fs::path stare = dir.path() / "stare", chase = dir.path() / "chase", hrf = dir.path() / "hrf";
+  for (const std::string id : {"im0001", "im0002"}) {
+    place("stare-photo.ppm", stare / "stare-images" / (id + ".ppm"));
+    place("stare-label.ah.ppm", stare / "labels-ah" / (id + ".ah.ppm"));
+  }
+  for (const std::string id : {"Image_01L", "Image_01R"}) {
+    place("chase-photo.jpg", chase / (id + ".jpg"));
+    place("chase-label-1bit.png", chase / (id + "_1stHO.png"));
+  }
+  place("hrf-photo-progressive.jpg", hrf / "images" / "01_h.jpg");
+  place("hrf-label-lzw.tif", hrf / "manual1" / "01_h.tif");
+  place("hrf-mask-rgb-deflate.tif", hrf / "mask" / "01_h_mask.tif");
+
+  struct Case {
+    fs::path root;
+    std::string layout, id;
+    double max_image_error;  // 0 for a lossless photograph, JPEG's error otherwise
+  };
+  for (const Case& c : {Case{stare, "stare", "im0001", 0}, Case{chase, "chase", "Image_01L", 0.02},
+                        Case{hrf, "hrf", "01_h", 0.02}}) {
+    const DatasetFiles d = find_dataset(c.root, "all");
+    EXPECT_EQ(d.layout, c.layout);
+    ASSERT_FALSE(d.samples.empty()) << c.layout;
+    EXPECT_EQ(d.samples.front().id, c.id);
+    const Sample s = load_sample(d.samples.front());
+    ASSERT_EQ(s.image.sizes(), photo.sizes()) << c.layout;
+    EXPECT_LE((s.image - photo).abs().mean().item<double>(), c.max_image_error + 1e-7) << c.layout;
+    ASSERT_TRUE(s.label.defined()) << c.layout;
+    EXPECT_TRUE(torch::equal(s.label, label)) << c.layout;
+    if (c.layout == "hrf") {
+      EXPECT_TRUE(torch::equal(s.mask, mask));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vg
