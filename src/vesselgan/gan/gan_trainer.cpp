@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <optional>
 
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
@@ -96,14 +98,9 @@ void write_grid(const fs::path& path, const torch::Tensor& images, bool joint) {
   }
 }
 
-}  // namespace
-
-GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions& options_in, const fs::path& run_dir,
-                         const torch::Device& device, const GanRunControl& control, const ProgressFn& progress) {
-  const fs::path ckpt_dir = run_dir / "checkpoints", snap_dir = run_dir / "snapshots";
-  const fs::path last_path = ckpt_dir / "last.pt", stats_path = run_dir / "stats.jsonl";
-
-  // Where to start.
+// Where to start: the checkpoint to resume from, or "" for a fresh run. UserError for a resume_from that names
+// nothing, and for a fresh run in a folder that already holds one.
+fs::path resume_path_of(const GanRunControl& control, const fs::path& run_dir, const fs::path& last_path) {
   fs::path resume_path;
   if (!control.resume_from.empty()) {
     if (fs::is_directory(control.resume_from)) {
@@ -119,7 +116,11 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
     throw UserError("run folder " + run_dir.string() +
                     " already holds a GAN run (pass --resume to continue it, or choose another --out)");
   }
+  return resume_path;
+}
 
+// The run's recipe: the given options for a fresh run, the checkpoint's on resume (only its length may grow).
+GanTrainOptions options_of(const fs::path& resume_path, const GanTrainOptions& options_in) {
   GanTrainOptions opt = options_in;
   if (!resume_path.empty()) {
     opt = read_checkpoint_header(resume_path, kGanCheckpointKind).config.at("gan").get<GanTrainOptions>();
@@ -127,33 +128,106 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
     opt.kimg = std::max(opt.kimg, options_in.kimg);
   }
   finalize(opt);
-  const bool joint = is_joint_mode(opt);
+  return opt;
+}
 
+// The networks, initialised from the run's seed, on the device.
+GanModels seeded_models(const GanTrainOptions& opt, const torch::Device& device) {
   seed_everything(opt.seed);
   GanModels models(opt);
   models->to(device);
-  Generator G = models->G, G_ema = models->G_ema;
   if (device.is_cuda() && opt.channels_last) {
-    G->set_channels_last(true);
-    G_ema->set_channels_last(true);
+    models->G->set_channels_last(true);
+    models->G_ema->set_channels_last(true);
   }
-  Discriminator D = models->D;
-  const bool pl_on = opt.pl_weight > 0;
-  auto g_opt = make_adam(*G, opt.g_lr, opt.beta1, opt.beta2, opt.pl_interval, pl_on);
-  auto d_opt = make_adam(*D, opt.d_lr, opt.beta1, opt.beta2, opt.r1_interval, opt.r1_interval > 0);
-  AugmentPipe augment(opt.augment);
-  AdaController ada(opt.ada, opt.batch);
-  PathLengthPenalty path_length;
+  return models;
+}
 
-  if (resume_path.empty() && !control.init_from.empty()) load_init_networks(control.init_from, models, device);
+// One call of train_gan: the networks, optimizers, counters and files its steps share. The constructor decides
+// where to start and builds the networks; start() loads a checkpoint or prepares a fresh run folder;
+// prepare_images() the real images and the fixed latent grid; train() runs the ticks of steps.
+class GanRun {
+ public:
+  GanRun(const std::vector<Sample>& data_in, const GanTrainOptions& options_in, const fs::path& run_dir_in,
+         const torch::Device& device_in, const GanRunControl& control_in, const ProgressFn& progress_in)
+      : data(data_in),
+        run_dir(run_dir_in),
+        device(device_in),
+        control(control_in),
+        progress(progress_in),
+        resume_path(resume_path_of(control_in, run_dir_in, last_path)),
+        opt(options_of(resume_path, options_in)),
+        models(seeded_models(opt, device_in)),
+        G(models->G),
+        G_ema(models->G_ema),
+        D(models->D),
+        g_opt(make_adam(*G, opt.g_lr, opt.beta1, opt.beta2, opt.pl_interval, pl_on)),
+        d_opt(make_adam(*D, opt.d_lr, opt.beta1, opt.beta2, opt.r1_interval, opt.r1_interval > 0)),
+        augment(opt.augment),
+        ada(opt.ada, opt.batch) {}
 
-  nlohmann::json config = {{"gan", opt}};
-  if (!control.init_from.empty()) config["init"] = fs::absolute(control.init_from).string();
-  config["data_ids"] = nlohmann::json::array();
-  for (const auto& s : data) config["data_ids"].push_back(s.id);
+  // The networks to start from (a checkpoint's, or --init's for a fresh run) and the run folder.
+  void start() {
+    if (resume_path.empty() && !control.init_from.empty()) load_init_networks(control.init_from, models, device);
 
-  int64_t nimg = 0, step = 0;
-  if (!resume_path.empty()) {
+    config = {{"gan", opt}};
+    if (!control.init_from.empty()) config["init"] = fs::absolute(control.init_from).string();
+    config["data_ids"] = nlohmann::json::array();
+    for (const auto& s : data) config["data_ids"].push_back(s.id);
+
+    if (!resume_path.empty())
+      resume();
+    else
+      start_fresh();
+  }
+
+  // The real images, their grid (once per run folder), and the fixed latents of every snapshot's fakes grid.
+  void prepare_images() {
+    reals.emplace(data, opt, device);
+    if (!fs::exists(run_dir / "reals.png"))
+      write_grid(run_dir / "reals.png", reals->first(opt.grid_size * opt.grid_size), joint);
+
+    // A fixed latent grid for the fakes of every snapshot (its own generator: training randomness is untouched).
+    auto grid_gen = at::detail::createCPUGenerator(opt.seed + 0x9e3779b9ULL);
+    grid_z = torch::randn({opt.grid_size * opt.grid_size, opt.generator.z_dim}, grid_gen).to(device);
+  }
+
+  // Steps until the run's length (or control.stop_after_steps), ending a tick every tick_kimg.
+  GanTrainResult train() {
+    next_tick = (nimg / tick_nimg + 1) * tick_nimg;
+    next_snap = (nimg / snap_nimg + 1) * snap_nimg;
+    result.last = last_path;
+    t_run = Clock::now();
+    t_tick = Clock::now();
+    tick_start_nimg = nimg;
+    run_start_nimg = nimg;
+
+    G->train();
+    D->train();
+    // Already as many steps as asked for (e.g. 0: a snapshot of the starting networks, as --init loaded them).
+    const bool stop_at_start = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
+    if (stop_at_start) end_tick(true);
+    while (nimg < total_nimg && !stop_at_start) {
+      const torch::Tensor real = reals->batch(B);
+      train_step(real);
+      if (progress) progress(images_progress("gan"));
+      const bool stop = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
+      if (nimg >= next_tick || nimg >= total_nimg || stop) end_tick(stop);
+      if (stop) break;
+    }
+
+    result.kimg_done = nimg / 1000.0;
+    result.steps_done = step;
+    result.seconds = seconds_since(t_run);
+    const double kimg_run = (nimg - run_start_nimg) / 1000.0;
+    result.sec_per_kimg = kimg_run > 0 ? result.seconds / kimg_run : 0;
+    result.finished = nimg >= total_nimg;
+    return result;
+  }
+
+ private:
+  // Resume: the checkpoint's networks, optimizers, counters, ADA state and random state; stats rows past it go.
+  void resume() {
     std::map<std::string, torch::Tensor> extra = {{"rng_cpu", {}}, {"rng_device", {}}, {"pl_mean", {}}};
     auto header = load_checkpoint(resume_path, kGanCheckpointKind, *models, device,
                                   NamedOptimizers{{"G", &g_opt}, {"D", &d_opt}}, &extra);
@@ -168,7 +242,10 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
     if (fs::exists(stats_path))  // rows past the checkpoint (a run killed mid-way) would repeat: drop them
       filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("nimg", int64_t{0}) <= nimg; });
     if (!fs::exists(run_dir / "config.json")) write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
-  } else {
+  }
+
+  // A fresh run: empty stats, the run's config.
+  void start_fresh() {
     fs::create_directories(ckpt_dir);
     fs::create_directories(snap_dir);
     std::error_code ec;
@@ -176,114 +253,23 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
     write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
   }
 
-  GanImageSource reals(data, opt, device);
-  if (!fs::exists(run_dir / "reals.png")) write_grid(run_dir / "reals.png", reals.first(opt.grid_size * opt.grid_size), joint);
+  // One step: G and D, each with its lazy regularization, ADA, then the images counted and G's EMA.
+  void train_step(const torch::Tensor& real) {
+    generator_step();
+    if (pl_on && step % opt.pl_interval == 0) generator_regularization();
+    discriminator_step(real);
+    if (opt.r1_interval > 0 && step % opt.r1_interval == 0) discriminator_regularization(real);
 
-  // A fixed latent grid for the fakes of every snapshot (its own generator: training randomness is untouched).
-  auto grid_gen = at::detail::createCPUGenerator(opt.seed + 0x9e3779b9ULL);
-  const auto grid_z = torch::randn({opt.grid_size * opt.grid_size, opt.generator.z_dim}, grid_gen).to(device);
+    // ADA: adjust p from the sign of D's outputs on reals.
+    ada.step();
 
-  const int64_t B = opt.batch;
-  const auto total_nimg = static_cast<int64_t>(std::llround(opt.kimg * 1000));
-  const auto tick_nimg = std::max<int64_t>(1, std::llround(opt.tick_kimg * 1000));
-  const auto snap_nimg = std::max<int64_t>(1, std::llround(opt.snapshot_kimg * 1000));
-  int64_t next_tick = (nimg / tick_nimg + 1) * tick_nimg;
-  int64_t next_snap = (nimg / snap_nimg + 1) * snap_nimg;
-  const double r1_gamma = r1_gamma_of(opt);
-  const double ema_nimg_full = ema_kimg_of(opt) * 1000;
-  const auto z_opts = torch::TensorOptions().device(device);
+    nimg += B;
+    ++step;
+    update_generator_ema();
+  }
 
-  GanTrainResult result;
-  result.last = last_path;
-  const auto t_run = Clock::now();
-  auto t_tick = Clock::now();
-  int64_t tick_start_nimg = nimg, run_start_nimg = nimg;
-  TickSums sums;
-  auto images_progress = [&](const char* stage) {
-    Progress p;
-    p.stage = stage;
-    p.unit = "img";
-    p.done = nimg;
-    p.total = total_nimg;
-    p.elapsed_s = seconds_since(t_run);
-    return p;
-  };
-
-  auto snapshot = [&]() {
-    const auto label = kimg_label(nimg / 1000.0);
-    {  // The grid first: a kill before the checkpoints leaves the snapshot to be redone, grid included.
-      torch::NoGradGuard no_grad;
-      auto fakes = G_ema->forward(grid_z, 1.0, NoiseMode::kConst);
-      write_grid(run_dir / ("fakes-" + label + ".png"), fakes, joint);
-    }
-    CheckpointHeader h;
-    h.kind = kGanCheckpointKind;
-    h.config = config;
-    h.state = {{"nimg", nimg}, {"kimg", nimg / 1000.0}, {"step", step}, {"ada", ada.state()}};
-    std::map<std::string, torch::Tensor> extra = {{"rng_cpu", rng_state(torch::kCPU)},
-                                                  {"pl_mean", path_length.pl_mean()}};
-    if (device.is_cuda()) extra["rng_device"] = rng_state(device);
-    const auto snap_path = snap_dir / ("snapshot-" + label + ".pt");
-    save_checkpoint(snap_path, h, *models, NamedOptimizers{{"G", &g_opt}, {"D", &d_opt}}, extra);
-    const auto tmp = temp_path_for(last_path);
-    fs::copy_file(snap_path, tmp, fs::copy_options::overwrite_existing);
-    commit_atomic(tmp, last_path);
-    result.snapshots.push_back(snap_path);
-  };
-
-  auto end_tick = [&](bool force_snapshot) {
-    const double secs = seconds_since(t_tick);
-    const double kimg_tick = (nimg - tick_start_nimg) / 1000.0;
-    nlohmann::json row = {{"nimg", nimg},
-                          {"kimg", nimg / 1000.0},
-                          {"step", step},
-                          {"loss_g", TickSums::mean(sums.loss_g, sums.n_g)},
-                          {"loss_d", TickSums::mean(sums.loss_d, sums.n_d)},
-                          {"r1", TickSums::mean(sums.r1, sums.n_r1)},
-                          {"pl", TickSums::mean(sums.pl, sums.n_pl)},
-                          {"logits_real", TickSums::mean(sums.logits_real, sums.n_d)},
-                          {"logits_fake", TickSums::mean(sums.logits_fake, sums.n_d)},
-                          {"augment_p", ada.p()},
-                          {"r_t", ada.r_t()},
-                          {"seconds", secs},
-                          {"sec_per_kimg", kimg_tick > 0 ? secs / kimg_tick : 0.0},
-                          {"peak_rss_mib", peak_rss_mib()}};
-    for (const char* k : {"loss_g", "loss_d"}) {
-      const double v = row[k].get<double>();
-      if (!std::isfinite(v))
-        throw UserError(std::string("GAN training diverged: ") + k + " is " + (std::isnan(v) ? "NaN" : "infinite") +
-                        " at " + std::to_string(nimg / 1000.0) + " kimg (lower the learning rates or raise r1_gamma; " +
-                        "the last good checkpoint is " + last_path.string() + ")");
-    }
-    // The row first, then the snapshot: a kill in between leaves a row past the last checkpoint, which resume
-    // drops and redoes. (A kill after the snapshot and before its row lost that row: resume starts past it.)
-    append_jsonl(stats_path, row);
-    const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
-    if (snap) snapshot();
-    write_gan_curves(run_dir / "curves.svg", read_jsonl(stats_path), opt.ada.target);
-    if (progress) {
-      Progress p = images_progress("tick");
-      p.scalars = {{"kimg", nimg / 1000.0}, {"loss_g", row["loss_g"]}, {"loss_d", row["loss_d"]},
-                   {"p", ada.p()}, {"sec_per_kimg", row["sec_per_kimg"]}};
-      p.message = snap ? "snapshot " + kimg_label(nimg / 1000.0) : "";
-      progress(p);
-    }
-    sums = TickSums{};
-    t_tick = Clock::now();
-    tick_start_nimg = nimg;
-    next_tick = (nimg / tick_nimg + 1) * tick_nimg;
-    if (snap) next_snap = (nimg / snap_nimg + 1) * snap_nimg;
-  };
-
-  G->train();
-  D->train();
-  // Already as many steps as asked for (e.g. 0: a snapshot of the starting networks, as --init loaded them).
-  const bool stop_at_start = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
-  if (stop_at_start) end_tick(true);
-  while (nimg < total_nimg && !stop_at_start) {
-    const torch::Tensor real = reals.batch(B);
-
-    // G main: non-saturating logistic loss through the augmented D.
+  // G main: non-saturating logistic loss through the augmented D.
+  void generator_step() {
     set_requires_grad(*G, true);
     set_requires_grad(*D, false);
     g_opt.zero_grad();
@@ -301,21 +287,23 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
       ++sums.n_g;
     }
     g_opt.step();
+  }
 
-    // G regularization: path length, every pl_interval steps, on a smaller batch, weighted by the interval.
-    if (pl_on && step % opt.pl_interval == 0) {
-      g_opt.zero_grad();
-      const int64_t Bp = std::max<int64_t>(1, B / opt.pl_batch_shrink);
-      auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing, false);
-      auto fake = G->synthesis(ws);
-      auto pen = path_length(fake, ws);
-      (pen.mean() * (opt.pl_weight * opt.pl_interval)).backward();
-      TickSums::add(sums.pl, pen);
-      ++sums.n_pl;
-      g_opt.step();
-    }
+  // G regularization: path length, every pl_interval steps, on a smaller batch, weighted by the interval.
+  void generator_regularization() {
+    g_opt.zero_grad();
+    const int64_t Bp = std::max<int64_t>(1, B / opt.pl_batch_shrink);
+    auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing, false);
+    auto fake = G->synthesis(ws);
+    auto pen = path_length(fake, ws);
+    (pen.mean() * (opt.pl_weight * opt.pl_interval)).backward();
+    TickSums::add(sums.pl, pen);
+    ++sums.n_pl;
+    g_opt.step();
+  }
 
-    // D main: fakes (no gradient into G) and reals, both augmented with the current p.
+  // D main: fakes (no gradient into G) and reals, both augmented with the current p.
+  void discriminator_step(const torch::Tensor& real) {
     set_requires_grad(*G, false);
     set_requires_grad(*D, true);
     d_opt.zero_grad();
@@ -342,44 +330,170 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
       ++sums.n_d;
     }
     d_opt.step();
+  }
 
-    // D regularization: lazy R1 on the reals before augmentation (the gradient flows back through the
-    // augmentation, hence the twice-differentiable grid sampling), weighted by the interval.
-    if (opt.r1_interval > 0 && step % opt.r1_interval == 0) {
-      d_opt.zero_grad();
-      auto real_tmp = real.detach().requires_grad_(true);
-      auto logits = D->forward(augment(real_tmp, ada.p()));
-      auto pen = r1_penalty(logits, real_tmp);
-      (pen.mean() * (r1_gamma / 2 * opt.r1_interval)).backward();
-      TickSums::add(sums.r1, pen);
-      ++sums.n_r1;
-      d_opt.step();
-    }
+  // D regularization: lazy R1 on the reals before augmentation (the gradient flows back through the
+  // augmentation, hence the twice-differentiable grid sampling), weighted by the interval.
+  void discriminator_regularization(const torch::Tensor& real) {
+    d_opt.zero_grad();
+    auto real_tmp = real.detach().requires_grad_(true);
+    auto logits = D->forward(augment(real_tmp, ada.p()));
+    auto pen = r1_penalty(logits, real_tmp);
+    (pen.mean() * (r1_gamma / 2 * opt.r1_interval)).backward();
+    TickSums::add(sums.r1, pen);
+    ++sums.n_r1;
+    d_opt.step();
+  }
 
-    // ADA: adjust p from the sign of D's outputs on reals.
-    ada.step();
-
-    // Generator EMA with ramp-up (half-life ema_kimg, at most ema_rampup of the images shown so far).
-    nimg += B;
-    ++step;
+  // Generator EMA with ramp-up (half-life ema_kimg, at most ema_rampup of the images shown so far).
+  void update_generator_ema() {
     double ema_nimg = ema_nimg_full;
     if (opt.ema_rampup > 0) ema_nimg = std::min(ema_nimg, static_cast<double>(nimg) * opt.ema_rampup);
     const double beta = std::pow(0.5, static_cast<double>(B) / std::max(ema_nimg, 1e-8));
     update_ema(*G_ema, *G, beta);
-
-    if (progress) progress(images_progress("gan"));
-    const bool stop = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
-    if (nimg >= next_tick || nimg >= total_nimg || stop) end_tick(stop);
-    if (stop) break;
   }
 
-  result.kimg_done = nimg / 1000.0;
-  result.steps_done = step;
-  result.seconds = seconds_since(t_run);
-  const double kimg_run = (nimg - run_start_nimg) / 1000.0;
-  result.sec_per_kimg = kimg_run > 0 ? result.seconds / kimg_run : 0;
-  result.finished = nimg >= total_nimg;
-  return result;
+  Progress images_progress(const char* stage) const {
+    Progress p;
+    p.stage = stage;
+    p.unit = "img";
+    p.done = nimg;
+    p.total = total_nimg;
+    p.elapsed_s = seconds_since(t_run);
+    return p;
+  }
+
+  // The fakes grid, then the checkpoint (snapshots/snapshot-<kimg>.pt, copied to checkpoints/last.pt).
+  void snapshot() {
+    const auto label = kimg_label(nimg / 1000.0);
+    {  // The grid first: a kill before the checkpoints leaves the snapshot to be redone, grid included.
+      torch::NoGradGuard no_grad;
+      auto fakes = G_ema->forward(grid_z, 1.0, NoiseMode::kConst);
+      write_grid(run_dir / ("fakes-" + label + ".png"), fakes, joint);
+    }
+    CheckpointHeader h;
+    h.kind = kGanCheckpointKind;
+    h.config = config;
+    h.state = {{"nimg", nimg}, {"kimg", nimg / 1000.0}, {"step", step}, {"ada", ada.state()}};
+    std::map<std::string, torch::Tensor> extra = {{"rng_cpu", rng_state(torch::kCPU)},
+                                                  {"pl_mean", path_length.pl_mean()}};
+    if (device.is_cuda()) extra["rng_device"] = rng_state(device);
+    const auto snap_path = snap_dir / ("snapshot-" + label + ".pt");
+    save_checkpoint(snap_path, h, *models, NamedOptimizers{{"G", &g_opt}, {"D", &d_opt}}, extra);
+    const auto tmp = temp_path_for(last_path);
+    fs::copy_file(snap_path, tmp, fs::copy_options::overwrite_existing);
+    commit_atomic(tmp, last_path);
+    result.snapshots.push_back(snap_path);
+  }
+
+  // The end of a tick: its stats row (UserError once the losses diverged), a snapshot when due, the curves and
+  // a progress report; then the next tick's sums start.
+  void end_tick(bool force_snapshot) {
+    const nlohmann::json row = tick_row();
+    check_finite(row);
+    // The row first, then the snapshot: a kill in between leaves a row past the last checkpoint, which resume
+    // drops and redoes. (A kill after the snapshot and before its row lost that row: resume starts past it.)
+    append_jsonl(stats_path, row);
+    const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
+    if (snap) snapshot();
+    write_gan_curves(run_dir / "curves.svg", read_jsonl(stats_path), opt.ada.target);
+    if (progress) {
+      Progress p = images_progress("tick");
+      p.scalars = {{"kimg", nimg / 1000.0}, {"loss_g", row["loss_g"]}, {"loss_d", row["loss_d"]},
+                   {"p", ada.p()}, {"sec_per_kimg", row["sec_per_kimg"]}};
+      p.message = snap ? "snapshot " + kimg_label(nimg / 1000.0) : "";
+      progress(p);
+    }
+    sums = TickSums{};
+    t_tick = Clock::now();
+    tick_start_nimg = nimg;
+    next_tick = (nimg / tick_nimg + 1) * tick_nimg;
+    if (snap) next_snap = (nimg / snap_nimg + 1) * snap_nimg;
+  }
+
+  // The tick's row of stats.jsonl: the means of its sums, ADA's state, speed and memory.
+  nlohmann::json tick_row() const {
+    const double secs = seconds_since(t_tick);
+    const double kimg_tick = (nimg - tick_start_nimg) / 1000.0;
+    return {{"nimg", nimg},
+            {"kimg", nimg / 1000.0},
+            {"step", step},
+            {"loss_g", TickSums::mean(sums.loss_g, sums.n_g)},
+            {"loss_d", TickSums::mean(sums.loss_d, sums.n_d)},
+            {"r1", TickSums::mean(sums.r1, sums.n_r1)},
+            {"pl", TickSums::mean(sums.pl, sums.n_pl)},
+            {"logits_real", TickSums::mean(sums.logits_real, sums.n_d)},
+            {"logits_fake", TickSums::mean(sums.logits_fake, sums.n_d)},
+            {"augment_p", ada.p()},
+            {"r_t", ada.r_t()},
+            {"seconds", secs},
+            {"sec_per_kimg", kimg_tick > 0 ? secs / kimg_tick : 0.0},
+            {"peak_rss_mib", peak_rss_mib()}};
+  }
+
+  // UserError when a loss of the tick's row is NaN or infinite, naming the last good checkpoint.
+  void check_finite(const nlohmann::json& row) const {
+    for (const char* k : {"loss_g", "loss_d"}) {
+      const double v = row[k].get<double>();
+      if (!std::isfinite(v))
+        throw UserError(std::string("GAN training diverged: ") + k + " is " + (std::isnan(v) ? "NaN" : "infinite") +
+                        " at " + std::to_string(nimg / 1000.0) + " kimg (lower the learning rates or raise r1_gamma; " +
+                        "the last good checkpoint is " + last_path.string() + ")");
+    }
+  }
+
+  const std::vector<Sample>& data;
+  const fs::path run_dir;
+  const torch::Device device;
+  const GanRunControl& control;
+  const ProgressFn& progress;
+  const fs::path ckpt_dir = run_dir / "checkpoints", snap_dir = run_dir / "snapshots";
+  const fs::path last_path = ckpt_dir / "last.pt", stats_path = run_dir / "stats.jsonl";
+
+  // Where to start, the recipe, the networks and their optimizers.
+  const fs::path resume_path;
+  const GanTrainOptions opt;
+  const bool joint = is_joint_mode(opt);
+  GanModels models;
+  Generator G, G_ema;
+  Discriminator D;
+  const bool pl_on = opt.pl_weight > 0;
+  torch::optim::Adam g_opt, d_opt;
+  AugmentPipe augment;
+  AdaController ada;
+  PathLengthPenalty path_length;
+  nlohmann::json config;  // the checkpoints' config: the recipe, --init, the training images' ids
+
+  // The images.
+  std::optional<GanImageSource> reals;
+  torch::Tensor grid_z;
+
+  // The schedule.
+  const int64_t B = opt.batch;
+  const int64_t total_nimg = std::llround(opt.kimg * 1000);
+  const int64_t tick_nimg = std::max<int64_t>(1, std::llround(opt.tick_kimg * 1000));
+  const int64_t snap_nimg = std::max<int64_t>(1, std::llround(opt.snapshot_kimg * 1000));
+  const double r1_gamma = r1_gamma_of(opt);
+  const double ema_nimg_full = ema_kimg_of(opt) * 1000;
+  const torch::TensorOptions z_opts = torch::TensorOptions().device(device);
+
+  // Where the run is.
+  int64_t nimg = 0, step = 0;
+  int64_t next_tick = 0, next_snap = 0;
+  GanTrainResult result;
+  Clock::time_point t_run, t_tick;
+  int64_t tick_start_nimg = 0, run_start_nimg = 0;
+  TickSums sums;
+};
+
+}  // namespace
+
+GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions& options_in, const fs::path& run_dir,
+                         const torch::Device& device, const GanRunControl& control, const ProgressFn& progress) {
+  GanRun run(data, options_in, run_dir, device, control, progress);  // where to start; the networks
+  run.start();
+  run.prepare_images();
+  return run.train();
 }
 
 }  // namespace vg

@@ -193,39 +193,47 @@ void write_comparison(const DatasetFiles& test_files, const std::vector<Candidat
                            "vessel missed, red = false vessel, black = background, gray = outside the FOV.";
 }
 
-}  // namespace
+// One label route's labelled set, as the retraining stages read it.
+struct LabelledSet {
+  nlohmann::json out;
+  fs::path root;
+  LabelValues values = LabelValues::binary;
+  std::vector<Sample> samples;  // read only when a retraining stage runs: a cached rerun never loads them
+  const std::vector<Sample>& get() {
+    if (samples.empty()) samples = load_samples(find_dataset(root, "all", "folder"), true, values);
+    return samples;
+  }
+};
 
-PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run_dir,
-                            const torch::Device& device, const PipelineRunOptions& run,
-                            const ProgressFn& progress) {
-  PipelineConfig c = config_in;
-  finalize(c.gan);
-  validate(c);
-  check_stage_selector("--from", run.from_stage);
-  check_stage_selector("--stop-after", run.stop_after);
-  fs::create_directories(run_dir);
-  write_file_atomic(run_dir / "config.json", nlohmann::json(c).dump(2) + "\n");
+// One pass of labelling and retraining: the first is plain, the others' stages are iterate-<n>/..., their
+// report rows "iteration <n>: ..." and their notes "... (iteration <n>)".
+struct Iteration {
+  explicit Iteration(int64_t n)
+      : number(n),
+        prefix(n == 1 ? "" : "iterate-" + std::to_string(n) + "/"),
+        row_prefix(n == 1 ? "" : "iteration " + std::to_string(n) + ": "),
+        note(n > 1 ? " (iteration " + std::to_string(n) + ")" : std::string()) {}
+  int64_t number;
+  std::string prefix, row_prefix, note;
+};
 
-  StageRunner st(run_dir, run.from_stage, run.stop_after);
-  auto say = [&](const std::string& msg) {
-    if (!progress) return;
-    Progress p;
-    p.stage = "pipeline";
-    p.message = msg;
-    progress(p);
-  };
-  auto stage = [&](const std::string& name, const nlohmann::json& inputs, const StageRunner::Body& body) {
-    auto out = st.run(name, inputs, [&](const fs::path& dir) {
-      say(name + ": running");
-      return body(dir);
-    });
-    if (st.records().back().cached) say(name + ": cached");
-    return out;
-  };
+// One call of run_pipeline: the config, the stage runner, and what each step hands on to the later ones.
+// run_pipeline calls the steps in order; each runs its stages through stage() (cached, resumable).
+class PipelineRun {
+ public:
+  PipelineRun(const PipelineConfig& config, const fs::path& run_dir_in, const torch::Device& device_in,
+              const PipelineRunOptions& run, const ProgressFn& progress_in)
+      : c(config),
+        run_dir(run_dir_in),
+        device(device_in),
+        progress(progress_in),
+        st(run_dir_in, run.from_stage, run.stop_after) {}
 
-  PipelineResult result;
-  try {
-    // 1. Data.
+  const std::vector<StageRecord>& records() const { return st.records(); }
+
+  // 1. Data: the phantom data set (when the config names none) or the given one, split into training,
+  // validation and (few-label regime) unlabelled photographs.
+  void prepare_data() {
     nlohmann::json data_in = {{"data", c.data}, {"layout", c.layout}};
     if (c.data.empty()) data_in["phantom"] = {c.phantom_train, c.phantom_test, c.phantom_size};
     const auto data_out = stage("data", data_in, [&](const fs::path& dir) -> nlohmann::json {
@@ -241,34 +249,21 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     });
     const std::string root = data_out.at("root"), layout = data_out.at("layout");
     const DatasetFiles train_files = find_dataset(root, "train", layout);
-    const DatasetFiles test_files = find_dataset(root, c.eval_split, layout);
+    test_files = find_dataset(root, c.eval_split, layout);
     const SplitIndices split =
         split_train_val(static_cast<int64_t>(train_files.samples.size()), c.seg.val_count,
                         effective_split_seed(c.seg));
-    DatasetFiles real_files = subset(train_files, split.train);
-    const DatasetFiles val_files = subset(train_files, split.val);
-    // The few-label regime: `labelled` of the training photographs keep their labels (seeded), the others
-    // are unlabelled photographs (self-training's material).
-    DatasetFiles unlabelled_files = real_files;
-    unlabelled_files.samples.clear();
-    if (c.labelled > 0) {
-      const auto n = static_cast<int64_t>(real_files.samples.size());
-      if (c.labelled >= n)
-        throw UserError("pipeline.labelled = " + std::to_string(c.labelled) + " is not valid (valid: 0 for all, or 1.." +
-                        std::to_string(n - 1) + ": the training split holds " + std::to_string(n) +
-                        " photographs after validation)");
-      const SplitIndices few = split_train_val(n, n - c.labelled, effective_split_seed(c.seg) + 1);
-      unlabelled_files = subset(real_files, few.val);
-      real_files = subset(real_files, few.train);
-    }
-    const std::vector<Sample> real = load_samples(real_files, true), val = load_samples(val_files, true);
-    nlohmann::json data_key = {
-        {"data", data_out}, {"train_ids", ids_of(real_files)}, {"val_ids", ids_of(val_files)}};
+    real_files = subset(train_files, split.train);
+    val_files = subset(train_files, split.val);
+    split_off_unlabelled();
+    real = load_samples(real_files, true);
+    val = load_samples(val_files, true);
+    data_key = {{"data", data_out}, {"train_ids", ids_of(real_files)}, {"val_ids", ids_of(val_files)}};
     if (c.labelled > 0) data_key["unlabelled_ids"] = ids_of(unlabelled_files);
+  }
 
-    // 2. Model A per seed (the baseline).
-    std::vector<Candidate> models;
-    std::map<uint64_t, fs::path> model_a;
+  // 2. Model A per seed (the baseline).
+  void train_baselines() {
     for (auto seed : c.seeds) {
       TrainOptions o = c.seg;
       o.seed = seed;
@@ -283,184 +278,66 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
       models.push_back(
           {name, "baseline (model A)", "baseline", seed, model_a[seed], out.at("best_score").get<double>()});
     }
+  }
 
-    // 3. GAN on the real training images (validation images stay out of every training set), or a given one.
-    nlohmann::json gan_out;
-    GanTrainOptions gan_options = c.gan;  // the options of the generator that samples: its mode and crop size
-    if (!c.gan_model.empty()) {
-      const fs::path given = c.gan_model == "shipped" ? shipped_model(kShippedGenerator) : fs::path(c.gan_model);
-      const LoadedGenerator probe = load_generator(given, torch::kCPU);  // one line for a missing or wrong file
-      gan_options = probe.options;
-      // Its size in the key of the later stages: a replaced file regenerates the images.
-      gan_out = {{"checkpoint", fs::absolute(probe.path).string()},
-                 {"given", true},
-                 {"bytes", static_cast<int64_t>(fs::file_size(probe.path))}};
-    } else if (c.gan_route == "painter") {
-      gan_out = stage("gan", {{"data", data_key}, {"route", "painter"}, {"painter", c.painter}, {"maps", c.maps}},
-                      [&](const fs::path& dir) -> nlohmann::json {
-                        PainterRunControl ctl;
-                        ctl.resume = fs::exists(dir / "painter" / "checkpoints" / "last.pt");
-                        const auto r = train_painter(real, c.painter, dir / "painter", device, ctl, progress);
-                        const fs::path file = dir / "generator.pt";
-                        export_procedural_generator(dir / "painter", c.painter.resolution, c.maps, file);
-                        return {{"checkpoint", file.string()}, {"painter", (dir / "painter").string()},
-                                {"steps", r.steps_done}, {"l1", r.l1}, {"sec_per_step", r.sec_per_step}};
-                      });
-      gan_options = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU).options;
-    } else {
-      nlohmann::json gan_in = {{"data", data_key}, {"gan", c.gan}};
-      if (!c.gan_init.empty()) {
-        if (!fs::exists(c.gan_init))
-          throw UserError("pipeline.gan_init: " + c.gan_init +
-                          " does not exist (give a GAN run checkpoint or generator file, or \"\")");
-        gan_options = with_networks_of(c.gan_init, c.gan);
-        gan_in["gan"] = gan_options;
-        gan_in["init"] = {{"path", fs::absolute(c.gan_init).string()},
-                          {"bytes", static_cast<int64_t>(fs::file_size(c.gan_init))}};
-      }
-      gan_out = stage("gan", gan_in, [&](const fs::path& dir) -> nlohmann::json {
-        GanRunControl ctl;
-        if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
-        ctl.init_from = c.gan_init;
-        const auto r = train_gan(real, gan_options, dir, device, ctl, progress);
-        return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
-      });
-    }
+  // 3. GAN on the real training images (validation images stay out of every training set), or a given one.
+  void obtain_generator() {
+    gan_options = c.gan;  // the options of the generator that samples: its mode and crop size
+    if (!c.gan_model.empty())
+      use_given_generator();
+    else if (c.gan_route == "painter")
+      train_painter_generator();
+    else
+      train_stylegan2();
     if (has_labels(c, "gan") && !learns_labels(gan_options))
       throw UserError("pipeline.labels \"gan\": " + gan_out.at("checkpoint").get<std::string>() + " is a '" +
                       gan_options.mode + "' generator and draws no vessel maps (use labels \"model\")");
+  }
 
-    // 4. Synthetic images: the largest N once; smaller N are its prefixes.
+  // 4. Synthetic images: the largest N once; smaller N are its prefixes.
+  void generate_synthetic() {
     GenerateOptions go;
     go.count = max_synthetic(c);
     go.truncation = c.truncation;
     go.seed = c.generate_seed;
-    const auto gen_out = stage(
+    gen_out = stage(
         "generate", {{"gan", gan_out}, {"count", go.count}, {"truncation", go.truncation}, {"seed", go.seed}},
         [&](const fs::path& dir) -> nlohmann::json {
           const auto g = load_generator(gan_out.at("checkpoint").get<std::string>(), device);
           const auto r = generate_images(g, dir, go, device, progress);
           return {{"root", dir.string()}, {"count", go.count}};
         });
-    const fs::path gen_root = gen_out.at("root").get<std::string>();
+    gen_root = gen_out.at("root").get<std::string>();
+  }
 
-    // Do the generator's images show the labels it drew? Measured once with model A (first seed), and read
-    // by the guard of every label route and iteration.
-    double drawn_f1 = -1;
-    if (learns_labels(gan_options)) {
-      const fs::path judge = model_a.at(c.seeds.front());
-      drawn_f1 = stage("label-consistency", {{"generate", gen_out}, {"model_a", judge.string()}},
-                       [&](const fs::path&) -> nlohmann::json {
-                         const auto drawn = load_samples(find_dataset(gen_root, "all", "folder"), true);
-                         const LabelConsistency lc = label_consistency(Segmenter::load(judge, device), drawn);
-                         return {{"f1", lc.f1}, {"precision", lc.precision}, {"recall", lc.recall}};
-                       })
-                     .at("f1")
-                     .get<double>();
+  // Do the generator's images show the labels it drew? Measured once with model A (first seed), and read
+  // by the guard of every label route and iteration.
+  void measure_label_consistency() {
+    if (!learns_labels(gan_options)) return;
+    const fs::path judge = model_a.at(c.seeds.front());
+    drawn_f1 = stage("label-consistency", {{"generate", gen_out}, {"model_a", judge.string()}},
+                     [&](const fs::path&) -> nlohmann::json {
+                       const auto drawn = load_samples(find_dataset(gen_root, "all", "folder"), true);
+                       const LabelConsistency lc = label_consistency(Segmenter::load(judge, device), drawn);
+                       return {{"f1", lc.f1}, {"precision", lc.precision}, {"recall", lc.recall}};
+                     })
+                   .at("f1")
+                   .get<double>();
+  }
+
+  // 5-6. Labels (each route of c.labels) and retraining, iterated: later iterations label with the best
+  // retrained model so far.
+  void label_and_retrain() {
+    labeller = model_a.at(c.seeds.front());
+    for (int64_t n = 1; n <= c.iterations; ++n) {
+      const Iteration it(n);
+      std::map<std::string, LabelledSet> sets = label_routes(it);
+      retrain_variants(it, sets);
     }
+  }
 
-    // 5-6. Labels (each route of c.labels) and retraining, iterated.
-    fs::path labeller = model_a.at(c.seeds.front());
-    std::string notes;
-    std::vector<std::pair<std::string, fs::path>> labelled_roots;  // each route's first set, for the report's grid
-    for (int64_t it = 1; it <= c.iterations; ++it) {
-      const std::string prefix = it == 1 ? "" : "iterate-" + std::to_string(it) + "/";
-      const std::string row_prefix = it == 1 ? "" : "iteration " + std::to_string(it) + ": ";
-      const std::string iteration_note = it > 1 ? " (iteration " + std::to_string(it) + ")" : std::string();
-      struct LabelledSet {
-        nlohmann::json out;
-        fs::path root;
-        LabelValues values = LabelValues::binary;
-        std::vector<Sample> samples;  // read only when a retraining stage runs: a cached rerun never loads them
-        const std::vector<Sample>& get() {
-          if (samples.empty()) samples = load_samples(find_dataset(root, "all", "folder"), true, values);
-          return samples;
-        }
-      };
-      std::map<std::string, LabelledSet> sets;
-      for (const auto& route : c.labels) {
-        LabelledSet& set = sets[route];
-        // Model A's labels of `images` in stage `name` (its inputs `key`), as a folder data set.
-        auto pseudo_label_stage = [&](const std::string& name, nlohmann::json key, const DatasetFiles& images,
-                                      const std::string& source) {
-          key["model"] = labeller.string();
-          key["options"] = c.pseudo_label;
-          set.values = c.pseudo_label.mode == "soft" ? LabelValues::probability : LabelValues::binary;
-          return stage(prefix + name, key, [&](const fs::path& dir) -> nlohmann::json {
-            const Segmenter seg = Segmenter::load(labeller, device);
-            const auto r = pseudo_label(seg, images, dir, c.pseudo_label, progress);
-            int64_t accepted = 0;
-            for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
-            return {{"root", dir.string()},
-                    {"source", source},
-                    {"accepted", accepted},
-                    {"images", static_cast<int64_t>(r.records.size())}};
-          });
-        };
-        auto counts = [](const nlohmann::json& out) {
-          return std::to_string(out.value("accepted", 0)) + " of " + std::to_string(out.value("images", 0));
-        };
-        if (route == "gan") {
-          set.out = {{"root", gen_root.string()}, {"source", "gan"}};
-        } else if (route == "self") {
-          set.out = pseudo_label_stage("pseudo-label-self", {{"images", ids_of(unlabelled_files)}, {"data", data_key}},
-                                       unlabelled_files, "self");
-          notes += "Self-training" + iteration_note + ": " + counts(set.out) +
-                   " unlabelled training photographs accepted by the filters, labelled by " + labeller.string() +
-                   ". ";
-        } else {
-          set.out = pseudo_label_stage("pseudo-label", {{"images", gen_out}},
-                                       find_dataset(gen_root, "all", "folder"), "model");
-          notes += "Pseudo-labels" + iteration_note + ": " + counts(set.out) +
-                   " synthetic images accepted by the filters, labelled by " + labeller.string() + ". ";
-        }
-        set.root = set.out.at("root").get<std::string>();
-        if (it == 1) labelled_roots.emplace_back(route, set.root);
-        const auto check_out = stage(
-            prefix + "check-synthetic/" + route,
-            {{"labels", set.out}, {"data", data_key}, {"guard", c.guard_vessel_fraction},
-             {"min_label_f1", c.min_label_f1}, {"label_f1", drawn_f1}},
-            [&](const fs::path&) -> nlohmann::json {
-              const SyntheticSetCheck check =
-                  check_synthetic_set(c, route, gan_out, gan_options, real, set.get(), set.root, drawn_f1);
-              return {{"check", check}, {"summary", enforce(check)}};
-            });
-        notes += std::string(route == "gan"    ? "The generator's own labels"
-                             : route == "self" ? "Self-training labels"
-                                               : "Pseudo-labels") +
-                 iteration_note + ": " +
-                 check_out.at("summary").get<std::string>() + ". ";
-      }
-
-      double best_val = -1e300;
-      for (const auto& v : expand_grid(c)) {
-        LabelledSet& set = sets.at(v.labels);
-        const std::string name = prefix + "retrain/" + v.name();
-        const nlohmann::json in = {
-            {"variant", {{"order", v.order}, {"augment", v.augment}, {"n", v.n_synthetic}, {"seed", v.seed}}},
-            {"data", data_key},
-            {"seg", c.seg},
-            {"synthetic_epochs", c.synthetic_epochs},
-            {"mixed_real_fraction", c.mixed_real_fraction},
-            {"init", c.init},
-            {"model_a", model_a.at(v.seed).string()},
-            {"labels", set.out}};
-        const auto out = stage(name, in, [&](const fs::path& dir) -> nlohmann::json {
-          const auto r =
-              train_curriculum(c, v, real, val, set.get(), model_a.at(v.seed), dir, device, progress);
-          return {{"best", r.best.string()}, {"best_score", r.best_score}};
-        });
-        const double score = out.at("best_score").get<double>();
-        models.push_back(
-            {name, row_prefix + v.cell(), "variant", v.seed, out.at("best").get<std::string>(), score});
-        if (score > best_val) {
-          best_val = score;
-          labeller = out.at("best").get<std::string>();
-        }
-      }
-    }
-
-    // 7. Predictions of every trained model on the validation and evaluation images (cached as 16-bit PNGs).
+  // 7. Predictions of every trained model on the validation and evaluation images (cached as 16-bit PNGs).
+  void predict_all() {
     for (const auto& m : models) {
       stage("predict/" + m.name,
             {{"model", m.checkpoint.string()}, {"val_ids", ids_of(val_files)}, {"eval", ids_of(test_files)}},
@@ -473,36 +350,12 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
               return {{"dir", dir.string()}};
             });
     }
+  }
 
-    // 8. Ensembles: model A + each retrained model of the same seed; weights chosen on validation. The
-    // control pairs model A with model A of the next seed: two models average away some of each other's
-    // errors, so a gain from the synthetic data must beat this one to count.
-    std::vector<Candidate> ensembles;
-    auto ensemble_stage = [&](const std::string& name, const std::string& a_name, const fs::path& a_ckpt,
-                              const std::string& b_name, const fs::path& b_ckpt) {
-      stage(name,
-            {{"a", a_ckpt.string()},
-             {"b", b_ckpt.string()},
-             {"ensemble", c.ensemble},
-             {"choose_weights", c.choose_weights}},
-            [&](const fs::path& dir) -> nlohmann::json {
-              const auto a_val = load_predictions(val_files, st.dir("predict/" + a_name) / "val");
-              const auto b_val = load_predictions(val_files, st.dir("predict/" + b_name) / "val");
-              EnsembleOptions eo = c.ensemble;
-              double val_score = 0;
-              if (eo.method == "weighted" && c.choose_weights)
-                eo.weights = choose_weights({a_val, b_val}, {}, &val_score);
-              const auto a = load_predictions(test_files, st.dir("predict/" + a_name) / "eval");
-              const auto b = load_predictions(test_files, st.dir("predict/" + b_name) / "eval");
-              std::vector<EvalItem> out = a;
-              for (size_t i = 0; i < out.size(); ++i) out[i].prob = combine({a[i].prob, b[i].prob}, eo);
-              write_probs(dir / "eval", out);
-              return {{"dir", dir.string()},
-                      {"weights", eo.weights},
-                      {"method", eo.method},
-                      {"val_score", val_score}};
-            });
-    };
+  // 8. Ensembles: model A + each retrained model of the same seed; weights chosen on validation. The
+  // control pairs model A with model A of the next seed: two models average away some of each other's
+  // errors, so a gain from the synthetic data must beat this one to count.
+  void build_ensembles() {
     for (const auto& m : models) {
       if (m.kind != "variant") continue;
       const std::string a_name = "seg-real/s" + std::to_string(m.seed);
@@ -523,10 +376,12 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
         ensembles.push_back({name, "control: A + A of another seed", "ensemble", sa, {}, 0});
       }
     }
+  }
 
-    // 9. The GAN against the photographs it learned (the training split without the validation images), as it
-    // saw them (fitted to its square, or crops inside the FOV), in two feature spaces (named in the report).
-    const auto gm_out =
+  // 9. The GAN against the photographs it learned (the training split without the validation images), as it
+  // saw them (fitted to its square, or crops inside the FOV), in two feature spaces (named in the report).
+  void measure_gan() {
+    gm_out =
         stage("gan-metrics",
               {{"generate", gen_out}, {"real_ids", data_key.at("train_ids")}, {"model_a", model_a.at(c.seeds.front()).string()}},
               [&](const fs::path&) -> nlohmann::json {
@@ -546,8 +401,10 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
                 }
                 return {{"metrics", all}};
               });
+  }
 
-    // 10. Scores and report (recomputed from the saved predictions: cheap, always fresh).
+  // 10. Scores and report (recomputed from the saved predictions: cheap, always fresh).
+  void write_report(PipelineResult& result) {
     PipelineReport rep;
     rep.title = "vesselgan pipeline: " + fs::absolute(run_dir).filename().string();
     rep.config = c;
@@ -555,18 +412,7 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     rep.protocol = proto.data + "; " + proto.split + "; ground truth " + proto.annotation + "; FOV " +
                    proto.fov + "; each model at its training scale (FOV diameter), threshold 0.5";
     rep.machine = device.str() + ", " + std::to_string(at::get_num_threads()) + " threads";
-    const fs::path second = test_files.samples.front().label.parent_path().parent_path() / "2nd_manual";
-    if (fs::is_directory(second)) {
-      ScoredModel obs{"2nd observer", "observer", 0, second.string(),
-                      evaluate(load_predictions(test_files, second))};
-      rep.scored.push_back(obs);
-    }
-    for (const auto& m : models)
-      rep.scored.push_back({m.row, m.kind, m.seed, m.checkpoint.string(),
-                            evaluate(load_predictions(test_files, st.dir("predict/" + m.name) / "eval"))});
-    for (const auto& e : ensembles)
-      rep.scored.push_back(
-          {e.row, e.kind, e.seed, e.name, evaluate(load_predictions(test_files, st.dir(e.name) / "eval"))});
+    score_all(rep);
     for (const auto& g : gm_out.at("metrics")) rep.gan_metrics.push_back(g);
     rep.notes = notes;
 
@@ -579,10 +425,296 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     result.report_markdown = write_pipeline_report(report_dir, rep);
     result.report_dir = report_dir;
     result.finished = true;
+  }
+
+ private:
+  void say(const std::string& msg) const {
+    if (!progress) return;
+    Progress p;
+    p.stage = "pipeline";
+    p.message = msg;
+    progress(p);
+  }
+
+  // Runs (or skips, when cached) one stage, saying which.
+  nlohmann::json stage(const std::string& name, const nlohmann::json& inputs, const StageRunner::Body& body) {
+    auto out = st.run(name, inputs, [&](const fs::path& dir) {
+      say(name + ": running");
+      return body(dir);
+    });
+    if (st.records().back().cached) say(name + ": cached");
+    return out;
+  }
+
+  // 3a. A given generator file (or the shipped one): its own options; its size joins the later stages' keys.
+  void use_given_generator() {
+    const fs::path given = c.gan_model == "shipped" ? shipped_model(kShippedGenerator) : fs::path(c.gan_model);
+    const LoadedGenerator probe = load_generator(given, torch::kCPU);  // one line for a missing or wrong file
+    gan_options = probe.options;
+    // Its size in the key of the later stages: a replaced file regenerates the images.
+    gan_out = {{"checkpoint", fs::absolute(probe.path).string()},
+               {"given", true},
+               {"bytes", static_cast<int64_t>(fs::file_size(probe.path))}};
+  }
+
+  // 3b. The painter route: a procedural painter fitted to the real images, exported as a generator file.
+  void train_painter_generator() {
+    gan_out = stage("gan", {{"data", data_key}, {"route", "painter"}, {"painter", c.painter}, {"maps", c.maps}},
+                    [&](const fs::path& dir) -> nlohmann::json {
+                      PainterRunControl ctl;
+                      ctl.resume = fs::exists(dir / "painter" / "checkpoints" / "last.pt");
+                      const auto r = train_painter(real, c.painter, dir / "painter", device, ctl, progress);
+                      const fs::path file = dir / "generator.pt";
+                      export_procedural_generator(dir / "painter", c.painter.resolution, c.maps, file);
+                      return {{"checkpoint", file.string()}, {"painter", (dir / "painter").string()},
+                              {"steps", r.steps_done}, {"l1", r.l1}, {"sec_per_step", r.sec_per_step}};
+                    });
+    gan_options = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU).options;
+  }
+
+  // 3c. StyleGAN2-ADA trained on the real images, from scratch or from the networks of c.gan_init.
+  void train_stylegan2() {
+    nlohmann::json gan_in = {{"data", data_key}, {"gan", c.gan}};
+    if (!c.gan_init.empty()) {
+      if (!fs::exists(c.gan_init))
+        throw UserError("pipeline.gan_init: " + c.gan_init +
+                        " does not exist (give a GAN run checkpoint or generator file, or \"\")");
+      gan_options = with_networks_of(c.gan_init, c.gan);
+      gan_in["gan"] = gan_options;
+      gan_in["init"] = {{"path", fs::absolute(c.gan_init).string()},
+                        {"bytes", static_cast<int64_t>(fs::file_size(c.gan_init))}};
+    }
+    gan_out = stage("gan", gan_in, [&](const fs::path& dir) -> nlohmann::json {
+      GanRunControl ctl;
+      if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
+      ctl.init_from = c.gan_init;
+      const auto r = train_gan(real, gan_options, dir, device, ctl, progress);
+      return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
+    });
+  }
+
+  // The few-label regime: `labelled` of the training photographs keep their labels (seeded), the others
+  // are unlabelled photographs (self-training's material).
+  void split_off_unlabelled() {
+    unlabelled_files = real_files;
+    unlabelled_files.samples.clear();
+    if (c.labelled > 0) {
+      const auto n = static_cast<int64_t>(real_files.samples.size());
+      if (c.labelled >= n)
+        throw UserError("pipeline.labelled = " + std::to_string(c.labelled) + " is not valid (valid: 0 for all, or 1.." +
+                        std::to_string(n - 1) + ": the training split holds " + std::to_string(n) +
+                        " photographs after validation)");
+      const SplitIndices few = split_train_val(n, n - c.labelled, effective_split_seed(c.seg) + 1);
+      unlabelled_files = subset(real_files, few.val);
+      real_files = subset(real_files, few.train);
+    }
+  }
+
+  // 5. Each route of c.labels: its labelled set, then the synthetic-set guard's check of it.
+  std::map<std::string, LabelledSet> label_routes(const Iteration& it) {
+    std::map<std::string, LabelledSet> sets;
+    for (const auto& route : c.labels) {
+      LabelledSet& set = sets[route];
+      label_route(route, it, set);
+      set.root = set.out.at("root").get<std::string>();
+      if (it.number == 1) labelled_roots.emplace_back(route, set.root);
+      check_synthetic(route, it, set);
+    }
+    return sets;
+  }
+
+  // One route's labels: the generator's own ("gan"), the labeller's of the unlabelled training photographs
+  // ("self"), or the labeller's of the synthetic images ("model").
+  void label_route(const std::string& route, const Iteration& it, LabelledSet& set) {
+    auto counts = [](const nlohmann::json& out) {
+      return std::to_string(out.value("accepted", 0)) + " of " + std::to_string(out.value("images", 0));
+    };
+    if (route == "gan") {
+      set.out = {{"root", gen_root.string()}, {"source", "gan"}};
+    } else if (route == "self") {
+      set.out = pseudo_label_stage(it, "pseudo-label-self",
+                                   {{"images", ids_of(unlabelled_files)}, {"data", data_key}}, unlabelled_files,
+                                   "self", set);
+      notes += "Self-training" + it.note + ": " + counts(set.out) +
+               " unlabelled training photographs accepted by the filters, labelled by " + labeller.string() +
+               ". ";
+    } else {
+      set.out = pseudo_label_stage(it, "pseudo-label", {{"images", gen_out}},
+                                   find_dataset(gen_root, "all", "folder"), "model", set);
+      notes += "Pseudo-labels" + it.note + ": " + counts(set.out) +
+               " synthetic images accepted by the filters, labelled by " + labeller.string() + ". ";
+    }
+  }
+
+  // The labeller's labels of `images` in stage `name` (its inputs `key`), as a folder data set.
+  nlohmann::json pseudo_label_stage(const Iteration& it, const std::string& name, nlohmann::json key,
+                                    const DatasetFiles& images, const std::string& source, LabelledSet& set) {
+    key["model"] = labeller.string();
+    key["options"] = c.pseudo_label;
+    set.values = c.pseudo_label.mode == "soft" ? LabelValues::probability : LabelValues::binary;
+    return stage(it.prefix + name, key, [&](const fs::path& dir) -> nlohmann::json {
+      const Segmenter seg = Segmenter::load(labeller, device);
+      const auto r = pseudo_label(seg, images, dir, c.pseudo_label, progress);
+      int64_t accepted = 0;
+      for (const auto& rec : r.records) accepted += rec.accepted ? 1 : 0;
+      return {{"root", dir.string()},
+              {"source", source},
+              {"accepted", accepted},
+              {"images", static_cast<int64_t>(r.records.size())}};
+    });
+  }
+
+  // The synthetic-set guard (synthetic_guard.h) on one route's labelled set: UserError when it fails; its
+  // summary joins the report's notes.
+  void check_synthetic(const std::string& route, const Iteration& it, LabelledSet& set) {
+    const auto check_out = stage(
+        it.prefix + "check-synthetic/" + route,
+        {{"labels", set.out}, {"data", data_key}, {"guard", c.guard_vessel_fraction},
+         {"min_label_f1", c.min_label_f1}, {"label_f1", drawn_f1}},
+        [&](const fs::path&) -> nlohmann::json {
+          const SyntheticSetCheck check =
+              check_synthetic_set(c, route, gan_out, gan_options, real, set.get(), set.root, drawn_f1);
+          return {{"check", check}, {"summary", enforce(check)}};
+        });
+    notes += std::string(route == "gan"    ? "The generator's own labels"
+                         : route == "self" ? "Self-training labels"
+                                           : "Pseudo-labels") +
+             it.note + ": " +
+             check_out.at("summary").get<std::string>() + ". ";
+  }
+
+  // 6. Every variant of the grid retrained on its route's labelled set; the best on validation labels the
+  // next iteration.
+  void retrain_variants(const Iteration& it, std::map<std::string, LabelledSet>& sets) {
+    double best_val = -1e300;
+    for (const auto& v : expand_grid(c)) {
+      LabelledSet& set = sets.at(v.labels);
+      const std::string name = it.prefix + "retrain/" + v.name();
+      const nlohmann::json in = {
+          {"variant", {{"order", v.order}, {"augment", v.augment}, {"n", v.n_synthetic}, {"seed", v.seed}}},
+          {"data", data_key},
+          {"seg", c.seg},
+          {"synthetic_epochs", c.synthetic_epochs},
+          {"mixed_real_fraction", c.mixed_real_fraction},
+          {"init", c.init},
+          {"model_a", model_a.at(v.seed).string()},
+          {"labels", set.out}};
+      const auto out = stage(name, in, [&](const fs::path& dir) -> nlohmann::json {
+        const auto r =
+            train_curriculum(c, v, real, val, set.get(), model_a.at(v.seed), dir, device, progress);
+        return {{"best", r.best.string()}, {"best_score", r.best_score}};
+      });
+      const double score = out.at("best_score").get<double>();
+      models.push_back(
+          {name, it.row_prefix + v.cell(), "variant", v.seed, out.at("best").get<std::string>(), score});
+      if (score > best_val) {
+        best_val = score;
+        labeller = out.at("best").get<std::string>();
+      }
+    }
+  }
+
+  // One ensemble stage: the predictions of stages a_name and b_name combined (weights chosen on validation).
+  void ensemble_stage(const std::string& name, const std::string& a_name, const fs::path& a_ckpt,
+                      const std::string& b_name, const fs::path& b_ckpt) {
+    stage(name,
+          {{"a", a_ckpt.string()},
+           {"b", b_ckpt.string()},
+           {"ensemble", c.ensemble},
+           {"choose_weights", c.choose_weights}},
+          [&](const fs::path& dir) -> nlohmann::json {
+            const auto a_val = load_predictions(val_files, st.dir("predict/" + a_name) / "val");
+            const auto b_val = load_predictions(val_files, st.dir("predict/" + b_name) / "val");
+            EnsembleOptions eo = c.ensemble;
+            double val_score = 0;
+            if (eo.method == "weighted" && c.choose_weights)
+              eo.weights = choose_weights({a_val, b_val}, {}, &val_score);
+            const auto a = load_predictions(test_files, st.dir("predict/" + a_name) / "eval");
+            const auto b = load_predictions(test_files, st.dir("predict/" + b_name) / "eval");
+            std::vector<EvalItem> out = a;
+            for (size_t i = 0; i < out.size(); ++i) out[i].prob = combine({a[i].prob, b[i].prob}, eo);
+            write_probs(dir / "eval", out);
+            return {{"dir", dir.string()},
+                    {"weights", eo.weights},
+                    {"method", eo.method},
+                    {"val_score", val_score}};
+          });
+  }
+
+  // The report's rows: the 2nd observer (when the data set has one), every trained model, every ensemble.
+  void score_all(PipelineReport& rep) const {
+    const fs::path second = test_files.samples.front().label.parent_path().parent_path() / "2nd_manual";
+    if (fs::is_directory(second)) {
+      ScoredModel obs{"2nd observer", "observer", 0, second.string(),
+                      evaluate(load_predictions(test_files, second))};
+      rep.scored.push_back(obs);
+    }
+    for (const auto& m : models)
+      rep.scored.push_back({m.row, m.kind, m.seed, m.checkpoint.string(),
+                            evaluate(load_predictions(test_files, st.dir("predict/" + m.name) / "eval"))});
+    for (const auto& e : ensembles)
+      rep.scored.push_back(
+          {e.row, e.kind, e.seed, e.name, evaluate(load_predictions(test_files, st.dir(e.name) / "eval"))});
+  }
+
+  const PipelineConfig c;
+  const fs::path run_dir;
+  const torch::Device device;
+  const ProgressFn& progress;
+  StageRunner st;
+
+  // prepare_data: the evaluation, training (labelled), validation and unlabelled photographs; the data's key.
+  DatasetFiles test_files, real_files, val_files, unlabelled_files;
+  std::vector<Sample> real, val;
+  nlohmann::json data_key;
+  // The models to score (baselines, then retrained variants) and model A's checkpoint per seed.
+  std::vector<Candidate> models;
+  std::map<uint64_t, fs::path> model_a;
+  // The generator and its synthetic images; drawn_f1 < 0 when it draws no labels.
+  nlohmann::json gan_out;
+  GanTrainOptions gan_options;
+  nlohmann::json gen_out;
+  fs::path gen_root;
+  double drawn_f1 = -1;
+  // Labelling and retraining: the current labeller, the report's notes, each route's first labelled set.
+  fs::path labeller;
+  std::string notes;
+  std::vector<std::pair<std::string, fs::path>> labelled_roots;
+  // Ensembles and the GAN's metrics.
+  std::vector<Candidate> ensembles;
+  nlohmann::json gm_out;
+};
+
+}  // namespace
+
+PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run_dir,
+                            const torch::Device& device, const PipelineRunOptions& run,
+                            const ProgressFn& progress) {
+  PipelineConfig c = config_in;
+  finalize(c.gan);
+  validate(c);
+  check_stage_selector("--from", run.from_stage);
+  check_stage_selector("--stop-after", run.stop_after);
+  fs::create_directories(run_dir);
+  write_file_atomic(run_dir / "config.json", nlohmann::json(c).dump(2) + "\n");
+
+  PipelineRun steps(c, run_dir, device, run, progress);
+  PipelineResult result;
+  try {
+    steps.prepare_data();
+    steps.train_baselines();
+    steps.obtain_generator();
+    steps.generate_synthetic();
+    steps.measure_label_consistency();
+    steps.label_and_retrain();
+    steps.predict_all();
+    steps.build_ensembles();
+    steps.measure_gan();
+    steps.write_report(result);
   } catch (const StageRunner::Stopped&) {
     result.finished = false;
   }
-  result.stages = st.records();
+  result.stages = steps.records();
   return result;
 }
 
