@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 
 namespace vg {
 
@@ -40,48 +40,33 @@ torch::Tensor flip_where(const torch::Tensor& x, const torch::Tensor& flip, int6
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const AugmentOptions& o) {
-  j = {{"enabled", o.enabled},       {"hflip", o.hflip},           {"vflip", o.vflip},
-       {"rotate_deg", o.rotate_deg}, {"scale_min", o.scale_min},   {"scale_max", o.scale_max},
-       {"translate", o.translate},   {"shear_deg", o.shear_deg},   {"brightness", o.brightness},
-       {"contrast", o.contrast},     {"saturation", o.saturation}, {"hue", o.hue},
-       {"noise_std", o.noise_std},   {"degrade", o.degrade}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, AugmentOptions& o) {
-  merge_section(j, "degrade", o.degrade);
-  nlohmann::json degrade;  // consumed above; declared so finish() accepts the key
-  JsonFields(j, "augment")
-      .get("enabled", o.enabled)
-      .get("hflip", o.hflip)
-      .get("vflip", o.vflip)
-      .get("rotate_deg", o.rotate_deg)
-      .get("scale_min", o.scale_min)
-      .get("scale_max", o.scale_max)
-      .get("translate", o.translate)
-      .get("shear_deg", o.shear_deg)
-      .get("brightness", o.brightness)
-      .get("contrast", o.contrast)
-      .get("saturation", o.saturation)
-      .get("hue", o.hue)
-      .get("noise_std", o.noise_std)
-      .get("degrade", degrade)
-      .finish();
-}
+const auto kFields = [](auto& o, auto&& field) {
+  field("enabled", o.enabled);
+  field("hflip", o.hflip);
+  field("vflip", o.vflip);
+  field("rotate_deg", o.rotate_deg, within(0, 180, "0..180 degrees"));
+  field("scale_min", o.scale_min, within(0.1, 10, "0.1..10"));
+  field("scale_max", o.scale_max);  // scale_min..10, checked in validate
+  field("translate", o.translate, within(0, 0.5, "0..0.5 (fraction of the size)"));
+  field("shear_deg", o.shear_deg, within(0, 60, "0..60 degrees"));
+  field("brightness", o.brightness, within(0, 1, "0..1"));
+  field("contrast", o.contrast, within(0, 1, "0..1"));
+  field("saturation", o.saturation, within(0, 1, "0..1"));
+  field("hue", o.hue, within(0, 0.5, "0..0.5 (fraction of the hue circle)"));
+  field("noise_std", o.noise_std, within(0, 0.5, "0..0.5"));
+  field("degrade", o.degrade, section);
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const AugmentOptions& o) { j = fields_to_json(o, kFields); }
+void from_json(const nlohmann::json& j, AugmentOptions& o) { fields_from_json(j, "augment", o, kFields); }
 
 void validate(const AugmentOptions& o) {
-  auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };  // false for NaN
-  check_field(in(o.rotate_deg, 0, 180), "augment.rotate_deg", o.rotate_deg, "0..180 degrees");
-  check_field(in(o.scale_min, 0.1, 10), "augment.scale_min", o.scale_min, "0.1..10");
-  check_field(in(o.scale_max, o.scale_min, 10), "augment.scale_max", o.scale_max, "scale_min..10");
-  check_field(in(o.translate, 0, 0.5), "augment.translate", o.translate, "0..0.5 (fraction of the size)");
-  check_field(in(o.shear_deg, 0, 60), "augment.shear_deg", o.shear_deg, "0..60 degrees");
-  check_field(in(o.brightness, 0, 1), "augment.brightness", o.brightness, "0..1");
-  check_field(in(o.contrast, 0, 1), "augment.contrast", o.contrast, "0..1");
-  check_field(in(o.saturation, 0, 1), "augment.saturation", o.saturation, "0..1");
-  check_field(in(o.hue, 0, 0.5), "augment.hue", o.hue, "0..0.5 (fraction of the hue circle)");
-  check_field(in(o.noise_std, 0, 0.5), "augment.noise_std", o.noise_std, "0..0.5");
-  validate(o.degrade);
+  validate_fields("augment", o, kFields);
+  check_field(o.scale_max >= o.scale_min && o.scale_max <= 10, "augment.scale_max", o.scale_max, "scale_min..10");
 }
 
 torch::Tensor affine_theta(const torch::Tensor& angle, const torch::Tensor& scale, const torch::Tensor& shear,

@@ -2,41 +2,27 @@
 
 #include <cmath>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/acquisition_shift.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const DegradeOptions& o) {
-  j = {{"p", o.p},
-       {"blur_max", o.blur_max},
-       {"exposure_min", o.exposure_min},
-       {"gamma_max", o.gamma_max},
-       {"noise_max", o.noise_max},
-       {"jpeg_min", o.jpeg_min}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, DegradeOptions& o) {
-  JsonFields(j, "augment.degrade")
-      .get("p", o.p)
-      .get("blur_max", o.blur_max)
-      .get("exposure_min", o.exposure_min)
-      .get("gamma_max", o.gamma_max)
-      .get("noise_max", o.noise_max)
-      .get("jpeg_min", o.jpeg_min)
-      .finish();
-}
+const auto kFields = [](auto& o, auto&& field) {
+  field("p", o.p, within(0, 1, "0..1 (probability per degradation and sample)"));
+  field("blur_max", o.blur_max, within(0, 20, "0..20 px (0 = off)"));
+  field("exposure_min", o.exposure_min, within(0.01, 1, "0.01..1 (1 = off)"));
+  field("gamma_max", o.gamma_max, within(1, 10, "1..10 (1 = off)"));
+  field("noise_max", o.noise_max, within(0, 1, "0..1 (0 = off)"));
+  field("jpeg_min", o.jpeg_min, within(1, 100, "1..100 (100 = off)"));
+};
 
-void validate(const DegradeOptions& o) {
-  auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };  // false for NaN
-  check_field(in(o.p, 0, 1), "augment.degrade.p", o.p, "0..1 (probability per degradation and sample)");
-  check_field(in(o.blur_max, 0, 20), "augment.degrade.blur_max", o.blur_max, "0..20 px (0 = off)");
-  check_field(in(o.exposure_min, 0.01, 1), "augment.degrade.exposure_min", o.exposure_min, "0.01..1 (1 = off)");
-  check_field(in(o.gamma_max, 1, 10), "augment.degrade.gamma_max", o.gamma_max, "1..10 (1 = off)");
-  check_field(in(o.noise_max, 0, 1), "augment.degrade.noise_max", o.noise_max, "0..1 (0 = off)");
-  check_field(o.jpeg_min >= 1 && o.jpeg_min <= 100, "augment.degrade.jpeg_min", o.jpeg_min,
-              "1..100 (100 = off)");
-}
+}  // namespace
+
+void to_json(nlohmann::json& j, const DegradeOptions& o) { j = fields_to_json(o, kFields); }
+void from_json(const nlohmann::json& j, DegradeOptions& o) { fields_from_json(j, "augment.degrade", o, kFields); }
+void validate(const DegradeOptions& o) { validate_fields("augment.degrade", o, kFields); }
 
 bool active(const DegradeOptions& o) {
   return o.p > 0 && (o.blur_max > 0 || o.exposure_min < 1 || o.gamma_max > 1 || o.noise_max > 0 || o.jpeg_min < 100);

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/preprocess.h"
 
 namespace vg {
@@ -143,32 +143,21 @@ double diameter_of(const std::vector<uint8_t>& fg, int64_t h, int64_t w) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const FovOptions& o) {
-  j = {{"work_size", o.work_size},
-       {"smooth_sigma", o.smooth_sigma},
-       {"corner", o.corner},
-       {"level", o.level},
-       {"erode", o.erode}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, FovOptions& o) {
-  JsonFields(j, "fov")
-      .get("work_size", o.work_size)
-      .get("smooth_sigma", o.smooth_sigma)
-      .get("corner", o.corner)
-      .get("level", o.level)
-      .get("erode", o.erode)
-      .finish();
-}
+const auto kFovFields = [](auto& o, auto&& field) {
+  field("work_size", o.work_size, within(64, 8192, "64..8192 pixels"));
+  field("smooth_sigma", o.smooth_sigma, within(0, 0.05, "0..0.05 (fraction of size)"));
+  field("corner", o.corner, within(0.01, 0.2, "0.01..0.2 (fraction of the shorter side)"));
+  field("level", o.level, within(0.05, 0.95, "0.05..0.95"));
+  field("erode", o.erode, within(0, 0.05, "0..0.05 (fraction of the FOV diameter)"));
+};
 
-void validate(const FovOptions& o) {
-  auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };  // false for NaN
-  check_field(o.work_size >= 64 && o.work_size <= 8192, "fov.work_size", o.work_size, "64..8192 pixels");
-  check_field(in(o.smooth_sigma, 0, 0.05), "fov.smooth_sigma", o.smooth_sigma, "0..0.05 (fraction of size)");
-  check_field(in(o.corner, 0.01, 0.2), "fov.corner", o.corner, "0.01..0.2 (fraction of the shorter side)");
-  check_field(in(o.level, 0.05, 0.95), "fov.level", o.level, "0.05..0.95");
-  check_field(in(o.erode, 0, 0.05), "fov.erode", o.erode, "0..0.05 (fraction of the FOV diameter)");
-}
+}  // namespace
+
+void to_json(nlohmann::json& j, const FovOptions& o) { j = fields_to_json(o, kFovFields); }
+void from_json(const nlohmann::json& j, FovOptions& o) { fields_from_json(j, "fov", o, kFovFields); }
+void validate(const FovOptions& o) { validate_fields("fov", o, kFovFields); }
 
 torch::Tensor estimate_fov(const torch::Tensor& image, const FovOptions& o) {
   TORCH_CHECK(image.dim() == 3 && (image.size(0) == 3 || image.size(0) == 1) && image.size(1) > 0 &&

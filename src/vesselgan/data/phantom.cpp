@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "vesselgan/core/error.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/preprocess.h"
 #include "vesselgan/io/image_io.h"
 #include "vesselgan/io/image_writers.h"
@@ -244,50 +244,26 @@ torch::Tensor to_tensor(const std::vector<float>& v, std::vector<int64_t> shape)
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const PhantomOptions& o) {
-  j = {{"size", o.size},
-       {"fov_radius", o.fov_radius},
-       {"num_trees", o.num_trees},
-       {"vessel_width", o.vessel_width},
-       {"min_width_px", o.min_width_px},
-       {"vessel_fraction", o.vessel_fraction},
-       {"branch_spacing", o.branch_spacing},
-       {"tortuosity", o.tortuosity},
-       {"noise_std", o.noise_std},
-       {"blur", o.blur}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, PhantomOptions& o) {
-  JsonFields(j, "phantom")
-      .get("size", o.size)
-      .get("fov_radius", o.fov_radius)
-      .get("num_trees", o.num_trees)
-      .get("vessel_width", o.vessel_width)
-      .get("min_width_px", o.min_width_px)
-      .get("vessel_fraction", o.vessel_fraction)
-      .get("branch_spacing", o.branch_spacing)
-      .get("tortuosity", o.tortuosity)
-      .get("noise_std", o.noise_std)
-      .get("blur", o.blur)
-      .finish();
-}
+const auto kPhantomFields = [](auto& o, auto&& field) {
+  field("size", o.size, within(32, 4096, "32..4096 pixels"));
+  field("fov_radius", o.fov_radius, within(0.25, 0.5, "0.25..0.5 (fraction of size)"));
+  field("num_trees", o.num_trees, within(2, 8, "2..8"));
+  field("vessel_width", o.vessel_width, within(0.002, 0.05, "0.002..0.05 (fraction of size)"));
+  field("min_width_px", o.min_width_px, within(0.5, 20, "0.5..20 pixels"));
+  field("vessel_fraction", o.vessel_fraction, within(0.01, 0.5, "0.01..0.5"));
+  field("branch_spacing", o.branch_spacing, within(0.02, 2, "0.02..2 (fraction of FOV radius)"));
+  field("tortuosity", o.tortuosity, within(0, 5, "0..5"));
+  field("noise_std", o.noise_std, within(0, 0.2, "0..0.2"));
+  field("blur", o.blur, within(0, 0.02, "0..0.02 (fraction of size)"));
+};
 
-void validate(const PhantomOptions& o) {
-  auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };  // false for NaN
-  check_field(o.size >= 32 && o.size <= 4096, "phantom.size", o.size, "32..4096 pixels");
-  check_field(in(o.fov_radius, 0.25, 0.5), "phantom.fov_radius", o.fov_radius,
-              "0.25..0.5 (fraction of size)");
-  check_field(o.num_trees >= 2 && o.num_trees <= 8, "phantom.num_trees", o.num_trees, "2..8");
-  check_field(in(o.vessel_width, 0.002, 0.05), "phantom.vessel_width", o.vessel_width,
-              "0.002..0.05 (fraction of size)");
-  check_field(in(o.min_width_px, 0.5, 20), "phantom.min_width_px", o.min_width_px, "0.5..20 pixels");
-  check_field(in(o.vessel_fraction, 0.01, 0.5), "phantom.vessel_fraction", o.vessel_fraction, "0.01..0.5");
-  check_field(in(o.branch_spacing, 0.02, 2), "phantom.branch_spacing", o.branch_spacing,
-              "0.02..2 (fraction of FOV radius)");
-  check_field(in(o.tortuosity, 0, 5), "phantom.tortuosity", o.tortuosity, "0..5");
-  check_field(in(o.noise_std, 0, 0.2), "phantom.noise_std", o.noise_std, "0..0.2");
-  check_field(in(o.blur, 0, 0.02), "phantom.blur", o.blur, "0..0.02 (fraction of size)");
-}
+}  // namespace
+
+void to_json(nlohmann::json& j, const PhantomOptions& o) { j = fields_to_json(o, kPhantomFields); }
+void from_json(const nlohmann::json& j, PhantomOptions& o) { fields_from_json(j, "phantom", o, kPhantomFields); }
+void validate(const PhantomOptions& o) { validate_fields("phantom", o, kPhantomFields); }
 
 PhantomSample make_phantom(const PhantomOptions& opt, uint64_t seed) {
   validate(opt);

@@ -4,36 +4,25 @@
 
 #include <algorithm>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const AdaOptions& o) {
-  j = {{"mode", o.mode},
-       {"p", o.p},
-       {"target", o.target},
-       {"interval", o.interval},
-       {"speed_kimg", o.speed_kimg}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, AdaOptions& o) {
-  JsonFields(j, "ada")
-      .get("mode", o.mode)
-      .get("p", o.p)
-      .get("target", o.target)
-      .get("interval", o.interval)
-      .get("speed_kimg", o.speed_kimg)
-      .finish();
-}
+const auto kAdaFields = [](auto& o, auto&& field) {
+  field("mode", o.mode, one_of({"ada", "fixed", "off"}));
+  field("p", o.p, within(0, 1, "0..1"));
+  field("target", o.target, rule([](double t) { return t > -1 && t < 1; }, "-1 < target < 1 (ADA uses 0.6)"));
+  field("interval", o.interval, within(1, 1000000, "1..1000000 D steps"));
+  field("speed_kimg", o.speed_kimg, rule([](double s) { return s > 0 && s <= 1e6; }, "0 < speed_kimg <= 1e6"));
+};
 
-void validate(const AdaOptions& o) {
-  check_field(o.mode == "ada" || o.mode == "fixed" || o.mode == "off", "ada.mode", o.mode, "ada, fixed, off");
-  check_field(o.p >= 0 && o.p <= 1, "ada.p", o.p, "0..1");
-  check_field(o.target > -1 && o.target < 1, "ada.target", o.target, "-1 < target < 1 (ADA uses 0.6)");
-  check_field(o.interval >= 1 && o.interval <= 1000000, "ada.interval", o.interval, "1..1000000 D steps");
-  check_field(o.speed_kimg > 0 && o.speed_kimg <= 1e6, "ada.speed_kimg", o.speed_kimg,
-              "0 < speed_kimg <= 1e6");
-}
+}  // namespace
+
+void to_json(nlohmann::json& j, const AdaOptions& o) { j = fields_to_json(o, kAdaFields); }
+void from_json(const nlohmann::json& j, AdaOptions& o) { fields_from_json(j, "ada", o, kAdaFields); }
+void validate(const AdaOptions& o) { validate_fields("ada", o, kAdaFields); }
 
 AdaController::AdaController(AdaOptions o, int64_t batch_size)
     : options_(std::move(o)), batch_size_(batch_size) {

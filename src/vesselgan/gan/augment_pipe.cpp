@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "vesselgan/core/compat.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/gan/grid_sample.h"
 
 namespace vg {
@@ -48,77 +48,40 @@ T fires(int64_t n, double prob, const torch::TensorOptions& fopt) { return torch
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const AugmentPipeOptions& o) {
-  j = {{"xflip", o.xflip},
-       {"rotate90", o.rotate90},
-       {"xint", o.xint},
-       {"scale", o.scale},
-       {"rotate", o.rotate},
-       {"aniso", o.aniso},
-       {"xfrac", o.xfrac},
-       {"brightness", o.brightness},
-       {"contrast", o.contrast},
-       {"lumaflip", o.lumaflip},
-       {"hue", o.hue},
-       {"saturation", o.saturation},
-       {"xint_max", o.xint_max},
-       {"scale_std", o.scale_std},
-       {"rotate_max", o.rotate_max},
-       {"aniso_std", o.aniso_std},
-       {"xfrac_std", o.xfrac_std},
-       {"brightness_std", o.brightness_std},
-       {"contrast_std", o.contrast_std},
-       {"hue_max", o.hue_max},
-       {"saturation_std", o.saturation_std}};
-}
+namespace {
 
+const auto kPipeFields = [](auto& o, auto&& field) {
+  const auto multiplier = within(0, 100, "0..100 (probability multiplier, 0 = off)");
+  field("xflip", o.xflip, multiplier);
+  field("rotate90", o.rotate90, multiplier);
+  field("xint", o.xint, multiplier);
+  field("scale", o.scale, multiplier);
+  field("rotate", o.rotate, multiplier);
+  field("aniso", o.aniso, multiplier);
+  field("xfrac", o.xfrac, multiplier);
+  field("brightness", o.brightness, multiplier);
+  field("contrast", o.contrast, multiplier);
+  field("lumaflip", o.lumaflip, multiplier);
+  field("hue", o.hue, multiplier);
+  field("saturation", o.saturation, multiplier);
+  field("xint_max", o.xint_max, within(0, 0.5, "0..0.5 (fraction of the size)"));
+  field("scale_std", o.scale_std, within(0, 2, "0..2 (log2 units)"));
+  field("rotate_max", o.rotate_max, within(0, 1, "0..1 (fraction of pi)"));
+  field("aniso_std", o.aniso_std, within(0, 2, "0..2 (log2 units)"));
+  field("xfrac_std", o.xfrac_std, within(0, 1, "0..1 (fraction of the size)"));
+  field("brightness_std", o.brightness_std, within(0, 2, "0..2"));
+  field("contrast_std", o.contrast_std, within(0, 2, "0..2 (log2 units)"));
+  field("hue_max", o.hue_max, within(0, 1, "0..1 (fraction of pi)"));
+  field("saturation_std", o.saturation_std, within(0, 4, "0..4 (log2 units)"));
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const AugmentPipeOptions& o) { j = fields_to_json(o, kPipeFields); }
 void from_json(const nlohmann::json& j, AugmentPipeOptions& o) {
-  JsonFields(j, "augment_pipe")
-      .get("xflip", o.xflip)
-      .get("rotate90", o.rotate90)
-      .get("xint", o.xint)
-      .get("scale", o.scale)
-      .get("rotate", o.rotate)
-      .get("aniso", o.aniso)
-      .get("xfrac", o.xfrac)
-      .get("brightness", o.brightness)
-      .get("contrast", o.contrast)
-      .get("lumaflip", o.lumaflip)
-      .get("hue", o.hue)
-      .get("saturation", o.saturation)
-      .get("xint_max", o.xint_max)
-      .get("scale_std", o.scale_std)
-      .get("rotate_max", o.rotate_max)
-      .get("aniso_std", o.aniso_std)
-      .get("xfrac_std", o.xfrac_std)
-      .get("brightness_std", o.brightness_std)
-      .get("contrast_std", o.contrast_std)
-      .get("hue_max", o.hue_max)
-      .get("saturation_std", o.saturation_std)
-      .finish();
+  fields_from_json(j, "augment_pipe", o, kPipeFields);
 }
-
-void validate(const AugmentPipeOptions& o) {
-  auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };  // false for NaN
-  const std::pair<const char*, double> multipliers[] = {
-      {"xflip", o.xflip},       {"rotate90", o.rotate90}, {"xint", o.xint},   {"scale", o.scale},
-      {"rotate", o.rotate},     {"aniso", o.aniso},       {"xfrac", o.xfrac}, {"brightness", o.brightness},
-      {"contrast", o.contrast}, {"lumaflip", o.lumaflip}, {"hue", o.hue},     {"saturation", o.saturation}};
-  for (const auto& [name, v] : multipliers) {
-    check_field(in(v, 0, 100), std::string("augment_pipe.") + name, v,
-                "0..100 (probability multiplier, 0 = off)");
-  }
-  check_field(in(o.xint_max, 0, 0.5), "augment_pipe.xint_max", o.xint_max, "0..0.5 (fraction of the size)");
-  check_field(in(o.scale_std, 0, 2), "augment_pipe.scale_std", o.scale_std, "0..2 (log2 units)");
-  check_field(in(o.rotate_max, 0, 1), "augment_pipe.rotate_max", o.rotate_max, "0..1 (fraction of pi)");
-  check_field(in(o.aniso_std, 0, 2), "augment_pipe.aniso_std", o.aniso_std, "0..2 (log2 units)");
-  check_field(in(o.xfrac_std, 0, 1), "augment_pipe.xfrac_std", o.xfrac_std, "0..1 (fraction of the size)");
-  check_field(in(o.brightness_std, 0, 2), "augment_pipe.brightness_std", o.brightness_std, "0..2");
-  check_field(in(o.contrast_std, 0, 2), "augment_pipe.contrast_std", o.contrast_std, "0..2 (log2 units)");
-  check_field(in(o.hue_max, 0, 1), "augment_pipe.hue_max", o.hue_max, "0..1 (fraction of pi)");
-  check_field(in(o.saturation_std, 0, 4), "augment_pipe.saturation_std", o.saturation_std,
-              "0..4 (log2 units)");
-}
+void validate(const AugmentPipeOptions& o) { validate_fields("augment_pipe", o, kPipeFields); }
 
 AugmentPipe::AugmentPipe(AugmentPipeOptions o) : options_(o) { validate(options_); }
 

@@ -3,49 +3,41 @@
 #include <cmath>
 #include <string>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/gan/conv2d_resample.h"
 #include "vesselgan/gan/generator.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const DiscriminatorOptions& o) {
-  j = {{"resolution", o.resolution},   {"img_channels", o.img_channels}, {"channel_base", o.channel_base},
-       {"channel_max", o.channel_max}, {"mbstd_group", o.mbstd_group},   {"mbstd_channels", o.mbstd_channels},
-       {"conv_clamp", o.conv_clamp}};
-}
+namespace {
 
+const auto kDiscriminatorFields = [](auto& o, auto&& field) {
+  field("resolution", o.resolution, rule([](int64_t r) { return r >= 8 && r <= 1024 && (r & (r - 1)) == 0; },
+                                         "a power of two in 8..1024"));
+  field("img_channels", o.img_channels, within(1, 16, "1..16"));
+  field("channel_base", o.channel_base);  // resolution .. 2^24, checked in validate
+  field("channel_max", o.channel_max, within(1, 4096, "1..4096"));
+  field("mbstd_group", o.mbstd_group, within(1, 1024, "1..1024"));
+  field("mbstd_channels", o.mbstd_channels);  // a divisor of the channels at 4x4, checked in validate
+  field("conv_clamp", o.conv_clamp, at_least(0, ">= 0 (0 = off)"));
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const DiscriminatorOptions& o) { j = fields_to_json(o, kDiscriminatorFields); }
 void from_json(const nlohmann::json& j, DiscriminatorOptions& o) {
-  JsonFields(j, "discriminator")
-      .get("resolution", o.resolution)
-      .get("img_channels", o.img_channels)
-      .get("channel_base", o.channel_base)
-      .get("channel_max", o.channel_max)
-      .get("mbstd_group", o.mbstd_group)
-      .get("mbstd_channels", o.mbstd_channels)
-      .get("conv_clamp", o.conv_clamp)
-      .finish();
+  fields_from_json(j, "discriminator", o, kDiscriminatorFields);
 }
-
 void validate(const DiscriminatorOptions& o) {
-  const bool pow2 = o.resolution > 0 && (o.resolution & (o.resolution - 1)) == 0;
-  check_field(pow2 && o.resolution >= 8 && o.resolution <= 1024, "discriminator.resolution", o.resolution,
-              "a power of two in 8..1024");
-  check_field(o.img_channels >= 1 && o.img_channels <= 16, "discriminator.img_channels", o.img_channels,
-              "1..16");
-  check_field(o.channel_max >= 1 && o.channel_max <= 4096, "discriminator.channel_max", o.channel_max,
-              "1..4096");
+  validate_fields("discriminator", o, kDiscriminatorFields);
   check_field(
       o.channel_base >= o.resolution && o.channel_base <= (int64_t{1} << 24), "discriminator.channel_base",
       o.channel_base,
       "resolution (" + std::to_string(o.resolution) + ") .. 2^24, at least one channel at every resolution");
-  check_field(o.mbstd_group >= 1 && o.mbstd_group <= 1024, "discriminator.mbstd_group", o.mbstd_group,
-              "1..1024");
   const int64_t c4 = channels_at(4, o.channel_base, o.channel_max);
   check_field(o.mbstd_channels >= 0 && (o.mbstd_channels == 0 || c4 % o.mbstd_channels == 0),
               "discriminator.mbstd_channels", o.mbstd_channels,
               "0 (off) or a divisor of the " + std::to_string(c4) + " channels at 4x4");
-  check_field(o.conv_clamp >= 0, "discriminator.conv_clamp", o.conv_clamp, ">= 0 (0 = off)");
 }
 
 int64_t mbstd_group_size(int64_t group, int64_t n) {

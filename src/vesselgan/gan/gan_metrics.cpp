@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "vesselgan/core/error.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/dataset.h"
 #include "vesselgan/io/image_io.h"
 
@@ -91,28 +91,24 @@ void check_count(int64_t n, const std::string& what) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const GanMetricsOptions& o) {
-  j = {{"features", o.features},       {"max_images", o.max_images},           {"batch", o.batch},
-       {"kid_subsets", o.kid_subsets}, {"kid_subset_size", o.kid_subset_size}, {"seed", o.seed}};
-}
+namespace {
 
+const auto kMetricsFields = [](auto& o, auto&& field) {
+  field("features", o.features);
+  field("max_images", o.max_images, at_least(2, ">= 2"));
+  field("batch", o.batch, within(1, 4096, "1..4096"));
+  field("kid_subsets", o.kid_subsets, at_least(1, ">= 1"));
+  field("kid_subset_size", o.kid_subset_size, at_least(2, ">= 2"));
+  field("seed", o.seed);
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const GanMetricsOptions& o) { j = fields_to_json(o, kMetricsFields); }
 void from_json(const nlohmann::json& j, GanMetricsOptions& o) {
-  JsonFields(j, "gan_metrics")
-      .get("features", o.features)
-      .get("max_images", o.max_images)
-      .get("batch", o.batch)
-      .get("kid_subsets", o.kid_subsets)
-      .get("kid_subset_size", o.kid_subset_size)
-      .get("seed", o.seed)
-      .finish();
+  fields_from_json(j, "gan_metrics", o, kMetricsFields);
 }
-
-void validate(const GanMetricsOptions& o) {
-  check_field(o.max_images >= 2, "gan_metrics.max_images", o.max_images, ">= 2");
-  check_field(o.batch >= 1 && o.batch <= 4096, "gan_metrics.batch", o.batch, "1..4096");
-  check_field(o.kid_subsets >= 1, "gan_metrics.kid_subsets", o.kid_subsets, ">= 1");
-  check_field(o.kid_subset_size >= 2, "gan_metrics.kid_subset_size", o.kid_subset_size, ">= 2");
-}
+void validate(const GanMetricsOptions& o) { validate_fields("gan_metrics", o, kMetricsFields); }
 
 void to_json(nlohmann::json& j, const GanMetrics& m) {
   j = {{"fid", m.fid},

@@ -2,83 +2,53 @@
 
 #include <cmath>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/gan/gan_losses.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const GanTrainOptions& o) {
-  j = {{"mode", o.mode},
-       {"resolution", o.resolution},
-       {"mirror", o.mirror},
-       {"patch_min_fov", o.patch_min_fov},
-       {"patch_vessel_bias", o.patch_vessel_bias},
-       {"label_blur", o.label_blur},
-       {"generator", o.generator},
-       {"discriminator", o.discriminator},
-       {"augment", o.augment},
-       {"ada", o.ada},
-       {"kimg", o.kimg},
-       {"batch", o.batch},
-       {"g_lr", o.g_lr},
-       {"d_lr", o.d_lr},
-       {"beta1", o.beta1},
-       {"beta2", o.beta2},
-       {"r1_gamma", o.r1_gamma},
-       {"r1_interval", o.r1_interval},
-       {"pl_weight", o.pl_weight},
-       {"pl_interval", o.pl_interval},
-       {"pl_batch_shrink", o.pl_batch_shrink},
-       {"style_mixing", o.style_mixing},
-       {"ema_kimg", o.ema_kimg},
-       {"ema_rampup", o.ema_rampup},
-       {"tick_kimg", o.tick_kimg},
-       {"snapshot_kimg", o.snapshot_kimg},
-       {"grid_size", o.grid_size},
-       {"seed", o.seed},
-       {"bf16", o.bf16},
-       {"channels_last", o.channels_last}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, GanTrainOptions& o) {
-  merge_section(j, "generator", o.generator);
-  merge_section(j, "discriminator", o.discriminator);
-  merge_section(j, "augment", o.augment);
-  merge_section(j, "ada", o.ada);
-  nlohmann::json g, d, a, ada;  // consumed above; declared so finish() accepts the keys
-  JsonFields(j, "gan")
-      .get("mode", o.mode)
-      .get("resolution", o.resolution)
-      .get("mirror", o.mirror)
-      .get("patch_min_fov", o.patch_min_fov)
-      .get("patch_vessel_bias", o.patch_vessel_bias)
-      .get("label_blur", o.label_blur)
-      .get("generator", g)
-      .get("discriminator", d)
-      .get("augment", a)
-      .get("ada", ada)
-      .get("kimg", o.kimg)
-      .get("batch", o.batch)
-      .get("g_lr", o.g_lr)
-      .get("d_lr", o.d_lr)
-      .get("beta1", o.beta1)
-      .get("beta2", o.beta2)
-      .get("r1_gamma", o.r1_gamma)
-      .get("r1_interval", o.r1_interval)
-      .get("pl_weight", o.pl_weight)
-      .get("pl_interval", o.pl_interval)
-      .get("pl_batch_shrink", o.pl_batch_shrink)
-      .get("style_mixing", o.style_mixing)
-      .get("ema_kimg", o.ema_kimg)
-      .get("ema_rampup", o.ema_rampup)
-      .get("tick_kimg", o.tick_kimg)
-      .get("snapshot_kimg", o.snapshot_kimg)
-      .get("grid_size", o.grid_size)
-      .get("seed", o.seed)
-      .get("bf16", o.bf16)
-      .get("channels_last", o.channels_last)
-      .finish();
-}
+bool power_of_two_resolution(int64_t r) { return r >= 32 && r <= 1024 && (r & (r - 1)) == 0; }
+bool is_finite(double v) { return std::isfinite(v); }
+
+const auto kFields = [](auto& o, auto&& field) {
+  field("mode", o.mode, one_of({"full", "patch", "joint", "joint-patch", "label-patch"}));
+  field("resolution", o.resolution, rule(power_of_two_resolution, "a power of two from 32 to 1024"));
+  field("mirror", o.mirror);
+  field("patch_min_fov", o.patch_min_fov, within(0, 1, "0 to 1"));
+  field("patch_vessel_bias", o.patch_vessel_bias, within(0, 1, "0 to 1 (0 = uniform crops)"));
+  field("label_blur", o.label_blur, within(0, 4, "0 to 4 pixels (0 = binary)"));
+  field("generator", o.generator, section);
+  field("discriminator", o.discriminator, section);
+  field("augment", o.augment, section);
+  field("ada", o.ada, section);
+  field("kimg", o.kimg, rule([](double v) { return v > 0 && std::isfinite(v); }, "> 0 (fractions allowed)"));
+  field("batch", o.batch, within(1, 4096, "1 to 4096"));
+  field("g_lr", o.g_lr, rule([](double v) { return v > 0 && v < 1; }, "(0, 1)"));
+  field("d_lr", o.d_lr, rule([](double v) { return v > 0 && v < 1; }, "(0, 1)"));
+  field("beta1", o.beta1, rule([](double v) { return v >= 0 && v < 1; }, "[0, 1)"));
+  field("beta2", o.beta2, rule([](double v) { return v >= 0 && v < 1; }, "[0, 1)"));
+  field("r1_gamma", o.r1_gamma, rule(is_finite, ">= 0, or < 0 for auto"));
+  field("r1_interval", o.r1_interval, at_least(0, ">= 0 (0 = no R1)"));
+  field("pl_weight", o.pl_weight, at_least(0, ">= 0 (0 = off)"));
+  field("pl_interval", o.pl_interval, at_least(1, ">= 1"));
+  field("pl_batch_shrink", o.pl_batch_shrink);  // 1 to batch, checked in validate
+  field("style_mixing", o.style_mixing, within(0, 1, "0 to 1"));
+  field("ema_kimg", o.ema_kimg, rule(is_finite, ">= 0, or < 0 for auto"));
+  field("ema_rampup", o.ema_rampup, within(0, 1, "0 to 1 (0 = off)"));
+  field("tick_kimg", o.tick_kimg, above(0, "> 0"));
+  field("snapshot_kimg", o.snapshot_kimg, above(0, "> 0"));
+  field("grid_size", o.grid_size, within(1, 32, "1 to 32"));
+  field("seed", o.seed);
+  field("bf16", o.bf16);
+  field("channels_last", o.channels_last);
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const GanTrainOptions& o) { j = fields_to_json(o, kFields); }
+void from_json(const nlohmann::json& j, GanTrainOptions& o) { fields_from_json(j, "gan", o, kFields); }
 
 int64_t image_channels(const GanTrainOptions& o) { return is_label_mode(o) ? 1 : is_joint_mode(o) ? 4 : 3; }
 bool is_patch_mode(const GanTrainOptions& o) {
@@ -105,40 +75,11 @@ void finalize(GanTrainOptions& o) {
 }
 
 void validate(const GanTrainOptions& o) {
-  const std::string w = "gan.";
-  check_field(o.mode == "full" || o.mode == "patch" || o.mode == "joint" || o.mode == "joint-patch" ||
-                  o.mode == "label-patch",
-              w + "mode", o.mode, "full, patch, joint, joint-patch, label-patch");
-  const bool pow2 = o.resolution >= 32 && o.resolution <= 1024 && (o.resolution & (o.resolution - 1)) == 0;
-  check_field(pow2, w + "resolution", o.resolution, "a power of two from 32 to 1024");
-  check_field(o.patch_min_fov >= 0 && o.patch_min_fov <= 1, w + "patch_min_fov", o.patch_min_fov, "0 to 1");
-  check_field(o.patch_vessel_bias >= 0 && o.patch_vessel_bias <= 1, w + "patch_vessel_bias", o.patch_vessel_bias,
-              "0 to 1 (0 = uniform crops)");
-  check_field(o.label_blur >= 0 && o.label_blur <= 4, w + "label_blur", o.label_blur, "0 to 4 pixels (0 = binary)");
-  check_field(o.kimg > 0 && std::isfinite(o.kimg), w + "kimg", o.kimg, "> 0 (fractions allowed)");
-  check_field(o.batch >= 1 && o.batch <= 4096, w + "batch", o.batch, "1 to 4096");
-  check_field(o.g_lr > 0 && o.g_lr < 1, w + "g_lr", o.g_lr, "(0, 1)");
-  check_field(o.d_lr > 0 && o.d_lr < 1, w + "d_lr", o.d_lr, "(0, 1)");
-  check_field(o.beta1 >= 0 && o.beta1 < 1, w + "beta1", o.beta1, "[0, 1)");
-  check_field(o.beta2 >= 0 && o.beta2 < 1, w + "beta2", o.beta2, "[0, 1)");
-  check_field(std::isfinite(o.r1_gamma), w + "r1_gamma", o.r1_gamma, ">= 0, or < 0 for auto");
-  check_field(o.r1_interval >= 0, w + "r1_interval", o.r1_interval, ">= 0 (0 = no R1)");
-  check_field(o.pl_weight >= 0, w + "pl_weight", o.pl_weight, ">= 0 (0 = off)");
-  check_field(o.pl_interval >= 1, w + "pl_interval", o.pl_interval, ">= 1");
-  check_field(o.pl_batch_shrink >= 1 && o.pl_batch_shrink <= o.batch, w + "pl_batch_shrink", o.pl_batch_shrink,
+  validate_fields("gan", o, kFields);
+  check_field(o.pl_batch_shrink >= 1 && o.pl_batch_shrink <= o.batch, "gan.pl_batch_shrink", o.pl_batch_shrink,
               "1 to batch");
-  check_field(o.style_mixing >= 0 && o.style_mixing <= 1, w + "style_mixing", o.style_mixing, "0 to 1");
-  check_field(std::isfinite(o.ema_kimg), w + "ema_kimg", o.ema_kimg, ">= 0, or < 0 for auto");
-  check_field(o.ema_rampup >= 0 && o.ema_rampup <= 1, w + "ema_rampup", o.ema_rampup, "0 to 1 (0 = off)");
-  check_field(o.tick_kimg > 0, w + "tick_kimg", o.tick_kimg, "> 0");
-  check_field(o.snapshot_kimg > 0, w + "snapshot_kimg", o.snapshot_kimg, "> 0");
-  check_field(o.grid_size >= 1 && o.grid_size <= 32, w + "grid_size", o.grid_size, "1 to 32");
   check_field(o.generator.resolution == o.resolution && o.discriminator.resolution == o.resolution,
-              w + "generator.resolution", o.generator.resolution, "equal to gan.resolution (set by finalize)");
-  validate(o.generator);
-  validate(o.discriminator);
-  validate(o.augment);
-  validate(o.ada);
+              "gan.generator.resolution", o.generator.resolution, "equal to gan.resolution (set by finalize)");
 }
 
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 
 namespace vg {
 
@@ -23,54 +23,34 @@ int64_t channels_at(int64_t resolution, int64_t channel_base, int64_t channel_ma
   return std::min(channel_base / resolution, channel_max);
 }
 
-void to_json(nlohmann::json& j, const GeneratorOptions& o) {
-  j = {{"z_dim", o.z_dim},
-       {"w_dim", o.w_dim},
-       {"mapping_layers", o.mapping_layers},
-       {"mapping_lr_mul", o.mapping_lr_mul},
-       {"resolution", o.resolution},
-       {"img_channels", o.img_channels},
-       {"channel_base", o.channel_base},
-       {"channel_max", o.channel_max},
-       {"w_avg_beta", o.w_avg_beta},
-       {"use_noise", o.use_noise},
-       {"conv_clamp", o.conv_clamp}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, GeneratorOptions& o) {
-  JsonFields(j, "generator")
-      .get("z_dim", o.z_dim)
-      .get("w_dim", o.w_dim)
-      .get("mapping_layers", o.mapping_layers)
-      .get("mapping_lr_mul", o.mapping_lr_mul)
-      .get("resolution", o.resolution)
-      .get("img_channels", o.img_channels)
-      .get("channel_base", o.channel_base)
-      .get("channel_max", o.channel_max)
-      .get("w_avg_beta", o.w_avg_beta)
-      .get("use_noise", o.use_noise)
-      .get("conv_clamp", o.conv_clamp)
-      .finish();
-}
+const auto kGeneratorFields = [](auto& o, auto&& field) {
+  field("z_dim", o.z_dim, within(1, 4096, "1..4096"));
+  field("w_dim", o.w_dim, within(1, 4096, "1..4096"));
+  field("mapping_layers", o.mapping_layers, within(1, 32, "1..32"));
+  field("mapping_lr_mul", o.mapping_lr_mul,
+        rule([](double m) { return m > 0 && m <= 1; }, "0 < mapping_lr_mul <= 1"));
+  field("resolution", o.resolution,
+        rule([](int64_t r) { return is_power_of_two(r) && r >= 4 && r <= 1024; }, "a power of two in 4..1024"));
+  field("img_channels", o.img_channels, within(1, 16, "1..16"));
+  field("channel_base", o.channel_base);  // resolution .. 2^24, checked in validate
+  field("channel_max", o.channel_max, within(1, 4096, "1..4096"));
+  field("w_avg_beta", o.w_avg_beta, rule([](double b) { return b >= 0 && b < 1; }, "0 <= w_avg_beta < 1"));
+  field("use_noise", o.use_noise);
+  field("conv_clamp", o.conv_clamp, at_least(0, ">= 0 (0 = off)"));
+};
 
+}  // namespace
+
+void to_json(nlohmann::json& j, const GeneratorOptions& o) { j = fields_to_json(o, kGeneratorFields); }
+void from_json(const nlohmann::json& j, GeneratorOptions& o) { fields_from_json(j, "generator", o, kGeneratorFields); }
 void validate(const GeneratorOptions& o) {
-  check_field(o.z_dim >= 1 && o.z_dim <= 4096, "generator.z_dim", o.z_dim, "1..4096");
-  check_field(o.w_dim >= 1 && o.w_dim <= 4096, "generator.w_dim", o.w_dim, "1..4096");
-  check_field(o.mapping_layers >= 1 && o.mapping_layers <= 32, "generator.mapping_layers", o.mapping_layers,
-              "1..32");
-  check_field(o.mapping_lr_mul > 0 && o.mapping_lr_mul <= 1, "generator.mapping_lr_mul", o.mapping_lr_mul,
-              "0 < mapping_lr_mul <= 1");
-  check_field(is_power_of_two(o.resolution) && o.resolution >= 4 && o.resolution <= 1024,
-              "generator.resolution", o.resolution, "a power of two in 4..1024");
-  check_field(o.img_channels >= 1 && o.img_channels <= 16, "generator.img_channels", o.img_channels, "1..16");
-  check_field(o.channel_max >= 1 && o.channel_max <= 4096, "generator.channel_max", o.channel_max, "1..4096");
+  validate_fields("generator", o, kGeneratorFields);
   check_field(
       o.channel_base >= o.resolution && o.channel_base <= (int64_t{1} << 24), "generator.channel_base",
       o.channel_base,
       "resolution (" + std::to_string(o.resolution) + ") .. 2^24, at least one channel at every resolution");
-  check_field(o.w_avg_beta >= 0 && o.w_avg_beta < 1, "generator.w_avg_beta", o.w_avg_beta,
-              "0 <= w_avg_beta < 1");
-  check_field(o.conv_clamp >= 0, "generator.conv_clamp", o.conv_clamp, ">= 0 (0 = off)");
 }
 
 MappingNetworkImpl::MappingNetworkImpl(const GeneratorOptions& o) {

@@ -3,72 +3,44 @@
 #include <algorithm>
 
 #include "vesselgan/core/error.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 
 namespace vg {
 
 namespace nn = torch::nn;
 
-void to_json(nlohmann::json& j, const PainterOptions& o) {
-  j = {{"resolution", o.resolution},
-       {"channels", o.channels},
-       {"max_channels", o.max_channels},
-       {"levels", o.levels},
-       {"d_channels", o.d_channels},
-       {"batch", o.batch},
-       {"steps", o.steps},
-       {"lr", o.lr},
-       {"beta1", o.beta1},
-       {"beta2", o.beta2},
-       {"l1_weight", o.l1_weight},
-       {"vessel_balanced_l1", o.vessel_balanced_l1},
-       {"patch_vessel_bias", o.patch_vessel_bias},
-       {"log_every", o.log_every},
-       {"snapshot_every", o.snapshot_every},
-       {"seed", o.seed}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, PainterOptions& o) {
-  JsonFields(j, "painter")
-      .get("resolution", o.resolution)
-      .get("channels", o.channels)
-      .get("max_channels", o.max_channels)
-      .get("levels", o.levels)
-      .get("d_channels", o.d_channels)
-      .get("batch", o.batch)
-      .get("steps", o.steps)
-      .get("lr", o.lr)
-      .get("beta1", o.beta1)
-      .get("beta2", o.beta2)
-      .get("l1_weight", o.l1_weight)
-      .get("vessel_balanced_l1", o.vessel_balanced_l1)
-      .get("patch_vessel_bias", o.patch_vessel_bias)
-      .get("log_every", o.log_every)
-      .get("snapshot_every", o.snapshot_every)
-      .get("seed", o.seed)
-      .finish();
-}
+const auto kPainterFields = [](auto& o, auto&& field) {
+  field("levels", o.levels, within(1, 6, "1 to 6"));
+  field("resolution", o.resolution);  // a multiple of 2^levels, checked in validate
+  field("channels", o.channels, within(1, 512, "1 to 512"));
+  field("max_channels", o.max_channels);  // channels to 1024, checked in validate
+  field("d_channels", o.d_channels, within(1, 512, "1 to 512"));
+  field("batch", o.batch, within(1, 4096, "1 to 4096"));
+  field("steps", o.steps, at_least(1, ">= 1"));
+  field("lr", o.lr, rule([](double v) { return v > 0 && v < 1; }, "(0, 1)"));
+  field("beta1", o.beta1, rule([](double v) { return v >= 0 && v < 1; }, "[0, 1)"));
+  field("beta2", o.beta2, rule([](double v) { return v >= 0 && v < 1; }, "[0, 1)"));
+  field("l1_weight", o.l1_weight, within(0, 1e4, "0 to 10000"));
+  field("vessel_balanced_l1", o.vessel_balanced_l1);
+  field("patch_vessel_bias", o.patch_vessel_bias, within(0, 1, "0 to 1"));
+  field("log_every", o.log_every, at_least(1, ">= 1"));
+  field("snapshot_every", o.snapshot_every, at_least(1, ">= 1"));
+  field("seed", o.seed);
+};
 
+}  // namespace
+
+void to_json(nlohmann::json& j, const PainterOptions& o) { j = fields_to_json(o, kPainterFields); }
+void from_json(const nlohmann::json& j, PainterOptions& o) { fields_from_json(j, "painter", o, kPainterFields); }
 void validate(const PainterOptions& o) {
-  const std::string w = "painter.";
-  check_field(o.levels >= 1 && o.levels <= 6, w + "levels", o.levels, "1 to 6");
+  validate_fields("painter", o, kPainterFields);
   const int64_t unit = int64_t{1} << o.levels;
-  check_field(o.resolution >= unit && o.resolution <= 1024 && o.resolution % unit == 0, w + "resolution",
+  check_field(o.resolution >= unit && o.resolution <= 1024 && o.resolution % unit == 0, "painter.resolution",
               o.resolution, "a multiple of 2^levels = " + std::to_string(unit) + " up to 1024");
-  check_field(o.channels >= 1 && o.channels <= 512, w + "channels", o.channels, "1 to 512");
-  check_field(o.max_channels >= o.channels && o.max_channels <= 1024, w + "max_channels", o.max_channels,
+  check_field(o.max_channels >= o.channels && o.max_channels <= 1024, "painter.max_channels", o.max_channels,
               "channels to 1024");
-  check_field(o.d_channels >= 1 && o.d_channels <= 512, w + "d_channels", o.d_channels, "1 to 512");
-  check_field(o.batch >= 1 && o.batch <= 4096, w + "batch", o.batch, "1 to 4096");
-  check_field(o.steps >= 1, w + "steps", o.steps, ">= 1");
-  check_field(o.lr > 0 && o.lr < 1, w + "lr", o.lr, "(0, 1)");
-  check_field(o.beta1 >= 0 && o.beta1 < 1, w + "beta1", o.beta1, "[0, 1)");
-  check_field(o.beta2 >= 0 && o.beta2 < 1, w + "beta2", o.beta2, "[0, 1)");
-  check_field(o.l1_weight >= 0 && o.l1_weight <= 1e4, w + "l1_weight", o.l1_weight, "0 to 10000");
-  check_field(o.patch_vessel_bias >= 0 && o.patch_vessel_bias <= 1, w + "patch_vessel_bias", o.patch_vessel_bias,
-              "0 to 1");
-  check_field(o.log_every >= 1, w + "log_every", o.log_every, ">= 1");
-  check_field(o.snapshot_every >= 1, w + "snapshot_every", o.snapshot_every, ">= 1");
 }
 
 namespace {

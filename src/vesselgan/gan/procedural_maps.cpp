@@ -2,30 +2,27 @@
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/rng.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/gan/gan_data.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const ProceduralMapOptions& o) {
-  j = {{"photo_size", o.photo_size}, {"vessel_bias", o.vessel_bias}, {"vessel_fraction", o.vessel_fraction}};
-}
+namespace {
 
+const auto kMapFields = [](auto& o, auto&& field) {
+  field("photo_size", o.photo_size, within(64, 4096, "64 to 4096"));
+  field("vessel_bias", o.vessel_bias, within(0, 1, "0 to 1"));
+  field("vessel_fraction", o.vessel_fraction, rule([](double f) { return f > 0 && f <= 0.4; }, "(0, 0.4]"));
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const ProceduralMapOptions& o) { j = fields_to_json(o, kMapFields); }
 void from_json(const nlohmann::json& j, ProceduralMapOptions& o) {
-  JsonFields(j, "procedural_maps")
-      .get("photo_size", o.photo_size)
-      .get("vessel_bias", o.vessel_bias)
-      .get("vessel_fraction", o.vessel_fraction)
-      .finish();
+  fields_from_json(j, "procedural_maps", o, kMapFields);
 }
-
-void validate(const ProceduralMapOptions& o) {
-  check_field(o.photo_size >= 64 && o.photo_size <= 4096, "procedural_maps.photo_size", o.photo_size, "64 to 4096");
-  check_field(o.vessel_bias >= 0 && o.vessel_bias <= 1, "procedural_maps.vessel_bias", o.vessel_bias, "0 to 1");
-  check_field(o.vessel_fraction > 0 && o.vessel_fraction <= 0.4, "procedural_maps.vessel_fraction", o.vessel_fraction,
-              "(0, 0.4]");
-}
+void validate(const ProceduralMapOptions& o) { validate_fields("procedural_maps", o, kMapFields); }
 
 namespace {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/phantom.h"
 
 namespace vg {
@@ -30,111 +30,63 @@ bool has_labels(const PipelineConfig& c, const std::string& route) {
 
 std::string RetrainVariant::name() const { return cell() + "_s" + std::to_string(seed); }
 
-void to_json(nlohmann::json& j, const PipelineConfig& c) {
-  j = {{"data", c.data},
-       {"layout", c.layout},
-       {"phantom_train", c.phantom_train},
-       {"phantom_test", c.phantom_test},
-       {"phantom_size", c.phantom_size},
-       {"eval_split", c.eval_split},
-       {"labelled", c.labelled},
-       {"seg", c.seg},
-       {"synthetic_epochs", c.synthetic_epochs},
-       {"mixed_real_fraction", c.mixed_real_fraction},
-       {"init", c.init},
-       {"gan_route", c.gan_route},
-       {"gan", c.gan},
-       {"painter", c.painter},
-       {"maps", c.maps},
-       {"gan_model", c.gan_model},
-       {"gan_init", c.gan_init},
-       {"truncation", c.truncation},
-       {"generate_seed", c.generate_seed},
-       {"labels", c.labels},
-       {"pseudo_label", c.pseudo_label},
-       {"guard_vessel_fraction", c.guard_vessel_fraction},
-       {"min_label_f1", c.min_label_f1},
-       {"orders", c.orders},
-       {"augment", c.augment},
-       {"n_synthetic", c.n_synthetic},
-       {"seeds", c.seeds},
-       {"exclude", c.exclude},
-       {"iterations", c.iterations},
-       {"ensemble", c.ensemble},
-       {"choose_weights", c.choose_weights}};
-}
+namespace {
+
+const auto kFields = [](auto& c, auto&& field) {
+  field("data", c.data);
+  field("layout", c.layout);
+  field("phantom_train", c.phantom_train, within(3, 10000, "3..10000"));
+  field("phantom_test", c.phantom_test, within(1, 10000, "1..10000"));
+  field("phantom_size", c.phantom_size, within(32, 4096, "32..4096"));
+  field("eval_split", c.eval_split, one_of({"test", "train"}));
+  field("labelled", c.labelled, within(0, 100000, "0 (all) or a count of photographs"));
+  field("seg", c.seg, section);
+  field("synthetic_epochs", c.synthetic_epochs, within(0, 100000, "0 (the recipe's) .. 100000"));
+  field("mixed_real_fraction", c.mixed_real_fraction, rule([](double f) { return f > 0 && f < 1; }, "0 < f < 1"));
+  field("init", c.init, one_of({"scratch", "model-a"}));
+  field("gan_route", c.gan_route, one_of({"stylegan2", "painter"}));
+  field("gan", c.gan, section);
+  field("painter", c.painter, section);
+  field("maps", c.maps, section);
+  field("gan_model", c.gan_model);
+  field("gan_init", c.gan_init);
+  field("truncation", c.truncation, within(0, 2, "0..2"));
+  field("generate_seed", c.generate_seed);
+  field("labels", c.labels);  // a single string is read as a list of one (from_json); checked in validate
+  field("pseudo_label", c.pseudo_label, section);
+  field("guard_vessel_fraction", c.guard_vessel_fraction);
+  field("min_label_f1", c.min_label_f1, within(0, 1, "0 (off) .. 1"));
+  field("orders", c.orders);  // the lists are checked element by element in validate
+  field("augment", c.augment);
+  field("n_synthetic", c.n_synthetic);
+  field("seeds", c.seeds);
+  field("exclude", c.exclude);
+  field("iterations", c.iterations, within(1, 10, "1..10"));
+  field("ensemble", c.ensemble, section_checked_apart);  // validated with the weights chosen at run time
+  field("choose_weights", c.choose_weights);
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const PipelineConfig& c) { j = fields_to_json(c, kFields); }
 
 void from_json(const nlohmann::json& j, PipelineConfig& c) {
-  merge_section(j, "seg", c.seg);
-  merge_section(j, "gan", c.gan);
-  merge_section(j, "painter", c.painter);
-  merge_section(j, "maps", c.maps);
-  merge_section(j, "pseudo_label", c.pseudo_label);
-  merge_section(j, "ensemble", c.ensemble);
-  nlohmann::json seg, gan, painter, maps, pl, ens;  // consumed above; declared so finish() accepts the keys
-  nlohmann::json labels = c.labels;
-  JsonFields(j, "pipeline")
-      .get("data", c.data)
-      .get("layout", c.layout)
-      .get("phantom_train", c.phantom_train)
-      .get("phantom_test", c.phantom_test)
-      .get("phantom_size", c.phantom_size)
-      .get("eval_split", c.eval_split)
-      .get("labelled", c.labelled)
-      .get("seg", seg)
-      .get("synthetic_epochs", c.synthetic_epochs)
-      .get("mixed_real_fraction", c.mixed_real_fraction)
-      .get("init", c.init)
-      .get("gan_route", c.gan_route)
-      .get("gan", gan)
-      .get("painter", painter)
-      .get("maps", maps)
-      .get("gan_model", c.gan_model)
-      .get("gan_init", c.gan_init)
-      .get("truncation", c.truncation)
-      .get("generate_seed", c.generate_seed)
-      .get("labels", labels)
-      .get("pseudo_label", pl)
-      .get("guard_vessel_fraction", c.guard_vessel_fraction)
-      .get("min_label_f1", c.min_label_f1)
-      .get("orders", c.orders)
-      .get("augment", c.augment)
-      .get("n_synthetic", c.n_synthetic)
-      .get("seeds", c.seeds)
-      .get("exclude", c.exclude)
-      .get("iterations", c.iterations)
-      .get("ensemble", ens)
-      .get("choose_weights", c.choose_weights)
-      .finish();
-  if (labels.is_string()) labels = nlohmann::json::array({labels});
+  auto it = j.is_object() ? j.find("labels") : j.end();
+  if (it == j.end()) return fields_from_json(j, "pipeline", c, kFields);
+  // Older configs name one route as a string.
+  const nlohmann::json labels = it->is_string() ? nlohmann::json::array({*it}) : *it;
   if (!labels.is_array() || !std::all_of(labels.begin(), labels.end(), [](const auto& v) { return v.is_string(); }))
-    throw UserError("pipeline.labels = " + labels.dump() + " is not valid (valid: \"model\", \"gan\", or a list of them)");
-  c.labels = labels.get<std::vector<std::string>>();
+    throw UserError("pipeline.labels = " + it->dump() + " is not valid (valid: \"model\", \"gan\", or a list of them)");
+  nlohmann::json patched = j;
+  patched["labels"] = labels;
+  fields_from_json(patched, "pipeline", c, kFields);
 }
 
 void validate(const PipelineConfig& c) {
   const std::string w = "pipeline.";
-  check_field(c.phantom_train >= 3 && c.phantom_train <= 10000, w + "phantom_train", c.phantom_train,
-              "3..10000");
-  check_field(c.phantom_test >= 1 && c.phantom_test <= 10000, w + "phantom_test", c.phantom_test, "1..10000");
-  check_field(c.phantom_size >= 32 && c.phantom_size <= 4096, w + "phantom_size", c.phantom_size, "32..4096");
-  check_field(c.eval_split == "test" || c.eval_split == "train", w + "eval_split", c.eval_split,
-              "test, train");
-  check_field(c.labelled >= 0 && c.labelled <= 100000, w + "labelled", c.labelled, "0 (all) or a count of photographs");
-  validate(c.seg);
+  validate_fields("pipeline", c, kFields);
   check_field(c.seg.val_count >= 1, w + "seg.val_count", c.seg.val_count,
               ">= 1 (validation images choose epochs and ensemble weights)");
-  check_field(c.synthetic_epochs >= 0 && c.synthetic_epochs <= 100000, w + "synthetic_epochs",
-              c.synthetic_epochs, "0 (the recipe's) .. 100000");
-  check_field(c.mixed_real_fraction > 0 && c.mixed_real_fraction < 1, w + "mixed_real_fraction",
-              c.mixed_real_fraction, "0 < f < 1");
-  check_field(c.init == "scratch" || c.init == "model-a", w + "init", c.init, "scratch, model-a");
-  check_field(c.gan_route == "stylegan2" || c.gan_route == "painter", w + "gan_route", c.gan_route,
-              "stylegan2, painter");
-  validate(c.gan);
-  validate(c.painter);
-  validate(c.maps);
-  check_field(c.truncation >= 0 && c.truncation <= 2, w + "truncation", c.truncation, "0..2");
   check_field(!c.labels.empty(), w + "labels", c.labels, "one or more of model, gan");
   for (const auto& l : c.labels) {
     check_field(l == "model" || l == "gan" || l == "self", w + "labels", l, "model, gan, self");
@@ -147,8 +99,6 @@ void validate(const PipelineConfig& c) {
               w + "labels", c.labels,
               "\"gan\" only with gan.mode joint or joint-patch, gan_route painter, or a gan_model that draws "
               "vessel maps");
-  validate(c.pseudo_label);
-  check_field(c.min_label_f1 >= 0 && c.min_label_f1 <= 1, w + "min_label_f1", c.min_label_f1, "0 (off) .. 1");
   check_field(!c.orders.empty(), w + "orders", c.orders,
               "one or more of synthetic-then-real, real-then-synthetic, mixed, synthetic-only");
   for (const auto& o : c.orders)
@@ -158,7 +108,6 @@ void validate(const PipelineConfig& c) {
   check_field(!c.n_synthetic.empty(), w + "n_synthetic", c.n_synthetic, "one or more counts >= 1");
   for (auto n : c.n_synthetic) check_field(n >= 1 && n <= 1000000, w + "n_synthetic", n, "1..1000000");
   check_field(!c.seeds.empty(), w + "seeds", c.seeds, "one or more seeds (3 or more for mean +- std)");
-  check_field(c.iterations >= 1 && c.iterations <= 10, w + "iterations", c.iterations, "1..10");
   if (!c.exclude.empty()) {
     PipelineConfig full = c;
     full.exclude.clear();

@@ -5,28 +5,27 @@
 #include <limits>
 
 #include "vesselgan/core/error.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/eval/confusion.h"
 #include "vesselgan/eval/ranking_metrics.h"
 #include "vesselgan/eval/threshold_metrics.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const EnsembleOptions& o) {
-  j = {{"method", o.method}, {"weights", o.weights}, {"threshold", o.threshold}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, EnsembleOptions& o) {
-  JsonFields(j, "ensemble")
-      .get("method", o.method)
-      .get("weights", o.weights)
-      .get("threshold", o.threshold)
-      .finish();
-}
+const auto kEnsembleFields = [](auto& o, auto&& field) {
+  field("method", o.method, one_of({"mean", "weighted", "max", "vote"}));
+  field("weights", o.weights);  // depend on the method: checked in validate
+  field("threshold", o.threshold, rule([](double t) { return t > 0 && t < 1; }, "0 < threshold < 1"));
+};
 
+}  // namespace
+
+void to_json(nlohmann::json& j, const EnsembleOptions& o) { j = fields_to_json(o, kEnsembleFields); }
+void from_json(const nlohmann::json& j, EnsembleOptions& o) { fields_from_json(j, "ensemble", o, kEnsembleFields); }
 void validate(const EnsembleOptions& o) {
-  check_field(o.method == "mean" || o.method == "weighted" || o.method == "max" || o.method == "vote",
-              "ensemble.method", o.method, "mean, weighted, max, vote");
+  validate_fields("ensemble", o, kEnsembleFields);
   if (o.method == "weighted") {
     check_field(!o.weights.empty(), "ensemble.weights", o.weights,
                 "one weight per model for method 'weighted'");
@@ -40,7 +39,6 @@ void validate(const EnsembleOptions& o) {
     check_field(o.weights.empty(), "ensemble.weights", o.weights,
                 "empty unless ensemble.method is 'weighted' (method is '" + o.method + "')");
   }
-  check_field(o.threshold > 0 && o.threshold < 1, "ensemble.threshold", o.threshold, "0 < threshold < 1");
 }
 
 std::vector<double> normalized_weights(const std::vector<double>& w) {
@@ -108,30 +106,27 @@ torch::Tensor combine(const std::vector<torch::Tensor>& probs, const EnsembleOpt
   return votes.div_(static_cast<float>(n));
 }
 
-void to_json(nlohmann::json& j, const WeightSearchOptions& o) {
-  j = {{"step", o.step}, {"metric", o.metric}, {"threshold", o.threshold}};
-}
-
-void from_json(const nlohmann::json& j, WeightSearchOptions& o) {
-  JsonFields(j, "weight_search")
-      .get("step", o.step)
-      .get("metric", o.metric)
-      .get("threshold", o.threshold)
-      .finish();
-}
-
 namespace {
+
 int64_t divisions_of(double step) { return std::llround(1.0 / step); }
+
+bool whole_division(double step) {
+  return step > 0 && step <= 1 && std::abs(1.0 / step - divisions_of(step)) < 1e-6 && divisions_of(step) <= 100;
+}
+
+const auto kSearchFields = [](auto& o, auto&& field) {
+  field("step", o.step, rule(whole_division, "1/k for a whole k in 1..100, e.g. 0.1, 0.05, 0.25"));
+  field("metric", o.metric, one_of({"f1", "auc"}));
+  field("threshold", o.threshold, rule([](double t) { return t > 0 && t < 1; }, "0 < threshold < 1"));
+};
+
 }  // namespace
 
-void validate(const WeightSearchOptions& o) {
-  const bool whole = o.step > 0 && o.step <= 1 && std::abs(1.0 / o.step - divisions_of(o.step)) < 1e-6 &&
-                     divisions_of(o.step) <= 100;
-  check_field(whole, "weight_search.step", o.step, "1/k for a whole k in 1..100, e.g. 0.1, 0.05, 0.25");
-  check_field(o.metric == "f1" || o.metric == "auc", "weight_search.metric", o.metric, "f1, auc");
-  check_field(o.threshold > 0 && o.threshold < 1, "weight_search.threshold", o.threshold,
-              "0 < threshold < 1");
+void to_json(nlohmann::json& j, const WeightSearchOptions& o) { j = fields_to_json(o, kSearchFields); }
+void from_json(const nlohmann::json& j, WeightSearchOptions& o) {
+  fields_from_json(j, "weight_search", o, kSearchFields);
 }
+void validate(const WeightSearchOptions& o) { validate_fields("weight_search", o, kSearchFields); }
 
 std::vector<std::vector<double>> simplex_grid(int64_t models, int64_t divisions) {
   TORCH_CHECK(models >= 1 && divisions >= 1, "simplex_grid: models ", models, ", divisions ", divisions);

@@ -2,21 +2,23 @@
 
 #include <cmath>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/fov.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const InputOptions& o) { j = {{"resize", o.resize}, {"pad_to", o.pad_to}}; }
+namespace {
 
-void from_json(const nlohmann::json& j, InputOptions& o) {
-  JsonFields(j, "input").get("resize", o.resize).get("pad_to", o.pad_to).finish();
-}
+const auto kInputFields = [](auto& o, auto&& field) {
+  field("resize", o.resize, rule([](int64_t r) { return r == 0 || (r >= 16 && r <= 8192); }, "0 or 16..8192"));
+  field("pad_to", o.pad_to, within(0, 16384, "0 or a canvas side up to 16384"));
+};
 
-void validate(const InputOptions& o) {
-  check_field(o.resize == 0 || (o.resize >= 16 && o.resize <= 8192), "input.resize", o.resize, "0 or 16..8192");
-  check_field(o.pad_to >= 0 && o.pad_to <= 16384, "input.pad_to", o.pad_to, "0 or a canvas side up to 16384");
-}
+}  // namespace
+
+void to_json(nlohmann::json& j, const InputOptions& o) { j = fields_to_json(o, kInputFields); }
+void from_json(const nlohmann::json& j, InputOptions& o) { fields_from_json(j, "input", o, kInputFields); }
+void validate(const InputOptions& o) { validate_fields("input", o, kInputFields); }
 
 torch::Tensor fit_to_canvas(const torch::Tensor& x, const InputOptions& opt, int64_t multiple, FitInfo* info,
                             bool nearest) {

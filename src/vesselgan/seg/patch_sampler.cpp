@@ -2,24 +2,27 @@
 
 #include <algorithm>
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/preprocess.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const PatchOptions& o) {
-  j = {{"size", o.size}, {"per_epoch", o.per_epoch}, {"fov_share", o.fov_share}};
-}
+namespace {
 
-void from_json(const nlohmann::json& j, PatchOptions& o) {
-  JsonFields(j, "train.patch").get("size", o.size).get("per_epoch", o.per_epoch).get("fov_share", o.fov_share).finish();
-}
+const auto kPatchFields = [](auto& o, auto&& field) {
+  field("size", o.size, rule([](int64_t s) { return s == 0 || (s >= 16 && s <= 4096); }, "0 or 16..4096"));
+  field("per_epoch", o.per_epoch);  // checked in validate: only when size is set
+  field("fov_share", o.fov_share, within(0, 1, "0..1"));
+};
 
+}  // namespace
+
+void to_json(nlohmann::json& j, const PatchOptions& o) { j = fields_to_json(o, kPatchFields); }
+void from_json(const nlohmann::json& j, PatchOptions& o) { fields_from_json(j, "train.patch", o, kPatchFields); }
 void validate(const PatchOptions& o) {
-  check_field(o.size == 0 || (o.size >= 16 && o.size <= 4096), "train.patch.size", o.size, "0 or 16..4096");
+  validate_fields("train.patch", o, kPatchFields);
   check_field(o.size == 0 || (o.per_epoch >= 1 && o.per_epoch <= 10000000), "train.patch.per_epoch", o.per_epoch,
               "1..10000000 when patch.size is set");
-  check_field(o.fov_share >= 0 && o.fov_share <= 1, "train.patch.fov_share", o.fov_share, "0..1");
 }
 
 namespace {

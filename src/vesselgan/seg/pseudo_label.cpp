@@ -9,40 +9,33 @@
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 #include "vesselgan/data/fov.h"
 #include "vesselgan/io/image_io.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const PseudoLabelOptions& o) {
-  j = {{"mode", o.mode},
-       {"tta", o.tta},
-       {"fov_diameter", o.fov_diameter},
-       {"min_confidence", o.min_confidence},
-       {"min_vessel_fraction", o.min_vessel_fraction},
-       {"max_vessel_fraction", o.max_vessel_fraction}};
-}
+namespace {
 
+const auto kPseudoLabelFields = [](auto& o, auto&& field) {
+  field("mode", o.mode, one_of({"hard", "soft"}));
+  field("tta", o.tta);
+  field("fov_diameter", o.fov_diameter,
+        rule([](double d) { return d == -1 || d >= 0; },
+             "-1 (the model's training scale), 0 (native) or a diameter > 0 in pixels"));
+  field("min_confidence", o.min_confidence, within(0, 1, "0 <= min_confidence <= 1"));
+  field("min_vessel_fraction", o.min_vessel_fraction, within(0, 1, "0 <= min_vessel_fraction <= 1"));
+  field("max_vessel_fraction", o.max_vessel_fraction);  // min_vessel_fraction..1, checked in validate
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const PseudoLabelOptions& o) { j = fields_to_json(o, kPseudoLabelFields); }
 void from_json(const nlohmann::json& j, PseudoLabelOptions& o) {
-  JsonFields(j, "pseudo_label")
-      .get("mode", o.mode)
-      .get("tta", o.tta)
-      .get("fov_diameter", o.fov_diameter)
-      .get("min_confidence", o.min_confidence)
-      .get("min_vessel_fraction", o.min_vessel_fraction)
-      .get("max_vessel_fraction", o.max_vessel_fraction)
-      .finish();
+  fields_from_json(j, "pseudo_label", o, kPseudoLabelFields);
 }
-
 void validate(const PseudoLabelOptions& o) {
-  check_field(o.mode == "hard" || o.mode == "soft", "pseudo_label.mode", o.mode, "hard, soft");
-  check_field(o.fov_diameter == -1 || o.fov_diameter >= 0, "pseudo_label.fov_diameter", o.fov_diameter,
-              "-1 (the model's training scale), 0 (native) or a diameter > 0 in pixels");
-  check_field(o.min_confidence >= 0 && o.min_confidence <= 1, "pseudo_label.min_confidence", o.min_confidence,
-              "0 <= min_confidence <= 1");
-  check_field(o.min_vessel_fraction >= 0 && o.min_vessel_fraction <= 1, "pseudo_label.min_vessel_fraction",
-              o.min_vessel_fraction, "0 <= min_vessel_fraction <= 1");
+  validate_fields("pseudo_label", o, kPseudoLabelFields);
   check_field(
       o.max_vessel_fraction >= o.min_vessel_fraction && o.max_vessel_fraction <= 1,
       "pseudo_label.max_vessel_fraction", o.max_vessel_fraction,

@@ -5,29 +5,29 @@
 #include <optional>
 
 #include "vesselgan/core/error.h"
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const RobustnessOptions& o) {
-  j = nlohmann::json{
-      {"shifts", o.shifts}, {"max_images", o.max_images}, {"seed", o.seed}, {"threshold", o.threshold}};
-}
+namespace {
 
+const auto kRobustnessFields = [](auto& o, auto&& field) {
+  field("shifts", o.shifts);  // at least one, each valid: checked in validate
+  field("max_images", o.max_images, at_least(0, "0 (all) or a positive count"));
+  field("seed", o.seed);
+  field("threshold", o.threshold, rule([](double t) { return t > 0 && t < 1; }, "0 < threshold < 1"));
+};
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const RobustnessOptions& o) { j = fields_to_json(o, kRobustnessFields); }
 void from_json(const nlohmann::json& j, RobustnessOptions& o) {
-  JsonFields(j, "robustness")
-      .get("shifts", o.shifts)
-      .get("max_images", o.max_images)
-      .get("seed", o.seed)
-      .get("threshold", o.threshold)
-      .finish();
+  fields_from_json(j, "robustness", o, kRobustnessFields);
 }
-
 void validate(const RobustnessOptions& o) {
   check_field(!o.shifts.empty(), "robustness.shifts", o.shifts, "at least one {kind, level}");
   for (const auto& s : o.shifts) validate(s);
-  check_field(o.max_images >= 0, "robustness.max_images", o.max_images, "0 (all) or a positive count");
-  check_field(o.threshold > 0 && o.threshold < 1, "robustness.threshold", o.threshold, "0 < threshold < 1");
+  validate_fields("robustness", o, kRobustnessFields);
 }
 
 namespace {

@@ -1,77 +1,49 @@
 #include "vesselgan/seg/train_options.h"
 
-#include "vesselgan/core/json_fields.h"
+#include "vesselgan/core/option_fields.h"
 
 namespace vg {
 
-void to_json(nlohmann::json& j, const ScheduleStage& s) { j = {{"epochs", s.epochs}, {"lr", s.lr}}; }
+namespace {
 
-void from_json(const nlohmann::json& j, ScheduleStage& s) {
-  JsonFields(j, "train.schedule[]").get("epochs", s.epochs).get("lr", s.lr).finish();
-}
+const auto kStageFields = [](auto& s, auto&& field) {
+  field("epochs", s.epochs, at_least(1, ">= 1"));
+  field("lr", s.lr, rule([](double lr) { return lr > 0 && lr < 10; }, "0 < lr < 10"));
+};
 
-void to_json(nlohmann::json& j, const TrainOptions& o) {
-  j = {{"model", o.model},
-       {"loss", o.loss},
-       {"augment", o.augment},
-       {"input", o.input},
-       {"patch", o.patch},
-       {"schedule", o.schedule},
-       {"batch_size", o.batch_size},
-       {"val_count", o.val_count},
-       {"select", o.select},
-       {"weight_decay", o.weight_decay},
-       {"seed", o.seed},
-       {"split_seed", o.split_seed},
-       {"bf16", o.bf16},
-       {"channels_last", o.channels_last},
-       {"init_from", o.init_from}};
-}
+const auto kFields = [](auto& o, auto&& field) {
+  field("model", o.model, section);
+  field("loss", o.loss, section);
+  field("augment", o.augment, section);
+  field("input", o.input, section);
+  field("patch", o.patch, section);
+  field("schedule", o.schedule);  // each stage checked in validate
+  field("batch_size", o.batch_size, within(1, 4096, "1..4096"));
+  field("val_count", o.val_count, at_least(0, ">= 0"));
+  field("select", o.select, one_of({"f1", "auc", "loss"}));
+  field("weight_decay", o.weight_decay, at_least(0, ">= 0"));
+  field("seed", o.seed);
+  field("split_seed", o.split_seed);
+  field("bf16", o.bf16);
+  field("channels_last", o.channels_last);
+  field("init_from", o.init_from);
+};
 
-void from_json(const nlohmann::json& j, TrainOptions& o) {
-  merge_section(j, "model", o.model);
-  merge_section(j, "loss", o.loss);
-  merge_section(j, "augment", o.augment);
-  merge_section(j, "input", o.input);
-  merge_section(j, "patch", o.patch);
-  nlohmann::json model, loss, augment, input, patch;  // consumed above; declared so finish() accepts the keys
-  JsonFields(j, "train")
-      .get("model", model)
-      .get("loss", loss)
-      .get("augment", augment)
-      .get("input", input)
-      .get("patch", patch)
-      .get("schedule", o.schedule)
-      .get("batch_size", o.batch_size)
-      .get("val_count", o.val_count)
-      .get("select", o.select)
-      .get("weight_decay", o.weight_decay)
-      .get("seed", o.seed)
-      .get("split_seed", o.split_seed)
-      .get("bf16", o.bf16)
-      .get("channels_last", o.channels_last)
-      .get("init_from", o.init_from)
-      .finish();
-}
+}  // namespace
+
+void to_json(nlohmann::json& j, const ScheduleStage& s) { j = fields_to_json(s, kStageFields); }
+void from_json(const nlohmann::json& j, ScheduleStage& s) { fields_from_json(j, "train.schedule[]", s, kStageFields); }
+
+void to_json(nlohmann::json& j, const TrainOptions& o) { j = fields_to_json(o, kFields); }
+void from_json(const nlohmann::json& j, TrainOptions& o) { fields_from_json(j, "train", o, kFields); }
 
 void validate(const TrainOptions& o) {
-  validate(o.model);
-  validate(o.loss);
-  validate(o.augment);
-  validate(o.input);
-  validate(o.patch);
+  validate_fields("train", o, kFields);
   const int64_t multiple = int64_t{1} << o.model.depth;
   check_field(o.patch.size % multiple == 0, "train.patch.size", o.patch.size,
               "0 or a multiple of 2^model.depth = " + std::to_string(multiple));
   check_field(!o.schedule.empty(), "train.schedule", o.schedule.size(), "at least one {epochs, lr} stage");
-  for (const auto& s : o.schedule) {
-    check_field(s.epochs >= 1, "train.schedule[].epochs", s.epochs, ">= 1");
-    check_field(s.lr > 0 && s.lr < 10, "train.schedule[].lr", s.lr, "0 < lr < 10");
-  }
-  check_field(o.batch_size >= 1 && o.batch_size <= 4096, "train.batch_size", o.batch_size, "1..4096");
-  check_field(o.val_count >= 0, "train.val_count", o.val_count, ">= 0");
-  check_field(o.select == "f1" || o.select == "auc" || o.select == "loss", "train.select", o.select, "f1, auc, loss");
-  check_field(o.weight_decay >= 0, "train.weight_decay", o.weight_decay, ">= 0");
+  for (const auto& s : o.schedule) validate_fields("train.schedule[]", s, kStageFields);
 }
 
 int64_t total_epochs(const TrainOptions& o) {
