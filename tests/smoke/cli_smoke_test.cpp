@@ -114,6 +114,14 @@ TEST(CliSmoke, BadInputsAreOneLineErrorsWithExitCode2) {
       "train --data " + (dir.path() / "empty").string() + " --out " + (dir.path() / "r1").string(), "empty");
   expect_user_error("evaluate --model " + (dir.path() / "nope.pt").string() + " --data " + d, "nope.pt");
   expect_user_error("evaluate --pred " + d + " --data " + d + " --layout weird", "weird");
+  // A --data folder that does not exist is an input problem too (exit 2, as the README promises), and the
+  // refused run writes nothing.
+  const std::string missing = (dir.path() / "no-such-folder").string();
+  for (const std::string cmd : {"train --out " + (dir.path() / "r0").string(), std::string("evaluate"),
+                                "segment --out " + (dir.path() / "s0").string()})
+    expect_user_error(cmd + " --data " + missing, missing);
+  EXPECT_FALSE(fs::exists(dir.path() / "r0"));
+  EXPECT_FALSE(fs::exists(dir.path() / "s0"));
   // A bad config value and an unknown config key.
   write_file_atomic(dir.path() / "bad.json", R"({"batch_size": 0})");
   expect_user_error("train --data " + d + " --out " + (dir.path() / "r2").string() + " --config " +
