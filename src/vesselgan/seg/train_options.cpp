@@ -27,6 +27,7 @@ const auto kFields = [](auto& o, auto&& field) {
   field("bf16", o.bf16);
   field("channels_last", o.channels_last);
   field("init_from", o.init_from);
+  field("distill", o.distill, section);
 };
 
 }  // namespace
@@ -34,7 +35,12 @@ const auto kFields = [](auto& o, auto&& field) {
 void to_json(nlohmann::json& j, const ScheduleStage& s) { j = fields_to_json(s, kStageFields); }
 void from_json(const nlohmann::json& j, ScheduleStage& s) { fields_from_json(j, "train.schedule[]", s, kStageFields); }
 
-void to_json(nlohmann::json& j, const TrainOptions& o) { j = fields_to_json(o, kFields); }
+// Without a teacher the recipe is written as before distillation existed, so the pipeline's stage keys (which
+// hold the recipe) of earlier runs still match and their trained models are reused.
+void to_json(nlohmann::json& j, const TrainOptions& o) {
+  j = fields_to_json(o, kFields);
+  if (o.distill.teacher.empty()) j.erase("distill");
+}
 void from_json(const nlohmann::json& j, TrainOptions& o) { fields_from_json(j, "train", o, kFields); }
 
 void validate(const TrainOptions& o) {

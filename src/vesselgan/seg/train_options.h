@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vesselgan/data/augment.h"
+#include "vesselgan/seg/distill.h"
 #include "vesselgan/seg/losses.h"
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/patch_sampler.h"
@@ -40,6 +41,8 @@ struct TrainOptions {
   // A "sa-unet" checkpoint whose weights start the run (fine-tuning, curricula); "" = random initialization.
   // Its model options must equal `model`. Not used when a run resumes (its own last.pt wins).
   std::string init_from;
+  // A teacher whose clean-photograph probabilities are blended into the training targets (seg/distill.h).
+  DistillOptions distill;
 };
 
 void to_json(nlohmann::json& j, const ScheduleStage& s);

@@ -13,6 +13,7 @@
 #include "vesselgan/eval/ranking_metrics.h"
 #include "vesselgan/eval/threshold_metrics.h"
 #include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/distill.h"
 #include "vesselgan/seg/patch_sampler.h"
 #include "vesselgan/seg/training_curves.h"
 
@@ -170,6 +171,10 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     opt = header.config.at("train").get<TrainOptions>();  // a resumed run keeps its own recipe
   }
   validate(opt);
+  // The targets the network learns: the labels, or their blend with a teacher's maps (before anything is written,
+  // so a missing teacher refuses the run cleanly).
+  const std::vector<Sample> targets =
+      opt.distill.teacher.empty() ? train : with_teacher_targets(train, opt.distill, device);
 
   seed_everything(opt.seed);
   SAUNet model(opt.model);
@@ -212,9 +217,9 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   const int64_t multiple = int64_t{1} << opt.model.depth;
   const bool patches = opt.patch.size > 0;
   // Whole photographs stacked once, or a sampler of crops; n = images (or crops) per epoch.
-  const Stacked tr = patches ? Stacked{} : stack_samples(train, opt.input, multiple, device);
+  const Stacked tr = patches ? Stacked{} : stack_samples(targets, opt.input, multiple, device);
   const std::optional<PatchSampler> sampler =
-      patches ? std::optional<PatchSampler>(make_patch_sampler(train, opt, device)) : std::nullopt;
+      patches ? std::optional<PatchSampler>(make_patch_sampler(targets, opt, device)) : std::nullopt;
   const Stacked va = stack_samples(val, opt.input, multiple, device);
   const int64_t n = patches ? opt.patch.per_epoch : tr.image.size(0);
   const int64_t steps_per_epoch = (n + opt.batch_size - 1) / opt.batch_size;
