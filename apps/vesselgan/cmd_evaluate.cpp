@@ -15,7 +15,7 @@ namespace {
 struct EvaluateFlags {
   std::string data, split = "test", layout = "auto", model, pred, out = "evaluation";
   double threshold = 0.5, fov_diameter = -1;
-  bool tta = false;
+  bool tta = false, image_statistics = false;
   bool shifts = false;                   // the robustness benchmark instead of one evaluation
   std::vector<std::string> shift_kinds;  // empty: every kind
   int64_t max_images = 0;
@@ -43,12 +43,13 @@ void run_shifts(const EvaluateFlags& f) {
   const Segmenter seg = Segmenter::load(model, setup_compute(f.compute));
   PredictOptions popt;
   popt.tta = f.tta;
+  popt.image_statistics = f.image_statistics;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   RobustnessReport report =
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
   std::cerr << "\n";
   report.protocol = protocol;
-  report.protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "");
+  report.protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics ? " (image statistics)" : "");
   report.protocol.scale = describe_scale(popt.fov_diameter);
   const std::string title = "Robustness of model " + model.string() + " on " + data.root.string() + " [" + data.split +
                             ", " + std::to_string(report.ids.size()) + " images]";
@@ -80,12 +81,13 @@ void run_evaluate(const EvaluateFlags& f) {
     const Segmenter seg = Segmenter::load(model, device);
     PredictOptions popt;
     popt.tta = f.tta;
+    popt.image_statistics = f.image_statistics;
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
     std::cerr << "\n";
-    title = "model " + model.string() + (f.tta ? " (flip TTA)" : "");
-    protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "");
+    title = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics ? " (image statistics)" : "");
+    protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics ? " (image statistics)" : "");
     protocol.scale = describe_scale(popt.fov_diameter, scales);
   }
   title += " on " + data.root.string() + " [" + data.split + ", " + std::to_string(items.size()) + " images]";
@@ -115,6 +117,8 @@ void add_evaluate(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threshold", f->threshold, "probability threshold")->capture_default_str();
   cmd->add_flag("--tta", f->tta, "with --model: flip test-time augmentation");
+  cmd->add_flag("--image-statistics", f->image_statistics,
+                "normalise each photograph by its own activation statistics (prediction-time batch norm)");
   cmd->add_option("--fov-diameter", f->fov_diameter,
                   "with --model: resize photographs so their FOV is this many px across (-1: the model's training "
                   "scale when it records one, else native; 0: native resolution)")

@@ -28,7 +28,7 @@ struct SegmentFlags {
   std::string model, out = "segmented", mask, mask_dir, data, split = "test", layout = "auto";
   double threshold = 0.5, fov_diameter = -1;
   int bits = 8;
-  bool tta = false, no_fov = false;
+  bool tta = false, image_statistics = false, no_fov = false;
   int64_t tile = 1024;
   ComputeFlags compute;
 };
@@ -97,6 +97,7 @@ void run_segment(const SegmentFlags& f) {
   const Segmenter seg = Segmenter::load(model, device);
   PredictOptions popt;
   popt.tta = f.tta;
+  popt.image_statistics = f.image_statistics;
   popt.tile = f.tile;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   std::cerr << "model: " << model.string() << "; scale: "
@@ -159,6 +160,8 @@ void add_segment(CLI::App& app) {
   cmd->add_option("--threshold", f->threshold, "probability threshold for the binary mask")->capture_default_str();
   cmd->add_option("--bits", f->bits, "bit depth of the probability PNG: 8 | 16")->capture_default_str();
   cmd->add_flag("--tta", f->tta, "average over flipped copies (4x slower)");
+  cmd->add_flag("--image-statistics", f->image_statistics,
+                "normalise each photograph by its own activation statistics (prediction-time batch norm)");
   cmd->add_option("--tile", f->tile, "segment canvases larger than this in tiles")->capture_default_str();
   cmd->add_option("--fov-diameter", f->fov_diameter,
                   "resize photographs so their FOV is this many px across (-1: the model's training scale when "

@@ -74,6 +74,46 @@ TEST(Segmenter, FlipTTAIsInvariantToFlippingTheInput) {
   EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
 }
 
+TEST(Segmenter, ImageStatisticsMakeThePredictionInvariantToExposure) {
+  // With each BatchNorm normalising by the photograph's own statistics, scaling every pixel by k scales the
+  // first convolution's response (minus its bias) by k, which the first BatchNorm divides out again.
+  SAUNet m = tiny_model();
+  {
+    // Larger weights than the initialization's, so the activations' variance dwarfs BatchNorm's epsilon and
+    // the untrained network's output depends on its input at all.
+    torch::NoGradGuard no_grad;
+    for (auto& p : m->parameters())
+      if (p.dim() == 4) p.mul_(8);
+  }
+  Segmenter s(m, InputOptions{}, torch::kCPU);
+  PredictOptions own;
+  own.image_statistics = true;
+  torch::manual_seed(3);
+  const auto img = torch::rand({3, 40, 40});
+  const double with_own = (s.probability(img, own) - s.probability(img * 0.4, own)).abs().max().item<double>();
+  const double with_running = (s.probability(img) - s.probability(img * 0.4)).abs().max().item<double>();
+  EXPECT_LT(with_own, 2e-3);
+  EXPECT_GT(with_running, 20 * with_own);
+}
+
+TEST(Segmenter, ImageStatisticsLeaveTheRunningStatisticsAndTheEvaluationModeAlone) {
+  SAUNet m = tiny_model();
+  Segmenter s(m, InputOptions{}, torch::kCPU);
+  std::vector<torch::Tensor> before;
+  for (const auto& b : m->buffers()) before.push_back(b.clone());
+  const auto img = torch::rand({3, 32, 32});
+  const auto plain = s.probability(img);
+  PredictOptions own;
+  own.image_statistics = true;
+  EXPECT_FALSE(torch::allclose(s.probability(img, own), plain, 1e-4, 1e-4));
+  const auto buffers = m->buffers();
+  ASSERT_EQ(buffers.size(), before.size());
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].is_floating_point()) EXPECT_TRUE(buffers[i].equal(before[i])) << "buffer " << i;
+  for (const auto& module : m->modules()) EXPECT_FALSE(module->is_training());
+  EXPECT_TRUE(s.probability(img).equal(plain));
+}
+
 namespace {
 // [1, H, W] with a filled w_fov x h_fov rectangle (an FOV whose diameter is max(w_fov, h_fov)).
 torch::Tensor box_fov(int64_t H, int64_t W, int64_t h_fov, int64_t w_fov) {

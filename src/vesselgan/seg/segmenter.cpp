@@ -84,8 +84,41 @@ Segmenter::Segmenter(std::vector<SAUNet> members, std::vector<double> weights, I
   }
 }
 
+namespace {
+
+// For its lifetime, every BatchNorm layer of the models normalises with the statistics of the batch it is given
+// (training mode with momentum 0: the running statistics stay as they are); everything else stays in
+// evaluation mode.
+class ImageStatisticsScope {
+ public:
+  ImageStatisticsScope(const std::vector<SAUNet>& models, bool on) {
+    if (!on) return;
+    for (const auto& m : models)
+      for (const auto& module : m->modules(/*include_self=*/false))
+        if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+          layers_.push_back({bn, bn->options.momentum()});
+          bn->options.momentum(0.0);
+          bn->train(true);
+        }
+  }
+  ~ImageStatisticsScope() {
+    for (auto& [bn, momentum] : layers_) {
+      bn->train(false);
+      bn->options.momentum(momentum);
+    }
+  }
+  ImageStatisticsScope(const ImageStatisticsScope&) = delete;
+  ImageStatisticsScope& operator=(const ImageStatisticsScope&) = delete;
+
+ private:
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> layers_;
+};
+
+}  // namespace
+
 torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt) const {
   // x: [1, 3, H, W] on device -> probability [1, 1, H, W] float
+  const ImageStatisticsScope statistics(members_, opt.image_statistics);
   auto run = [&](const torch::Tensor& in) {
     AutocastGuard autocast(device_, opt.bf16);
     torch::Tensor p;

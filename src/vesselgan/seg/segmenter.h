@@ -29,6 +29,11 @@ struct PredictOptions {
   // when its mask is given, no InputOptions::pad_to canvas either.
   double fov_diameter = 0;
   FovOptions fov;  // for photographs given without an FOV mask when fov_diameter > 0
+  // Prediction-time batch normalization (Nado et al. 2020; Schneider et al. 2020): every BatchNorm layer
+  // normalises with the photograph's own activation statistics (per canvas or tile) instead of the running
+  // statistics of the training set, which stay untouched. A darker, paler or differently exposed photograph
+  // is then normalised like the training photographs were.
+  bool image_statistics = false;
 };
 
 // What Segmenter::probability did to a photograph's scale.
