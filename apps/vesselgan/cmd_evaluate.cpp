@@ -49,7 +49,7 @@ void run_shifts(const EvaluateFlags& f) {
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
   std::cerr << "\n";
   report.protocol = protocol;
-  report.protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics ? " (image statistics)" : "");
+  report.protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
   report.protocol.scale = describe_scale(popt.fov_diameter);
   const std::string title = "Robustness of model " + model.string() + " on " + data.root.string() + " [" + data.split +
                             ", " + std::to_string(report.ids.size()) + " images]";
@@ -86,8 +86,8 @@ void run_evaluate(const EvaluateFlags& f) {
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
     std::cerr << "\n";
-    title = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics ? " (image statistics)" : "");
-    protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics ? " (image statistics)" : "");
+    title = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
+    protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
     protocol.scale = describe_scale(popt.fov_diameter, scales);
   }
   title += " on " + data.root.string() + " [" + data.split + ", " + std::to_string(items.size()) + " images]";

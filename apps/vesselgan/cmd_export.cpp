@@ -23,6 +23,7 @@ struct ExportFlags {
   std::vector<double> weights;
   std::string out, data, layout = "auto";
   double fov_diameter = -1;
+  bool image_statistics = false;  // record prediction-time image statistics in the exported file
   int member = 0;  // 1-based member of an ensemble --model to write alone; 0 = none
 };
 
@@ -51,6 +52,7 @@ CheckpointHeader exported_header(const Segmenter& seg, const std::string& model,
   } else if (!f.data.empty()) {
     h.config["fov_diameter"] = fov_diameter_from_data(h, model, f);
   }
+  if (f.image_statistics) h.config["predict"]["image_statistics"] = true;
   h.state["exported_from"] = model;
   return h;
 }
@@ -126,6 +128,9 @@ void add_export(CLI::App& app) {
                   "with --fov-diameter -1: the data set the model was trained on, to measure "
                   "the mean FOV diameter of its training photographs");
   cmd->add_option("--layout", f->layout, "layout of --data")->capture_default_str();
+  cmd->add_flag("--image-statistics", f->image_statistics,
+                "record that the model predicts with each photograph's own activation statistics "
+                "(prediction-time batch norm; segment and evaluate then use it without a flag)");
   cmd->add_option("--member", f->member,
                   "with one ensemble --model: write its member K (1-based) alone, e.g. to fine-tune it");
   cmd->callback([f] { run_export(*f); });

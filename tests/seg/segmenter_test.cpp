@@ -199,6 +199,32 @@ TEST(Segmenter, ScaleNormalizationEstimatesAMissingFov) {
   EXPECT_NEAR(si.scale, 0.5, 0.02);
 }
 
+TEST(Segmenter, PredictsWithImageStatisticsWhenItsCheckpointRecordsThem) {
+  test::ScratchDir dir("segmenter_image_statistics");
+  TrainOptions t;
+  t.model.base_channels = 4;
+  torch::manual_seed(2);
+  SAUNet model(t.model);
+  CheckpointHeader h;
+  h.kind = kSegCheckpointKind;
+  h.config = {{"train", t}};
+  save_checkpoint(dir.path() / "plain.pt", h, *model);
+  h.config["predict"] = {{"image_statistics", true}};
+  save_checkpoint(dir.path() / "own.pt", h, *model);
+  h.config["predict"] = {{"image_statistics", "yes"}};
+  save_checkpoint(dir.path() / "bad.pt", h, *model);
+  const auto plain = Segmenter::load(dir.path() / "plain.pt", torch::kCPU);
+  const auto own = Segmenter::load(dir.path() / "own.pt", torch::kCPU);
+  EXPECT_FALSE(plain.image_statistics());
+  EXPECT_TRUE(own.image_statistics());
+  const auto img = torch::rand({3, 32, 32});
+  PredictOptions with;
+  with.image_statistics = true;
+  EXPECT_TRUE(own.probability(img).equal(plain.probability(img, with)));
+  EXPECT_FALSE(own.probability(img).equal(plain.probability(img)));
+  EXPECT_THROW(Segmenter::load(dir.path() / "bad.pt", torch::kCPU), UserError);
+}
+
 TEST(Segmenter, AppliesTheCalibrationTemperatureItsCheckpointRecords) {
   test::ScratchDir dir("segmenter_temperature");
   TrainOptions t;

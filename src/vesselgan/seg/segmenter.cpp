@@ -25,6 +25,18 @@ double recorded_temperature(const CheckpointHeader& h, const std::filesystem::pa
   return t->get<double>();
 }
 
+// Whether the checkpoint records prediction-time image statistics ("predict": {"image_statistics": true}).
+bool recorded_image_statistics(const CheckpointHeader& h, const std::filesystem::path& checkpoint) {
+  const auto it = h.config.find("predict");
+  if (it == h.config.end()) return false;
+  const auto v = it->find("image_statistics");
+  if (v == it->end()) return false;
+  if (!v->is_boolean())
+    throw UserError("checkpoint " + checkpoint.string() +
+                    " has a \"predict\".\"image_statistics\" that is not true or false (re-export it)");
+  return v->get<bool>();
+}
+
 }  // namespace
 
 Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::Device& device) {
@@ -42,12 +54,14 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
     throw UserError("checkpoint " + checkpoint.string() + " has no SA-UNet config (was it written by vesselgan train?)");
   }
   const double temperature = recorded_temperature(h, checkpoint);
+  const bool image_statistics = recorded_image_statistics(h, checkpoint);
   if (h.kind == kSegEnsembleKind) {
     std::vector<double> weights = ensemble_weights(h, checkpoint);
     SAUNetEnsemble holder(opt.model, static_cast<int64_t>(weights.size()));
     holder->to(device);
     Segmenter s(holder->members(), std::move(weights), opt.input, device);
     s.temperature_ = temperature;
+    s.image_statistics_ = image_statistics;
     s.header_ = load_checkpoint(checkpoint, kSegEnsembleKind, *holder, device);
     for (auto& m : s.members_) m->eval();
     return s;
@@ -56,6 +70,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
   model->to(device);
   Segmenter s(model, opt.input, device);
   s.temperature_ = temperature;
+  s.image_statistics_ = image_statistics;
   s.header_ = load_checkpoint(checkpoint, kSegCheckpointKind, *s.members_.front(), device);
   s.members_.front()->eval();
   return s;
@@ -118,7 +133,7 @@ class ImageStatisticsScope {
 
 torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt) const {
   // x: [1, 3, H, W] on device -> probability [1, 1, H, W] float
-  const ImageStatisticsScope statistics(members_, opt.image_statistics);
+  const ImageStatisticsScope statistics(members_, opt.image_statistics || image_statistics_);
   auto run = [&](const torch::Tensor& in) {
     AutocastGuard autocast(device_, opt.bf16);
     torch::Tensor p;

@@ -76,6 +76,9 @@ class Segmenter {
   // Temperature applied to the averaged probability (eval/temperature.h); read from the checkpoint's
   // config "calibration": {"temperature": T}, else 1 (none). `vesselgan calibrate` fits and records it.
   double temperature() const { return temperature_; }
+  // Whether every prediction uses image statistics (PredictOptions::image_statistics), whatever the options
+  // say: the checkpoint's config "predict": {"image_statistics": true} (`vesselgan export --image-statistics`).
+  bool image_statistics() const { return image_statistics_; }
   void set_temperature(double t);
   const std::vector<double>& weights() const { return weights_; }
 
@@ -86,6 +89,7 @@ class Segmenter {
   mutable std::vector<SAUNet> members_;
   std::vector<double> weights_;
   double temperature_ = 1;
+  bool image_statistics_ = false;
   InputOptions input_;
   torch::Device device_;
   CheckpointHeader header_;
