@@ -1,8 +1,8 @@
 #include "vesselgan/seg/distill.h"
 
+#include "phantom_samples.h"
 #include "test_support.h"
 #include "vesselgan/core/error.h"
-#include "vesselgan/data/phantom.h"
 #include "vesselgan/io/checkpoint.h"
 #include "vesselgan/seg/segmenter.h"
 #include "vesselgan/seg/trainer.h"
@@ -10,17 +10,6 @@
 namespace vg {
 
 namespace {
-
-std::vector<Sample> phantoms(int n, int64_t size, uint64_t seed) {
-  PhantomOptions po;
-  po.size = size;
-  std::vector<Sample> out;
-  for (int i = 0; i < n; ++i) {
-    auto p = make_phantom(po, seed + i);
-    out.push_back({std::to_string(i), p.image, p.label, p.mask, true});
-  }
-  return out;
-}
 
 TrainOptions tiny_options() {
   TrainOptions o;
@@ -36,7 +25,7 @@ TrainOptions tiny_options() {
 // A tiny teacher trained once for the tests of this file.
 std::filesystem::path teacher_checkpoint(const test::ScratchDir& dir) {
   const auto run = dir.path() / "teacher";
-  train_sa_unet(phantoms(2, 32, 70), {}, tiny_options(), run, torch::kCPU, false);
+  train_sa_unet(test::phantom_samples(2, 32, 70), {}, tiny_options(), run, torch::kCPU, false);
   return run / "checkpoints" / "last.pt";
 }
 
@@ -47,7 +36,7 @@ TEST(Distill, TargetsBlendTheAnnotationWithTheTeachersCleanMapInsideTheFov) {
   DistillOptions o;
   o.teacher = teacher_checkpoint(dir).string();
   o.tta = false;
-  auto samples = phantoms(2, 32, 80);
+  auto samples = test::phantom_samples(2, 32, 80);
   samples[0].mask.slice(2, 0, 4).zero_();  // a few columns outside the FOV
   const Segmenter teacher = Segmenter::load(o.teacher, torch::kCPU);
   for (double w : {0.5, 1.0}) {
@@ -74,7 +63,7 @@ TEST(Distill, AMissingTeacherRefusesTheRunBeforeAnythingIsWritten) {
   opt.distill.teacher = (dir.path() / "no-such-model.pt").string();
   const auto run = dir.path() / "run";
   try {
-    train_sa_unet(phantoms(2, 32, 90), {}, opt, run, torch::kCPU, false);
+    train_sa_unet(test::phantom_samples(2, 32, 90), {}, opt, run, torch::kCPU, false);
     FAIL() << "a missing teacher must be refused";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("train.distill.teacher"), std::string::npos) << e.what();
@@ -108,7 +97,7 @@ TEST(Distill, ATrainingRunWithATeacherLearnsFromTheBlendedTargets) {
   test::ScratchDir dir("distill_train");
   auto opt = tiny_options();
   opt.schedule = {{1, 1e-3}};
-  const auto data = phantoms(2, 32, 100);
+  const auto data = test::phantom_samples(2, 32, 100);
   train_sa_unet(data, {}, opt, dir.path() / "plain", torch::kCPU, false);
   opt.distill.teacher = teacher_checkpoint(dir).string();
   const auto r = train_sa_unet(data, {}, opt, dir.path() / "distilled", torch::kCPU, false);

@@ -1,5 +1,7 @@
 #include "vesselgan/seg/segmenter.h"
 
+#include <map>
+
 #include "test_support.h"
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/eval/temperature.h"
@@ -199,20 +201,28 @@ TEST(Segmenter, ScaleNormalizationEstimatesAMissingFov) {
   EXPECT_NEAR(si.scale, 0.5, 0.02);
 }
 
-TEST(Segmenter, PredictsWithImageStatisticsWhenItsCheckpointRecordsThem) {
-  test::ScratchDir dir("segmenter_image_statistics");
+namespace {
+// Saves one tiny SA-UNet (seed 2) under each name, with {"train": ...} plus that name's extra config keys.
+void save_tiny_checkpoints(const std::filesystem::path& dir, const std::map<std::string, nlohmann::json>& extras) {
   TrainOptions t;
   t.model.base_channels = 4;
   torch::manual_seed(2);
   SAUNet model(t.model);
-  CheckpointHeader h;
-  h.kind = kSegCheckpointKind;
-  h.config = {{"train", t}};
-  save_checkpoint(dir.path() / "plain.pt", h, *model);
-  h.config["predict"] = {{"image_statistics", true}};
-  save_checkpoint(dir.path() / "own.pt", h, *model);
-  h.config["predict"] = {{"image_statistics", "yes"}};
-  save_checkpoint(dir.path() / "bad.pt", h, *model);
+  for (const auto& [name, extra] : extras) {
+    CheckpointHeader h;
+    h.kind = kSegCheckpointKind;
+    h.config = {{"train", t}};
+    h.config.update(extra);
+    save_checkpoint(dir / name, h, *model);
+  }
+}
+}  // namespace
+
+TEST(Segmenter, PredictsWithImageStatisticsWhenItsCheckpointRecordsThem) {
+  test::ScratchDir dir("segmenter_image_statistics");
+  save_tiny_checkpoints(dir.path(), {{"plain.pt", nlohmann::json::object()},
+                                     {"own.pt", {{"predict", {{"image_statistics", true}}}}},
+                                     {"bad.pt", {{"predict", {{"image_statistics", "yes"}}}}}});
   const auto plain = Segmenter::load(dir.path() / "plain.pt", torch::kCPU);
   const auto own = Segmenter::load(dir.path() / "own.pt", torch::kCPU);
   EXPECT_FALSE(plain.image_statistics());
@@ -227,18 +237,9 @@ TEST(Segmenter, PredictsWithImageStatisticsWhenItsCheckpointRecordsThem) {
 
 TEST(Segmenter, AppliesTheCalibrationTemperatureItsCheckpointRecords) {
   test::ScratchDir dir("segmenter_temperature");
-  TrainOptions t;
-  t.model.base_channels = 4;
-  torch::manual_seed(2);
-  SAUNet model(t.model);
-  CheckpointHeader h;
-  h.kind = kSegCheckpointKind;
-  h.config = {{"train", t}};
-  save_checkpoint(dir.path() / "raw.pt", h, *model);
-  h.config["calibration"] = {{"temperature", 2.0}};
-  save_checkpoint(dir.path() / "cal.pt", h, *model);
-  h.config["calibration"] = {{"temperature", -1.0}};
-  save_checkpoint(dir.path() / "bad.pt", h, *model);
+  save_tiny_checkpoints(dir.path(), {{"raw.pt", nlohmann::json::object()},
+                                     {"cal.pt", {{"calibration", {{"temperature", 2.0}}}}},
+                                     {"bad.pt", {{"calibration", {{"temperature", -1.0}}}}}});
 
   const Segmenter raw = Segmenter::load(dir.path() / "raw.pt", torch::kCPU);
   const Segmenter cal = Segmenter::load(dir.path() / "cal.pt", torch::kCPU);
