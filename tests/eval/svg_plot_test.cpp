@@ -94,6 +94,20 @@ TEST(SvgPlot, NiceTicksCoverTheData) {
   EXPECT_NE(svg.find(">10</text>"), std::string::npos);
 }
 
+TEST(SvgPlot, ANarrowPanelGetsFewerXTicksSoTheirLabelsDoNotOverlap) {
+  // 0..0.2 in steps of 0.02 is eleven labels: on a 230 px panel they ran into each other.
+  PlotSpec p;
+  p.width = 320;
+  p.series.push_back({"s", {0, 0.1, 0.2}, {0.5, 0.6, 0.7}, "", false, false});
+  const std::string narrow = line_plot_svg(p);
+  EXPECT_EQ(narrow.find(">0.02</text>"), std::string::npos);
+  EXPECT_NE(narrow.find(">0.05</text>"), std::string::npos);
+  EXPECT_NE(narrow.find(">0.20</text>"), std::string::npos);
+  EXPECT_EQ(check_xml(narrow), "");
+  p.width = 900;  // room for the finer step
+  EXPECT_NE(line_plot_svg(p).find(">0.02</text>"), std::string::npos);
+}
+
 TEST(SvgPlot, LogYSkipsNonPositiveAndNonFiniteValues) {
   PlotSpec p;
   p.log_y = true;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 namespace vg {
 namespace {
@@ -73,8 +75,11 @@ struct Axis {
   std::vector<std::string> labels;
 };
 
-// Range from the data (or the fixed limits), then ticks; an automatic end is widened to a tick.
-Axis make_axis(double dmin, double dmax, std::optional<double> fmin, std::optional<double> fmax, bool log) {
+// Range from the data (or the fixed limits), then ticks; an automatic end is widened to a tick. At most
+// `max_intervals` linear tick intervals (about six when there is room), so that labels do not overlap on a
+// narrow axis.
+Axis make_axis(double dmin, double dmax, std::optional<double> fmin, std::optional<double> fmax, bool log,
+               int max_intervals = 6) {
   Axis a;
   a.log = log;
   double lo = fmin ? *fmin : dmin, hi = fmax ? *fmax : dmax;
@@ -114,9 +119,18 @@ Axis make_axis(double dmin, double dmax, std::optional<double> fmin, std::option
     if (!fmax) hi += pad;
     if (hi == lo) hi = lo + 1;
   }
-  const double step = nice_step((hi - lo) / 6);
-  if (!fmin) lo = std::floor(lo / step + 1e-9) * step;
-  if (!fmax) hi = std::ceil(hi / step - 1e-9) * step;
+  max_intervals = std::max(1, max_intervals);
+  double step = nice_step((hi - lo) / std::min(6, max_intervals));
+  // The ends widened to ticks of `step`; a step too fine for the room moves up the 1-2-5 ladder.
+  auto widened = [&](double st) {
+    return std::pair<double, double>{fmin ? lo : std::floor(lo / st + 1e-9) * st, fmax ? hi : std::ceil(hi / st - 1e-9) * st};
+  };
+  for (int i = 0; i < 64; ++i) {
+    const auto [l, h] = widened(step);
+    if ((h - l) / step <= max_intervals + 1e-9) break;
+    step = nice_step(step * 2.5);  // 1 -> 2 -> 5 -> 10
+  }
+  std::tie(lo, hi) = widened(step);
   a.lo = lo;
   a.hi = hi;
   const double k0 = std::ceil(lo / step - 1e-9), k1 = std::floor(hi / step + 1e-9);
@@ -156,7 +170,8 @@ std::string line_plot_svg(const PlotSpec& spec) {
   }
   if (!std::isfinite(xmin)) xmin = 0, xmax = 1;
   if (!std::isfinite(ymin)) ymin = spec.log_y ? 0.1 : 0, ymax = 1;
-  const Axis ax = make_axis(xmin, xmax, spec.x_min, spec.x_max, false);
+  // x labels sit side by side: one per ~48 px (a five-character label and a gap) at most.
+  const Axis ax = make_axis(xmin, xmax, spec.x_min, spec.x_max, false, std::max(1, static_cast<int>(pw / 48)));
   const Axis ay = make_axis(ymin, ymax, spec.y_min, spec.y_max, spec.log_y);
   auto px = [&](double x) { return left + axis_fraction(ax, x) * pw; };
   auto py = [&](double y) { return top + (1 - axis_fraction(ay, y)) * ph; };
