@@ -27,6 +27,12 @@ std::filesystem::path model_path(const EvaluateFlags& f) {
   return f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
 }
 
+// "model M" with how it predicted: flip TTA, image statistics (asked for, or recorded in the checkpoint).
+std::string predictions_label(const std::filesystem::path& model, const EvaluateFlags& f, const Segmenter& seg) {
+  return "model " + model.string() + (f.tta ? " (flip TTA)" : "") +
+         (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
+}
+
 void run_shifts(const EvaluateFlags& f) {
   if (!f.pred.empty())
     throw UserError("--shifts segments the shifted photographs itself: give --model CKPT, not --pred");
@@ -49,7 +55,7 @@ void run_shifts(const EvaluateFlags& f) {
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
   std::cerr << "\n";
   report.protocol = protocol;
-  report.protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
+  report.protocol.predictions = predictions_label(model, f, seg);
   report.protocol.scale = describe_scale(popt.fov_diameter);
   const std::string title = "Robustness of model " + model.string() + " on " + data.root.string() + " [" + data.split +
                             ", " + std::to_string(report.ids.size()) + " images]";
@@ -86,8 +92,8 @@ void run_evaluate(const EvaluateFlags& f) {
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
     std::cerr << "\n";
-    title = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
-    protocol.predictions = "model " + model.string() + (f.tta ? " (flip TTA)" : "") + (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
+    title = predictions_label(model, f, seg);
+    protocol.predictions = predictions_label(model, f, seg);
     protocol.scale = describe_scale(popt.fov_diameter, scales);
   }
   title += " on " + data.root.string() + " [" + data.split + ", " + std::to_string(items.size()) + " images]";
