@@ -117,6 +117,60 @@ TEST(Segmenter, ImageStatisticsLeaveTheRunningStatisticsAndTheEvaluationModeAlon
 }
 
 namespace {
+// tiny_model() with larger convolution weights, so the activations' variance dwarfs BatchNorm's epsilon.
+SAUNet tiny_model_scaled() {
+  SAUNet m = tiny_model();
+  torch::NoGradGuard no_grad;
+  for (auto& p : m->parameters())
+    if (p.dim() == 4) p.mul_(8);
+  return m;
+}
+}  // namespace
+
+TEST(Segmenter, AdaptiveStatisticsPredictWithTheRunningOnesInsideTheRange) {
+  Segmenter s(tiny_model_scaled(), InputOptions{}, torch::kCPU);
+  torch::manual_seed(5);
+  const auto img = torch::rand({3, 48, 48});
+  const auto plain = s.probability(img);
+  const double d = s.statistics_distances(img, torch::Tensor(), {}).at(0);
+  EXPECT_GT(d, 0.0);
+  s.set_statistics_ranges({{d * 1.01, d * 2}});
+  EXPECT_TRUE(s.probability(img).equal(plain));
+}
+
+TEST(Segmenter, AdaptiveStatisticsBeyondTheRangePredictLikeImageStatistics) {
+  SAUNet m = tiny_model_scaled();
+  Segmenter s(m, InputOptions{}, torch::kCPU);
+  torch::manual_seed(5);
+  const auto img = torch::rand({3, 64, 64}) * 0.4;
+  PredictOptions own;
+  own.image_statistics = true;
+  const auto plain = s.probability(img), full = s.probability(img, own);
+  const double d = s.statistics_distances(img, torch::Tensor(), {}).at(0);
+  s.set_statistics_ranges({{d / 4, d / 2}});
+  const auto adaptive = s.probability(img);
+  const double gap = (plain - full).abs().mean().item<double>();
+  EXPECT_GT(gap, 1e-3) << "image statistics change nothing here: the test would prove nothing";
+  EXPECT_LT((adaptive - full).abs().mean().item<double>(), 0.05 * gap);
+  // Halfway up the ramp, between the two.
+  s.set_statistics_ranges({{d / 2, d * 1.5}});
+  const double half = (s.probability(img) - full).abs().mean().item<double>();
+  EXPECT_GT(half, 0.05 * gap);
+  EXPECT_LT(half, 0.95 * gap);
+  s.set_statistics_ranges({});
+  EXPECT_TRUE(s.probability(img).equal(plain)) << "the running statistics were not restored";
+  for (const auto& module : m->modules()) EXPECT_FALSE(module->is_training());
+}
+
+TEST(Segmenter, StatisticsRangesMustBeOnePerNetwork) {
+  Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
+  EXPECT_THROW(s.set_statistics_ranges({{0.1, 0.2}, {0.1, 0.2}}), UserError);
+  EXPECT_THROW(s.set_statistics_ranges({{0.3, 0.2}}), UserError);
+  EXPECT_NO_THROW(s.set_statistics_ranges({{0.1, 0.2}}));
+  EXPECT_NO_THROW(s.set_statistics_ranges({}));
+}
+
+namespace {
 // [1, H, W] with a filled w_fov x h_fov rectangle (an FOV whose diameter is max(w_fov, h_fov)).
 torch::Tensor box_fov(int64_t H, int64_t W, int64_t h_fov, int64_t w_fov) {
   auto m = torch::zeros({1, H, W});
@@ -233,6 +287,23 @@ TEST(Segmenter, PredictsWithImageStatisticsWhenItsCheckpointRecordsThem) {
   EXPECT_TRUE(own.probability(img).equal(plain.probability(img, with)));
   EXPECT_FALSE(own.probability(img).equal(plain.probability(img)));
   EXPECT_THROW(Segmenter::load(dir.path() / "bad.pt", torch::kCPU), UserError);
+}
+
+TEST(Segmenter, LoadsTheStatisticsRangesItsCheckpointRecords) {
+  test::ScratchDir dir("segmenter_statistics_ranges");
+  const auto ranges = [](nlohmann::json r) { return nlohmann::json{{"predict", {{"statistics_ranges", r}}}}; };
+  save_tiny_checkpoints(dir.path(), {{"plain.pt", nlohmann::json::object()},
+                                     {"ranged.pt", ranges({{{"low", 0.1}, {"high", 0.2}}})},
+                                     {"two.pt", ranges({{{"low", 0.1}, {"high", 0.2}}, {{"low", 0.1}, {"high", 0.2}}})},
+                                     {"inverted.pt", ranges({{{"low", 0.3}, {"high", 0.2}}})},
+                                     {"text.pt", ranges("wide")}});
+  EXPECT_TRUE(Segmenter::load(dir.path() / "plain.pt", torch::kCPU).statistics_ranges().empty());
+  const auto ranged = Segmenter::load(dir.path() / "ranged.pt", torch::kCPU);
+  ASSERT_EQ(ranged.statistics_ranges().size(), 1u);
+  EXPECT_EQ(ranged.statistics_ranges()[0].low, 0.1);
+  EXPECT_EQ(ranged.statistics_ranges()[0].high, 0.2);
+  for (const char* bad : {"two.pt", "inverted.pt", "text.pt"})
+    EXPECT_THROW(Segmenter::load(dir.path() / bad, torch::kCPU), UserError) << bad;
 }
 
 TEST(Segmenter, AppliesTheCalibrationTemperatureItsCheckpointRecords) {

@@ -5,6 +5,7 @@
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/eval/temperature.h"
+#include "vesselgan/seg/batch_norm_statistics.h"
 #include "vesselgan/seg/ensemble.h"
 #include "vesselgan/seg/ensemble_checkpoint.h"
 #include "vesselgan/seg/train_options.h"
@@ -37,6 +38,33 @@ bool recorded_image_statistics(const CheckpointHeader& h, const std::filesystem:
   return v->get<bool>();
 }
 
+// The statistics ranges a checkpoint records ("predict": {"statistics_ranges": [{low, high}, ...]}), none when
+// absent.
+std::vector<StatisticsRange> recorded_statistics_ranges(const CheckpointHeader& h,
+                                                        const std::filesystem::path& checkpoint) {
+  const auto it = h.config.find("predict");
+  if (it == h.config.end()) return {};
+  const auto v = it->find("statistics_ranges");
+  if (v == it->end()) return {};
+  try {
+    return v->get<std::vector<StatisticsRange>>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError("checkpoint " + checkpoint.string() +
+                    " has \"predict\".\"statistics_ranges\" that are not a list of {\"low\", \"high\"} numbers"
+                    " (re-run vesselgan calibrate --statistics-range)");
+  }
+}
+
+// Sets the recorded ranges on s, naming the checkpoint when they do not fit it.
+void apply_recorded_ranges(Segmenter& s, std::vector<StatisticsRange> ranges, const std::filesystem::path& checkpoint) {
+  try {
+    s.set_statistics_ranges(std::move(ranges));
+  } catch (const UserError& e) {
+    throw UserError("checkpoint " + checkpoint.string() + ": " + e.what() +
+                    " (re-run vesselgan calibrate --statistics-range)");
+  }
+}
+
 }  // namespace
 
 Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::Device& device) {
@@ -55,6 +83,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
   }
   const double temperature = recorded_temperature(h, checkpoint);
   const bool image_statistics = recorded_image_statistics(h, checkpoint);
+  auto ranges = recorded_statistics_ranges(h, checkpoint);
   if (h.kind == kSegEnsembleKind) {
     std::vector<double> weights = ensemble_weights(h, checkpoint);
     SAUNetEnsemble holder(opt.model, static_cast<int64_t>(weights.size()));
@@ -63,6 +92,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
     s.temperature_ = temperature;
     s.image_statistics_ = image_statistics;
     s.header_ = load_checkpoint(checkpoint, kSegEnsembleKind, *holder, device);
+    apply_recorded_ranges(s, std::move(ranges), checkpoint);
     for (auto& m : s.members_) m->eval();
     return s;
   }
@@ -72,6 +102,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
   s.temperature_ = temperature;
   s.image_statistics_ = image_statistics;
   s.header_ = load_checkpoint(checkpoint, kSegCheckpointKind, *s.members_.front(), device);
+  apply_recorded_ranges(s, std::move(ranges), checkpoint);
   s.members_.front()->eval();
   return s;
 }
@@ -131,14 +162,26 @@ class ImageStatisticsScope {
 
 }  // namespace
 
+torch::Tensor Segmenter::member_forward(size_t i, const torch::Tensor& x, bool adaptive) const {
+  SAUNet& net = members_[i];
+  if (!adaptive) return net->forward(x);
+  const BatchNormStatistics own = input_statistics(*net, [&] { net->forward(x); });
+  const double w = image_statistics_weight(statistics_distance(own, running_statistics(*net)), statistics_ranges_[i]);
+  if (w == 0) return net->forward(x);
+  const MixedStatisticsScope mixed(*net, own, w);
+  return net->forward(x);
+}
+
 torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt) const {
   // x: [1, 3, H, W] on device -> probability [1, 1, H, W] float
-  const ImageStatisticsScope statistics(members_, opt.image_statistics || image_statistics_);
+  const bool full = opt.image_statistics || image_statistics_;
+  const ImageStatisticsScope statistics(members_, full);
+  const bool adaptive = !full && !statistics_ranges_.empty();
   auto run = [&](const torch::Tensor& in) {
     AutocastGuard autocast(device_, opt.bf16);
     torch::Tensor p;
     for (size_t i = 0; i < members_.size(); ++i) {
-      auto q = torch::sigmoid(members_[i]->forward(in).to(torch::kFloat));
+      auto q = torch::sigmoid(member_forward(i, in, adaptive).to(torch::kFloat));
       p = i == 0 ? q.mul_(weights_[0]) : p.add_(q, weights_[i]);
     }
     return p;
@@ -152,10 +195,31 @@ torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOpt
   return p / 4.0;
 }
 
+namespace {
+
+// Where the tiles of a canvas side of n pixels start: every `stride`, the last flush with the far edge.
+std::vector<int64_t> tile_starts(int64_t n, int64_t tile, int64_t stride) {
+  std::vector<int64_t> s;
+  for (int64_t p = 0;; p += stride) {
+    if (p + tile >= n) {
+      s.push_back(std::max<int64_t>(0, n - tile));
+      break;
+    }
+    s.push_back(p);
+  }
+  return s;
+}
+
+}  // namespace
+
+int64_t Segmenter::tile_side(const PredictOptions& opt) const {
+  const int64_t multiple = int64_t{1} << members_.front()->options().depth;
+  return std::max(round_up(opt.tile, multiple), multiple * 4);
+}
+
 torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOptions& opt) const {
   const int64_t H = x.size(2), W = x.size(3);
-  const int64_t multiple = int64_t{1} << members_.front()->options().depth;
-  const int64_t tile = std::max(round_up(opt.tile, multiple), multiple * 4);
+  const int64_t tile = tile_side(opt);
   if (H <= tile && W <= tile) return forward_canvas(x, opt);
   const int64_t overlap = std::min(opt.tile_overlap, tile / 2);
   const int64_t stride = tile - overlap;
@@ -172,19 +236,8 @@ torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOpti
   const auto w2d = (ramp(tile).unsqueeze(1) * ramp(tile).unsqueeze(0)).to(x.device());
   auto acc = torch::zeros({1, 1, H, W}, x.options().dtype(torch::kFloat));
   auto wsum = torch::zeros({1, 1, H, W}, x.options().dtype(torch::kFloat));
-  auto starts = [&](int64_t n) {
-    std::vector<int64_t> s;
-    for (int64_t p = 0;; p += stride) {
-      if (p + tile >= n) {
-        s.push_back(std::max<int64_t>(0, n - tile));
-        break;
-      }
-      s.push_back(p);
-    }
-    return s;
-  };
-  for (int64_t y : starts(H)) {
-    for (int64_t xx : starts(W)) {
+  for (int64_t y : tile_starts(H, tile, stride)) {
+    for (int64_t xx : tile_starts(W, tile, stride)) {
       const int64_t th = std::min(tile, H), tw = std::min(tile, W);
       auto patch = x.slice(2, y, y + th).slice(3, xx, xx + tw);
       auto p = forward_canvas(patch, opt);
@@ -200,17 +253,15 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const PredictOp
   return probability(image, torch::Tensor(), opt);
 }
 
-torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
-                                     ScaleInfo* info) const {
+torch::Tensor Segmenter::canvas_for(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
+                                    FitInfo& fi, ScaleInfo& si) const {
   TORCH_CHECK(image.dim() == 3 && image.size(0) == 3, "Segmenter expects an image [3, H, W], got ", image.sizes());
   TORCH_CHECK(!fov.defined() || (fov.dim() == 3 && fov.size(0) == 1 && fov.size(1) == image.size(1) &&
                                  fov.size(2) == image.size(2)),
               "Segmenter: FOV mask ", fov.sizes(), " does not fit the image ", image.sizes());
   TORCH_CHECK(opt.fov_diameter >= 0, "Segmenter: fov_diameter must be >= 0, got ", opt.fov_diameter);
-  torch::NoGradGuard no_grad;
   const int64_t H = image.size(1), W = image.size(2);
   torch::Tensor x = image.to(torch::kFloat).cpu();
-  ScaleInfo si;
   InputOptions input = input_;
   // A patch (a FOV the frame cuts on all four sides) is not a photograph: its FOV is the frame's size, so it
   // keeps its native pixels, and with its mask given it gets no canvas of the training photographs' size
@@ -231,14 +282,53 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   si.height = x.size(1);
   si.width = x.size(2);
   const int64_t multiple = int64_t{1} << members_.front()->options().depth;
+  return fit_to_canvas(x, input, multiple, &fi).unsqueeze(0).to(device_);
+}
+
+torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
+                                     ScaleInfo* info) const {
+  torch::NoGradGuard no_grad;
   FitInfo fi;
-  auto canvas = fit_to_canvas(x, input, multiple, &fi).unsqueeze(0).to(device_);
-  x = torch::Tensor();  // the canvas holds it now
+  ScaleInfo si;
+  auto canvas = canvas_for(image, fov, opt, fi, si);
   auto prob = map_back(forward_tiled(canvas, opt)[0].cpu(), fi);
   canvas = torch::Tensor();
+  const int64_t H = image.size(1), W = image.size(2);
   if (prob.size(1) != H || prob.size(2) != W) prob = resize_to(prob, H, W);
   if (info) *info = si;
   return apply_temperature(prob.clamp(0, 1), temperature_);
+}
+
+std::vector<double> Segmenter::statistics_distances(const torch::Tensor& image, const torch::Tensor& fov,
+                                                    const PredictOptions& opt) const {
+  torch::NoGradGuard no_grad;
+  FitInfo fi;
+  ScaleInfo si;
+  const auto canvas = canvas_for(image, fov, opt, fi, si);
+  const int64_t H = canvas.size(2), W = canvas.size(3), tile = tile_side(opt);
+  const int64_t stride = tile - std::min(opt.tile_overlap, tile / 2);
+  std::vector<double> d(members_.size(), 0.0);
+  int64_t tiles = 0;
+  for (int64_t y : tile_starts(H, tile, stride))
+    for (int64_t x : tile_starts(W, tile, stride)) {
+      const auto part = canvas.slice(2, y, y + std::min(tile, H)).slice(3, x, x + std::min(tile, W));
+      AutocastGuard autocast(device_, opt.bf16);
+      for (size_t i = 0; i < members_.size(); ++i) {
+        SAUNet& net = members_[i];
+        d[i] += statistics_distance(input_statistics(*net, [&] { net->forward(part); }), running_statistics(*net));
+      }
+      ++tiles;
+    }
+  for (double& v : d) v /= static_cast<double>(tiles);
+  return d;
+}
+
+void Segmenter::set_statistics_ranges(std::vector<StatisticsRange> ranges) {
+  if (!ranges.empty() && ranges.size() != members_.size())
+    throw UserError(std::to_string(ranges.size()) + " statistics ranges for a model of " +
+                    std::to_string(members_.size()) + " networks (need one per network)");
+  for (size_t i = 0; i < ranges.size(); ++i) validate(ranges[i], "statistics range " + std::to_string(i + 1));
+  statistics_ranges_ = std::move(ranges);
 }
 
 void Segmenter::set_temperature(double t) {

@@ -12,6 +12,7 @@
 
 #include "vesselgan/data/fov.h"
 #include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/batch_norm_statistics.h"
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/sa_unet.h"
 
@@ -33,6 +34,8 @@ struct PredictOptions {
   // normalises with the photograph's own activation statistics (per canvas or tile) instead of the running
   // statistics of the training set, which stay untouched. A darker, paler or differently exposed photograph
   // is then normalised like the training photographs were.
+  // With it off, a checkpoint that records statistics ranges (Segmenter::statistics_ranges) uses image
+  // statistics only as far as a photograph's lie outside them (seg/batch_norm_statistics.h); on overrides.
   bool image_statistics = false;
 };
 
@@ -80,16 +83,32 @@ class Segmenter {
   // say: the checkpoint's config "predict": {"image_statistics": true} (`vesselgan export --image-statistics`).
   bool image_statistics() const { return image_statistics_; }
   void set_temperature(double t);
+  // Adaptive image statistics (seg/batch_norm_statistics.h), one range per network; empty = off (the running
+  // statistics). Read from the checkpoint's config "predict": {"statistics_ranges": [{low, high}, ...]}
+  // (`vesselgan calibrate --statistics-range`). set: UserError unless empty or one valid range per network.
+  const std::vector<StatisticsRange>& statistics_ranges() const { return statistics_ranges_; }
+  void set_statistics_ranges(std::vector<StatisticsRange> ranges);
+  // Per network, the distance of the photograph's BatchNorm statistics from its running ones, on the canvas
+  // that probability() would feed it (the mean over tiles when it is tiled).
+  std::vector<double> statistics_distances(const torch::Tensor& image, const torch::Tensor& fov,
+                                           const PredictOptions& opt) const;
   const std::vector<double>& weights() const { return weights_; }
 
  private:
+  // The photograph as the networks' input: scaled (opt.fov_diameter) and fitted to the canvas, [1, 3, H', W'].
+  torch::Tensor canvas_for(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
+                           FitInfo& fi, ScaleInfo& si) const;
   torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt) const;  // [1,3,H,W]
   torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt) const;
+  int64_t tile_side(const PredictOptions& opt) const;  // canvases with a larger side are tiled
+  // Network i's logits on x, with adaptive image statistics when `adaptive`.
+  torch::Tensor member_forward(size_t i, const torch::Tensor& x, bool adaptive) const;
 
   mutable std::vector<SAUNet> members_;
   std::vector<double> weights_;
   double temperature_ = 1;
   bool image_statistics_ = false;
+  std::vector<StatisticsRange> statistics_ranges_;
   InputOptions input_;
   torch::Device device_;
   CheckpointHeader header_;
