@@ -1,7 +1,13 @@
 // vesselgan calibrate: fits a temperature (eval/temperature.h) to a model's probabilities on its own
 // validation images, the training-set photographs it held out, and writes a copy of the checkpoint that
 // applies it. The thresholded map and AUC do not change; the probabilities' reliability (ECE) does.
+// With --statistics-range K it first fits and records the ranges of adaptive image statistics
+// (seg/statistics_range_fit.h) on the model's own training photographs, and the temperature is then fitted
+// with them in use.
+#include <algorithm>
+#include <cmath>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "cli.h"
@@ -12,6 +18,7 @@
 #include "vesselgan/seg/dataset_inference.h"
 #include "vesselgan/seg/ensemble_checkpoint.h"
 #include "vesselgan/seg/segmenter.h"
+#include "vesselgan/seg/statistics_range_fit.h"
 
 namespace vg::cli {
 
@@ -20,6 +27,7 @@ namespace {
 struct CalibrateFlags {
   std::string model, data, layout = "auto", out;
   std::vector<std::string> ids;  // empty: the validation ids the checkpoint records
+  double statistics_range = 0;   // k of adaptive image statistics' ranges; 0 = fit none (keep the recorded)
   ComputeFlags compute;
 };
 
@@ -33,7 +41,52 @@ std::vector<std::string> recorded_val_ids(const CheckpointHeader& h) {
   return {ids.begin(), ids.end()};
 }
 
+// The training ids of each network of the checkpoint: its ensemble members' own, or its "train_ids".
+std::vector<std::vector<std::string>> recorded_member_train_ids(const CheckpointHeader& h, size_t networks) {
+  std::vector<std::vector<std::string>> ids;
+  if (h.config.contains("ensemble"))
+    for (const auto& m : h.config.at("ensemble").value("members", nlohmann::json::array()))
+      ids.push_back(m.value("train_ids", std::vector<std::string>{}));
+  else
+    ids.push_back(h.config.value("train_ids", std::vector<std::string>{}));
+  if (ids.size() != networks) ids.assign(networks, {});
+  return ids;
+}
+
+// Fits the statistics ranges on the model's training photographs in f.data and sets them on seg.
+StatisticsRangeFit fit_ranges(Segmenter& seg, const std::filesystem::path& model, const CalibrateFlags& f,
+                              const PredictOptions& popt) {
+  if (seg.image_statistics())
+    throw UserError("checkpoint " + model.string() +
+                    " records image statistics for every photograph, so statistics ranges would not be used "
+                    "(calibrate the checkpoint exported without --image-statistics)");
+  const auto member_ids = recorded_member_train_ids(seg.header(), seg.member_count());
+  std::vector<std::string> all_ids;
+  for (size_t i = 0; i < member_ids.size(); ++i) {
+    if (member_ids[i].empty())
+      throw UserError("checkpoint " + model.string() + " records no training ids for network " +
+                      std::to_string(i + 1) + " (needed to fit --statistics-range on its training photographs)");
+    all_ids.insert(all_ids.end(), member_ids[i].begin(), member_ids[i].end());
+  }
+  std::sort(all_ids.begin(), all_ids.end());
+  all_ids.erase(std::unique(all_ids.begin(), all_ids.end()), all_ids.end());
+  const DatasetFiles all = find_dataset(f.data, "train", f.layout);
+  const DatasetFiles data = samples_with_ids(all, all_ids, [&](const std::string& id) {
+    return "training image " + id + " of " + model.string() + " is not in the train split of " +
+           all.root.string() + " (give the data set the model was trained on)";
+  });
+  seg.set_statistics_ranges({});
+  StatisticsRangeFit fit = fit_statistics_ranges(seg, load_samples(data, /*require_labels=*/false), member_ids,
+                                                 f.statistics_range, popt, make_progress_printer());
+  std::cerr << "\n";
+  seg.set_statistics_ranges(fit.ranges);
+  return fit;
+}
+
 void run_calibrate(const CalibrateFlags& f) {
+  if (f.statistics_range != 0 && !(f.statistics_range >= 1 && std::isfinite(f.statistics_range)))
+    throw UserError("--statistics-range " + std::to_string(f.statistics_range) +
+                    " is not valid (valid: 0 = keep what the checkpoint records, or K >= 1; 1 is a switch)");
   const std::filesystem::path model = f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
   const auto device = setup_compute(f.compute);
   Segmenter seg = Segmenter::load(model, device);
@@ -49,6 +102,8 @@ void run_calibrate(const CalibrateFlags& f) {
   seg.set_temperature(1.0);  // fit on the raw probabilities, whatever the checkpoint recorded
   PredictOptions popt;
   popt.fov_diameter = seg.resolve_fov_diameter(-1);  // as segment and evaluate run it
+  std::optional<StatisticsRangeFit> ranges;
+  if (f.statistics_range != 0) ranges = fit_ranges(seg, model, f, popt);
   const auto items = predict_dataset(seg, data, popt, make_progress_printer());
   std::cerr << "\n";
   std::vector<torch::Tensor> probs, truths;
@@ -64,6 +119,11 @@ void run_calibrate(const CalibrateFlags& f) {
   h.config["calibration"] = fit;
   h.config["calibration"]["ids"] = ids;
   h.config["calibration"]["data"] = f.data;
+  if (ranges) {
+    h.config["predict"]["statistics_ranges"] = ranges->ranges;
+    h.config["predict"]["statistics_fit"] = *ranges;
+    h.config["predict"]["statistics_fit"]["data"] = f.data;
+  }
   if (seg.member_count() == 1) {
     save_checkpoint(f.out, h, *seg.model());
   } else {
@@ -73,6 +133,10 @@ void run_calibrate(const CalibrateFlags& f) {
   }
   std::printf("temperature %.4f fitted on %lld FOV pixels of %zu validation image(s): NLL %.5f -> %.5f\n",
               fit.temperature, static_cast<long long>(fit.pixels), ids.size(), fit.nll_before, fit.nll_after);
+  if (ranges)
+    for (size_t i = 0; i < ranges->ranges.size(); ++i)
+      std::printf("network %zu: running statistics up to distance %.4f, image statistics from %.4f\n", i + 1,
+                  ranges->ranges[i].low, ranges->ranges[i].high);
   std::cout << "written: " << f.out << "\n";
 }
 
@@ -88,6 +152,11 @@ void add_calibrate(CLI::App& app) {
   cmd->add_option("--layout", f->layout, "layout of --data")->capture_default_str();
   cmd->add_option("--ids", f->ids, "held-out training images to fit on, comma separated (default: the checkpoint's validation ids)")
       ->delimiter(',');
+  cmd->add_option("--statistics-range", f->statistics_range,
+                  "K >= 1: also record adaptive image statistics, each network normalising a photograph with its "
+                  "running statistics up to the largest distance d among its training photographs, and with the "
+                  "photograph's own from K*d on (mixed in between); 0 keeps what the checkpoint records")
+      ->capture_default_str();
   cmd->add_option("--out", f->out, "the calibrated checkpoint to write")->required();
   add_compute_flags(*cmd, f->compute);
   cmd->callback([f] { run_calibrate(*f); });

@@ -29,8 +29,11 @@ std::filesystem::path model_path(const EvaluateFlags& f) {
 
 // "model M" with how it predicted: flip TTA, image statistics (asked for, or recorded in the checkpoint).
 std::string predictions_label(const std::filesystem::path& model, const EvaluateFlags& f, const Segmenter& seg) {
+  const bool full = f.image_statistics || seg.image_statistics();
   return "model " + model.string() + (f.tta ? " (flip TTA)" : "") +
-         (f.image_statistics || seg.image_statistics() ? " (image statistics)" : "");
+         (full                                ? " (image statistics)"
+          : !seg.statistics_ranges().empty() ? " (adaptive image statistics)"
+                                              : "");
 }
 
 void run_shifts(const EvaluateFlags& f) {

@@ -22,8 +22,9 @@ test::CliResult run_cli(const std::string& args, const test::ScratchDir& dir) {
   return test::run_vesselgan(args, dir);
 }
 
-// A small untrained SA-UNet checkpoint; different seeds give different models.
-std::string tiny_checkpoint(const fs::path& path, uint64_t seed) {
+// A small untrained SA-UNet checkpoint; different seeds give different models. It records `train_ids` when
+// some are given.
+std::string tiny_checkpoint(const fs::path& path, uint64_t seed, const std::vector<std::string>& train_ids = {}) {
   TrainOptions t;
   t.model.base_channels = 4;
   torch::manual_seed(seed);
@@ -31,6 +32,7 @@ std::string tiny_checkpoint(const fs::path& path, uint64_t seed) {
   CheckpointHeader h;
   h.kind = kSegCheckpointKind;
   h.config = {{"train", t}};
+  if (!train_ids.empty()) h.config["train_ids"] = train_ids;
   save_checkpoint(path, h, *model);
   return path.string();
 }
@@ -206,6 +208,49 @@ TEST(EnsembleSmoke, CalibrateFitsOnHeldOutImagesOnlyAndKeepsTheThresholdedMap) {
   const auto a = read_json(e1 / "metrics.json")["fov_pooled"], b = read_json(e2 / "metrics.json")["fov_pooled"];
   EXPECT_EQ(a["f1"].get<double>(), b["f1"].get<double>());
   EXPECT_NEAR(a["auc_roc"].get<double>(), b["auc_roc"].get<double>(), 1e-3);
+}
+
+TEST(EnsembleSmoke, CalibrateRecordsStatisticsRangesFittedOnTheModelsTrainingPhotographs) {
+  const TwoModels t("ens_statistics_range_smoke");
+  const test::ScratchDir& dir = t.dir;
+  std::vector<std::string> ids;
+  for (const auto& e : fs::directory_iterator(t.data / "train" / "images")) ids.push_back(e.path().stem().string());
+  std::sort(ids.begin(), ids.end());
+  const std::string held_out = ids.back();
+  const std::string trained = tiny_checkpoint(dir.path() / "trained.pt", 3, {ids.begin(), ids.end() - 1});
+  const std::string common = " --data " + t.data.string() + " --ids " + held_out + " --threads 2 --out ";
+
+  // Refused in one line, nothing written: a factor below 1, and a checkpoint without training ids.
+  const fs::path bad = dir.path() / "bad.pt";
+  for (const std::string& args : {"calibrate --model " + trained + " --statistics-range 0.5" + common + bad.string(),
+                                  "calibrate --model " + t.a + " --statistics-range 2" + common + bad.string()}) {
+    const auto r = run_cli(args, dir);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_TRUE(contains(r.err, "error: ")) << r.err;
+    EXPECT_EQ(r.err.find("error: "), r.err.rfind("error: ")) << r.err;
+    EXPECT_TRUE(contains(r.err, "(valid: ") || contains(r.err, "records no training ids")) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(bad));
+
+  const fs::path ranged = dir.path() / "ranged.pt";
+  auto r = run_cli("calibrate --model " + trained + " --statistics-range 2" + common + ranged.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "network 1: running statistics up to distance")) << r.out;
+  const auto predict = read_checkpoint_header(ranged).config.at("predict");
+  ASSERT_EQ(predict.at("statistics_ranges").size(), 1u);
+  const double low = predict["statistics_ranges"][0]["low"], high = predict["statistics_ranges"][0]["high"];
+  EXPECT_GT(low, 0.0);
+  EXPECT_NEAR(high, 2 * low, 1e-12);
+  // Fitted on the photographs the model was trained on, not the held-out one.
+  EXPECT_EQ(predict.at("statistics_fit").at("ids").get<std::vector<std::string>>(),
+            std::vector<std::string>(ids.begin(), ids.end() - 1));
+  const fs::path e = dir.path() / "e";
+  r = run_cli("evaluate --model " + ranged.string() + " --data " + t.data.string() +
+                  " --split test --device cpu --threads 2 --out " + e.string(),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(read_json(e / "metrics.json")["protocol"]["predictions"].get<std::string>(),
+                       "(adaptive image statistics)"));
 }
 
 }  // namespace vg
