@@ -17,6 +17,15 @@ SAUNet tiny_model() {
   o.base_channels = 4;
   return SAUNet(o);
 }
+// tiny_model() with larger convolution weights than the initialization's, so the activations' variance
+// dwarfs BatchNorm's epsilon and the untrained network's output depends on its input at all.
+SAUNet tiny_model_scaled() {
+  SAUNet m = tiny_model();
+  torch::NoGradGuard no_grad;
+  for (auto& p : m->parameters())
+    if (p.dim() == 4) p.mul_(8);
+  return m;
+}
 }  // namespace
 
 TEST(Segmenter, ReturnsAProbabilityOfThePhotographsSizeForOddSizes) {
@@ -79,15 +88,7 @@ TEST(Segmenter, FlipTTAIsInvariantToFlippingTheInput) {
 TEST(Segmenter, ImageStatisticsMakeThePredictionInvariantToExposure) {
   // With each BatchNorm normalising by the photograph's own statistics, scaling every pixel by k scales the
   // first convolution's response (minus its bias) by k, which the first BatchNorm divides out again.
-  SAUNet m = tiny_model();
-  {
-    // Larger weights than the initialization's, so the activations' variance dwarfs BatchNorm's epsilon and
-    // the untrained network's output depends on its input at all.
-    torch::NoGradGuard no_grad;
-    for (auto& p : m->parameters())
-      if (p.dim() == 4) p.mul_(8);
-  }
-  Segmenter s(m, InputOptions{}, torch::kCPU);
+  Segmenter s(tiny_model_scaled(), InputOptions{}, torch::kCPU);
   PredictOptions own;
   own.image_statistics = true;
   torch::manual_seed(3);
@@ -115,17 +116,6 @@ TEST(Segmenter, ImageStatisticsLeaveTheRunningStatisticsAndTheEvaluationModeAlon
   for (const auto& module : m->modules()) EXPECT_FALSE(module->is_training());
   EXPECT_TRUE(s.probability(img).equal(plain));
 }
-
-namespace {
-// tiny_model() with larger convolution weights, so the activations' variance dwarfs BatchNorm's epsilon.
-SAUNet tiny_model_scaled() {
-  SAUNet m = tiny_model();
-  torch::NoGradGuard no_grad;
-  for (auto& p : m->parameters())
-    if (p.dim() == 4) p.mul_(8);
-  return m;
-}
-}  // namespace
 
 TEST(Segmenter, AdaptiveStatisticsPredictWithTheRunningOnesInsideTheRange) {
   Segmenter s(tiny_model_scaled(), InputOptions{}, torch::kCPU);
