@@ -112,7 +112,9 @@ TEST(Segmenter, ImageStatisticsLeaveTheRunningStatisticsAndTheEvaluationModeAlon
   const auto buffers = m->buffers();
   ASSERT_EQ(buffers.size(), before.size());
   for (size_t i = 0; i < buffers.size(); ++i)
-    if (buffers[i].is_floating_point()) EXPECT_TRUE(buffers[i].equal(before[i])) << "buffer " << i;
+    if (buffers[i].is_floating_point()) {
+      EXPECT_TRUE(buffers[i].equal(before[i])) << "buffer " << i;
+    }
   for (const auto& module : m->modules()) EXPECT_FALSE(module->is_training());
   EXPECT_TRUE(s.probability(img).equal(plain));
 }
@@ -168,6 +170,21 @@ torch::Tensor box_fov(int64_t H, int64_t W, int64_t h_fov, int64_t w_fov) {
   return m;
 }
 }  // namespace
+
+TEST(Segmenter, StatisticsRangesApplyToPhotographsNotToPatches) {
+  Segmenter s(tiny_model_scaled(), InputOptions{}, torch::kCPU);
+  torch::manual_seed(6);
+  const auto img = torch::rand({3, 48, 48}) * 0.4;
+  const auto patch = torch::ones({1, 48, 48});    // the frame cuts this FOV on all four sides
+  const auto disc = box_fov(48, 48, 36, 36);       // a FOV inside the frame: a photograph
+  const auto plain_patch = s.probability(img, patch, {}), plain_disc = s.probability(img, disc, {});
+  s.set_statistics_ranges({{0, 0}});  // any photograph is beyond the range
+  ScaleInfo si;
+  EXPECT_TRUE(s.probability(img, patch, {}, &si).equal(plain_patch));
+  EXPECT_TRUE(si.patch);
+  EXPECT_FALSE(s.probability(img, disc, {}, &si).equal(plain_disc));
+  EXPECT_FALSE(si.patch);
+}
 
 TEST(Segmenter, ScaleNormalizationResizesTheFovToTheTrainingScaleAndMapsBack) {
   Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);

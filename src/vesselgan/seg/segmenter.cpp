@@ -172,11 +172,11 @@ torch::Tensor Segmenter::member_forward(size_t i, const torch::Tensor& x, bool a
   return net->forward(x);
 }
 
-torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt) const {
+torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges) const {
   // x: [1, 3, H, W] on device -> probability [1, 1, H, W] float
   const bool full = opt.image_statistics || image_statistics_;
   const ImageStatisticsScope statistics(members_, full);
-  const bool adaptive = !full && !statistics_ranges_.empty();
+  const bool adaptive = !full && use_ranges && !statistics_ranges_.empty();
   auto run = [&](const torch::Tensor& in) {
     AutocastGuard autocast(device_, opt.bf16);
     torch::Tensor p;
@@ -217,10 +217,10 @@ int64_t Segmenter::tile_side(const PredictOptions& opt) const {
   return std::max(round_up(opt.tile, multiple), multiple * 4);
 }
 
-torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOptions& opt) const {
+torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges) const {
   const int64_t H = x.size(2), W = x.size(3);
   const int64_t tile = tile_side(opt);
-  if (H <= tile && W <= tile) return forward_canvas(x, opt);
+  if (H <= tile && W <= tile) return forward_canvas(x, opt, use_ranges);
   const int64_t overlap = std::min(opt.tile_overlap, tile / 2);
   const int64_t stride = tile - overlap;
   // Linear ramp weights so tiles blend smoothly where they overlap.
@@ -240,7 +240,7 @@ torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOpti
     for (int64_t xx : tile_starts(W, tile, stride)) {
       const int64_t th = std::min(tile, H), tw = std::min(tile, W);
       auto patch = x.slice(2, y, y + th).slice(3, xx, xx + tw);
-      auto p = forward_canvas(patch, opt);
+      auto p = forward_canvas(patch, opt, use_ranges);
       auto w = w2d.slice(0, 0, th).slice(1, 0, tw);
       acc.slice(2, y, y + th).slice(3, xx, xx + tw) += p * w;
       wsum.slice(2, y, y + th).slice(3, xx, xx + tw) += w;
@@ -268,6 +268,7 @@ torch::Tensor Segmenter::canvas_for(const torch::Tensor& image, const torch::Ten
   // (a 64 px patch on DRIVE's 592 canvas costs 85 times its pixels).
   const torch::Tensor region = fov.defined() ? fov : opt.fov_diameter > 0 ? estimate_fov(x, opt.fov) : torch::Tensor();
   const bool patch = region.defined() && fov_cut_by_frame(region);
+  si.patch = patch;
   if (fov.defined() && patch) input.pad_to = 0;
   if (opt.fov_diameter > 0) {
     si.fov_estimated = !fov.defined();
@@ -291,7 +292,7 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   FitInfo fi;
   ScaleInfo si;
   auto canvas = canvas_for(image, fov, opt, fi, si);
-  auto prob = map_back(forward_tiled(canvas, opt)[0].cpu(), fi);
+  auto prob = map_back(forward_tiled(canvas, opt, /*use_ranges=*/!si.patch)[0].cpu(), fi);
   canvas = torch::Tensor();
   const int64_t H = image.size(1), W = image.size(2);
   if (prob.size(1) != H || prob.size(2) != W) prob = resize_to(prob, H, W);

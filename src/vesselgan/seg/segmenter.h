@@ -45,6 +45,9 @@ struct ScaleInfo {
   bool fov_estimated = false;  // the FOV was estimated for the purpose (no mask given)
   double scale = 1;           // the resize factor applied (1 = native pixels)
   int64_t height = 0, width = 0;  // the size the network was fed (before padding)
+  // The FOV is cut by the frame on all four sides (model_input.h fov_cut_by_frame): a patch, not a
+  // photograph. It keeps its native pixels, and statistics ranges (fitted on photographs) do not apply.
+  bool patch = false;
 };
 
 class Segmenter {
@@ -84,7 +87,8 @@ class Segmenter {
   bool image_statistics() const { return image_statistics_; }
   void set_temperature(double t);
   // Adaptive image statistics (seg/batch_norm_statistics.h), one range per network; empty = off (the running
-  // statistics). Read from the checkpoint's config "predict": {"statistics_ranges": [{low, high}, ...]}
+  // statistics). They apply to photographs, not to patches (ScaleInfo::patch), whose statistics differ from
+  // any photograph's. Read from the checkpoint's config "predict": {"statistics_ranges": [{low, high}, ...]}
   // (`vesselgan calibrate --statistics-range`). set: UserError unless empty or one valid range per network.
   const std::vector<StatisticsRange>& statistics_ranges() const { return statistics_ranges_; }
   void set_statistics_ranges(std::vector<StatisticsRange> ranges);
@@ -98,8 +102,9 @@ class Segmenter {
   // The photograph as the networks' input: scaled (opt.fov_diameter) and fitted to the canvas, [1, 3, H', W'].
   torch::Tensor canvas_for(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
                            FitInfo& fi, ScaleInfo& si) const;
-  torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt) const;  // [1,3,H,W]
-  torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt) const;
+  // [1,3,H,W] -> [1,1,H,W]. use_ranges: the statistics ranges apply (a photograph, not a patch).
+  torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges) const;
+  torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges) const;
   int64_t tile_side(const PredictOptions& opt) const;  // canvases with a larger side are tiled
   // Network i's logits on x, with adaptive image statistics when `adaptive`.
   torch::Tensor member_forward(size_t i, const torch::Tensor& x, bool adaptive) const;
