@@ -56,8 +56,8 @@ void validate(const StatisticsRange& r, const std::string& what);
 // The photograph's share w in [0, 1] of the statistics at distance d.
 double image_statistics_weight(double d, const StatisticsRange& r);
 
-// For its lifetime, `net`'s BatchNorm layers normalise (in evaluation mode) with w * image + (1 - w) * running
-// mean and variance; the running statistics are restored afterwards.
+// For its lifetime, `net`'s BatchNorm layers hold w * image + (1 - w) * running as their running mean and
+// variance, which they normalise with in evaluation mode; the running statistics are restored afterwards.
 class MixedStatisticsScope {
  public:
   MixedStatisticsScope(torch::nn::Module& net, const BatchNormStatistics& image, double w);
