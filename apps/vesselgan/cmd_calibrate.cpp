@@ -75,7 +75,6 @@ StatisticsRangeFit fit_ranges(Segmenter& seg, const std::filesystem::path& model
     return "training image " + id + " of " + model.string() + " is not in the train split of " +
            all.root.string() + " (give the data set the model was trained on)";
   });
-  seg.set_statistics_ranges({});
   StatisticsRangeFit fit = fit_statistics_ranges(seg, load_samples(data, /*require_labels=*/false), member_ids,
                                                  f.statistics_range, popt, make_progress_printer());
   std::cerr << "\n";

@@ -95,8 +95,8 @@ void run_evaluate(const EvaluateFlags& f) {
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
     std::cerr << "\n";
-    title = predictions_label(model, f, seg);
     protocol.predictions = predictions_label(model, f, seg);
+    title = protocol.predictions;
     protocol.scale = describe_scale(popt.fov_diameter, scales);
   }
   title += " on " + data.root.string() + " [" + data.split + ", " + std::to_string(items.size()) + " images]";

@@ -140,12 +140,11 @@ class ImageStatisticsScope {
   ImageStatisticsScope(const std::vector<SAUNet>& models, bool on) {
     if (!on) return;
     for (const auto& m : models)
-      for (const auto& module : m->modules(/*include_self=*/false))
-        if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
-          layers_.push_back({bn, bn->options.momentum()});
-          bn->options.momentum(0.0);
-          bn->train(true);
-        }
+      for (auto* bn : batch_norm_layers(*m.ptr())) {
+        layers_.push_back({bn, bn->options.momentum()});
+        bn->options.momentum(0.0);
+        bn->train(true);
+      }
   }
   ~ImageStatisticsScope() {
     for (auto& [bn, momentum] : layers_) {
