@@ -113,6 +113,32 @@ TEST(Curriculum, SyntheticPhaseHasItsOwnEpochsAndAugmentation) {
   EXPECT_EQ(real.augment.enabled, c.seg.augment.enabled);
 }
 
+TEST(Curriculum, MixedAddedKeepsModelAsRealCropsAndPutsTheSyntheticOnTop) {
+  PipelineConfig c = pipeline_preset("quick");
+  c.seg.patch.size = 32;
+  c.seg.patch.per_epoch = 64;
+  c.mixed_real_fraction = 0.25;
+  const std::vector<Sample> real(4), synthetic(12);
+  const RetrainVariant shared{"mixed", true, 12, 0};
+  const RetrainVariant added{"mixed-added", true, 12, 0};
+  EXPECT_EQ(added.cell(), "mixadd_aug_n12");
+  // Both draw a quarter of their crops from real images; only mixed-added draws model A's 64 of them.
+  EXPECT_EQ(phase_options(c, shared, "mixed").patch.per_epoch, 64);
+  EXPECT_EQ(phase_options(c, added, "mixed").patch.per_epoch, 256);
+  EXPECT_EQ(mixed_set(c, shared, real, synthetic).size(), 12u + 4u);  // k = 1/3 * 12/4 = 1
+  EXPECT_EQ(mixed_set(c, added, real, synthetic).size(), 12u + 4u);
+  c.mixed_real_fraction = 0.5;
+  EXPECT_EQ(mixed_set(c, added, real, synthetic).size(), 12u + 3 * 4u);  // real repeated k = 3 times
+  // Whole-image training: mixed-added shows each real image once per epoch, as model A does.
+  c.seg.patch.size = 0;
+  EXPECT_EQ(mixed_set(c, shared, real, synthetic).size(), 12u + 3 * 4u);
+  EXPECT_EQ(mixed_set(c, added, real, synthetic).size(), 12u + 4u);
+  c.orders = {"mixed-added"};
+  EXPECT_NO_THROW(validate(c));
+  c.orders = {"mixed-add"};
+  EXPECT_TRUE(contains(user_error([&] { validate(c); }), "mixed-added"));
+}
+
 TEST(StageRunner, SkipsAFinishedStageWithTheSameInputsAndRerunsOnChange) {
   test::ScratchDir dir("pipeline_stage_cache");
   int runs = 0;

@@ -18,8 +18,24 @@ TrainOptions phase_options(const PipelineConfig& c, const RetrainVariant& v, con
     o.augment.enabled = v.augment;
   } else if (phase == "mixed") {
     o.augment.enabled = v.augment;
+    if (v.order == "mixed-added" && o.patch.size > 0)  // model A's real crops, and synthetic ones on top
+      o.patch.per_epoch = static_cast<int64_t>(std::ceil(static_cast<double>(o.patch.per_epoch) / c.mixed_real_fraction));
   }
   return o;
+}
+
+std::vector<Sample> mixed_set(const PipelineConfig& c, const RetrainVariant& v, const std::vector<Sample>& real,
+                              const std::vector<Sample>& synthetic) {
+  int64_t k = 1;
+  if (v.order == "mixed" || c.seg.patch.size > 0) {
+    // Real images repeated k times: k n_real / (k n_real + n_syn) ~ mixed_real_fraction.
+    const double f = c.mixed_real_fraction;
+    const double k_exact = f / (1 - f) * static_cast<double>(synthetic.size()) / static_cast<double>(real.size());
+    k = std::max<int64_t>(1, std::llround(k_exact));
+  }
+  std::vector<Sample> mixed = synthetic;
+  for (int64_t r = 0; r < k; ++r) mixed.insert(mixed.end(), real.begin(), real.end());
+  return mixed;
 }
 
 CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant& v,
@@ -42,13 +58,7 @@ CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant&
   } else if (v.order == "synthetic-only") {
     phases = {{"synthetic", syn}};
   } else {
-    // Real images repeated k times: k n_real / (k n_real + n_syn) ~ mixed_real_fraction.
-    const double f = c.mixed_real_fraction;
-    const double k_exact = f / (1 - f) * static_cast<double>(syn.size()) / static_cast<double>(real.size());
-    const int64_t k = std::max<int64_t>(1, std::llround(k_exact));
-    std::vector<Sample> mixed = syn;
-    for (int64_t r = 0; r < k; ++r) mixed.insert(mixed.end(), real.begin(), real.end());
-    phases = {{"mixed", mixed}};
+    phases = {{"mixed", mixed_set(c, v, real, syn)}};
   }
 
   CurriculumResult out;

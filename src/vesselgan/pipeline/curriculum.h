@@ -3,7 +3,12 @@
 //                        best weights (the original method's recommended order: real data last);
 //   real-then-synthetic  the reverse;
 //   mixed                one run on the union, the real images repeated so they are `mixed_real_fraction` of
-//                        an epoch;
+//                        an epoch (in patch training the epoch keeps the recipe's crop count, so the real
+//                        images get fewer crops than in model A);
+//   mixed-added          the same union, with the synthetic images on top of model A's real schedule: patch
+//                        training draws per_epoch / mixed_real_fraction crops (as many real crops as model
+//                        A, the rest synthetic); whole-image training repeats nothing (each real image once
+//                        per epoch, as in model A, plus every synthetic one);
 //   synthetic-only       one synthetic phase and no real image (does synthetic data alone teach the task?).
 // Every phase selects its best epoch on the same validation images (held out of the real training split).
 // The synthetic phase runs `synthetic_epochs` at the recipe's first learning rate, with online augmentation
@@ -29,6 +34,11 @@ struct CurriculumResult {
 
 // The recipe of one phase ("real", "synthetic" or "mixed") of variant v.
 TrainOptions phase_options(const PipelineConfig& c, const RetrainVariant& v, const std::string& phase);
+
+// The training set of a mixed phase (orders "mixed" and "mixed-added"): the synthetic images, then the real
+// ones, repeated as the order says.
+std::vector<Sample> mixed_set(const PipelineConfig& c, const RetrainVariant& v, const std::vector<Sample>& real,
+                              const std::vector<Sample>& synthetic);
 
 // Trains variant v in `dir` (phase folders dir/1-<phase>, dir/2-<phase>), resuming whatever a killed run
 // left. synthetic: at least v.n_synthetic labelled images; the first n (in order) are used.

@@ -13,6 +13,7 @@ const char* short_order(const std::string& order) {
   if (order == "synthetic-then-real") return "syn-real";
   if (order == "real-then-synthetic") return "real-syn";
   if (order == "synthetic-only") return "syn-only";
+  if (order == "mixed-added") return "mixadd";
   return "mixed";
 }
 
@@ -100,10 +101,11 @@ void validate(const PipelineConfig& c) {
               "\"gan\" only with gan.mode joint or joint-patch, gan_route painter, or a gan_model that draws "
               "vessel maps");
   check_field(!c.orders.empty(), w + "orders", c.orders,
-              "one or more of synthetic-then-real, real-then-synthetic, mixed, synthetic-only");
+              "one or more of synthetic-then-real, real-then-synthetic, mixed, mixed-added, synthetic-only");
   for (const auto& o : c.orders)
-    check_field(o == "synthetic-then-real" || o == "real-then-synthetic" || o == "mixed" || o == "synthetic-only",
-                w + "orders", o, "synthetic-then-real, real-then-synthetic, mixed, synthetic-only");
+    check_field(o == "synthetic-then-real" || o == "real-then-synthetic" || o == "mixed" || o == "mixed-added" ||
+                    o == "synthetic-only",
+                w + "orders", o, "synthetic-then-real, real-then-synthetic, mixed, mixed-added, synthetic-only");
   check_field(!c.augment.empty(), w + "augment", c.augment, "one or more of true, false");
   check_field(!c.n_synthetic.empty(), w + "n_synthetic", c.n_synthetic, "one or more counts >= 1");
   for (auto n : c.n_synthetic) check_field(n >= 1 && n <= 1000000, w + "n_synthetic", n, "1..1000000");

@@ -19,8 +19,9 @@ namespace vg {
 
 // One retraining run of the grid.
 struct RetrainVariant {
-  // "synthetic-then-real", "real-then-synthetic", "mixed", or "synthetic-only" (no real image trains; the
-  // real validation images still choose the epoch)
+  // "synthetic-then-real", "real-then-synthetic", "mixed", "mixed-added" (mixed, with the synthetic images
+  // on top of model A's real schedule), or "synthetic-only" (no real image trains; the real validation
+  // images still choose the epoch)
   std::string order;
   bool augment = true;  // online augmentation of the synthetic images
   int64_t n_synthetic = 0;
