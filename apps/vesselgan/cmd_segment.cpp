@@ -85,6 +85,15 @@ std::string fov_note(const Sample& s, const ScaleInfo& si) {
                   si.fov_estimated ? " (estimated)" : "", si.scale);
     note += b;
   }
+  // Which networks normalised with the photograph's own statistics (adaptive image statistics): a photograph
+  // unlike the training ones, e.g. blurred or dark.
+  if (!si.image_statistics_weights.empty()) {
+    note += "; own statistics w =";
+    for (double w : si.image_statistics_weights) {
+      std::snprintf(b, sizeof b, " %.2g", w);
+      note += b;
+    }
+  }
   return note;
 }
 

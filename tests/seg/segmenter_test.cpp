@@ -186,6 +186,33 @@ TEST(Segmenter, StatisticsRangesApplyToPhotographsNotToPatches) {
   EXPECT_FALSE(si.patch);
 }
 
+TEST(Segmenter, ReportsTheWeightEachNetworkGaveThePhotographsOwnStatistics) {
+  Segmenter s(tiny_model_scaled(), InputOptions{}, torch::kCPU);
+  torch::manual_seed(5);
+  const auto img = torch::rand({3, 48, 48}) * 0.4;
+  const auto disc = box_fov(48, 48, 36, 36);
+  ScaleInfo si;
+  s.probability(img, disc, {}, &si);
+  EXPECT_TRUE(si.image_statistics_weights.empty()) << "no ranges: the running statistics, nothing to report";
+  const double d = s.statistics_distances(img, disc, {}).at(0);
+  s.set_statistics_ranges({{d / 2, d * 1.5}});  // halfway up the ramp
+  PredictOptions tta;
+  tta.tta = true;
+  s.probability(img, disc, tta, &si);
+  ASSERT_EQ(si.image_statistics_weights.size(), 1u);
+  EXPECT_NEAR(si.image_statistics_weights[0], 0.5, 0.1);
+  s.set_statistics_ranges({{d * 2, d * 3}});  // inside the range
+  s.probability(img, disc, {}, &si);
+  EXPECT_EQ(si.image_statistics_weights, std::vector<double>{0.0});
+  PredictOptions own;
+  own.image_statistics = true;  // every pass on the photograph's own statistics
+  s.probability(img, disc, own, &si);
+  EXPECT_EQ(si.image_statistics_weights, std::vector<double>{1.0});
+  s.set_statistics_ranges({{0, 0}});
+  s.probability(img, torch::ones({1, 48, 48}), {}, &si);  // a patch: ranges do not apply
+  EXPECT_TRUE(si.image_statistics_weights.empty());
+}
+
 TEST(Segmenter, ScaleNormalizationResizesTheFovToTheTrainingScaleAndMapsBack) {
   Segmenter s(tiny_model(), InputOptions{}, torch::kCPU);
   torch::manual_seed(2);

@@ -161,28 +161,35 @@ class ImageStatisticsScope {
 
 }  // namespace
 
-torch::Tensor Segmenter::member_forward(size_t i, const torch::Tensor& x, bool adaptive) const {
+torch::Tensor Segmenter::member_forward(size_t i, const torch::Tensor& x, bool adaptive, double* weight) const {
   SAUNet& net = members_[i];
+  *weight = 0;
   if (!adaptive) return net->forward(x);
   const BatchNormStatistics own = input_statistics(*net, [&] { net->forward(x); });
   const double w = image_statistics_weight(statistics_distance(own, running_statistics(*net)), statistics_ranges_[i]);
+  *weight = w;
   if (w == 0) return net->forward(x);
   const MixedStatisticsScope mixed(*net, own, w);
   return net->forward(x);
 }
 
-torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges) const {
+torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges,
+                                        WeightTally& tally) const {
   // x: [1, 3, H, W] on device -> probability [1, 1, H, W] float
   const bool full = opt.image_statistics || image_statistics_;
   const ImageStatisticsScope statistics(members_, full);
   const bool adaptive = !full && use_ranges && !statistics_ranges_.empty();
+  tally.sum.resize(members_.size(), 0.0);
   auto run = [&](const torch::Tensor& in) {
     AutocastGuard autocast(device_, opt.bf16);
     torch::Tensor p;
     for (size_t i = 0; i < members_.size(); ++i) {
-      auto q = torch::sigmoid(member_forward(i, in, adaptive).to(torch::kFloat));
+      double w = 0;
+      auto q = torch::sigmoid(member_forward(i, in, adaptive, &w).to(torch::kFloat));
+      tally.sum[i] += full ? 1.0 : w;
       p = i == 0 ? q.mul_(weights_[0]) : p.add_(q, weights_[i]);
     }
+    ++tally.passes;
     return p;
   };
   if (!opt.tta) return run(x);
@@ -216,10 +223,11 @@ int64_t Segmenter::tile_side(const PredictOptions& opt) const {
   return std::max(round_up(opt.tile, multiple), multiple * 4);
 }
 
-torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges) const {
+torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges,
+                                       WeightTally& tally) const {
   const int64_t H = x.size(2), W = x.size(3);
   const int64_t tile = tile_side(opt);
-  if (H <= tile && W <= tile) return forward_canvas(x, opt, use_ranges);
+  if (H <= tile && W <= tile) return forward_canvas(x, opt, use_ranges, tally);
   const int64_t overlap = std::min(opt.tile_overlap, tile / 2);
   const int64_t stride = tile - overlap;
   // Linear ramp weights so tiles blend smoothly where they overlap.
@@ -239,7 +247,7 @@ torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOpti
     for (int64_t xx : tile_starts(W, tile, stride)) {
       const int64_t th = std::min(tile, H), tw = std::min(tile, W);
       auto patch = x.slice(2, y, y + th).slice(3, xx, xx + tw);
-      auto p = forward_canvas(patch, opt, use_ranges);
+      auto p = forward_canvas(patch, opt, use_ranges, tally);
       auto w = w2d.slice(0, 0, th).slice(1, 0, tw);
       acc.slice(2, y, y + th).slice(3, xx, xx + tw) += p * w;
       wsum.slice(2, y, y + th).slice(3, xx, xx + tw) += w;
@@ -291,8 +299,12 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   FitInfo fi;
   ScaleInfo si;
   auto canvas = canvas_for(image, fov, opt, fi, si);
-  auto prob = map_back(forward_tiled(canvas, opt, /*use_ranges=*/!si.patch)[0].cpu(), fi);
+  WeightTally tally;
+  auto prob = map_back(forward_tiled(canvas, opt, /*use_ranges=*/!si.patch, tally)[0].cpu(), fi);
   canvas = torch::Tensor();
+  const bool statistics_moved = opt.image_statistics || image_statistics_ || (!si.patch && !statistics_ranges_.empty());
+  if (statistics_moved)
+    for (double w : tally.sum) si.image_statistics_weights.push_back(w / static_cast<double>(tally.passes));
   const int64_t H = image.size(1), W = image.size(2);
   if (prob.size(1) != H || prob.size(2) != W) prob = resize_to(prob, H, W);
   if (info) *info = si;

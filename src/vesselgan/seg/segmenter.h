@@ -48,6 +48,10 @@ struct ScaleInfo {
   // The FOV is cut by the frame on all four sides (model_input.h fov_cut_by_frame): a patch, not a
   // photograph. It keeps its native pixels, and statistics ranges (fitted on photographs) do not apply.
   bool patch = false;
+  // Per network, the weight its BatchNorm layers gave the photograph's own statistics (0 = the running ones,
+  // 1 = its own; averaged over tiles and flips). Empty when the running statistics were used as they are:
+  // no statistics ranges recorded, or a patch.
+  std::vector<double> image_statistics_weights;
 };
 
 class Segmenter {
@@ -102,12 +106,20 @@ class Segmenter {
   // The photograph as the networks' input: scaled (opt.fov_diameter) and fitted to the canvas, [1, 3, H', W'].
   torch::Tensor canvas_for(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
                            FitInfo& fi, ScaleInfo& si) const;
+  // Per network, the sum of the image-statistics weights over forward passes (ScaleInfo::image_statistics_weights).
+  struct WeightTally {
+    std::vector<double> sum;
+    int64_t passes = 0;
+  };
   // [1,3,H,W] -> [1,1,H,W]. use_ranges: the statistics ranges apply (a photograph, not a patch).
-  torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges) const;
-  torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges) const;
+  torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges,
+                               WeightTally& tally) const;
+  torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges,
+                              WeightTally& tally) const;
   int64_t tile_side(const PredictOptions& opt) const;  // canvases with a larger side are tiled
-  // Network i's logits on x, with adaptive image statistics when `adaptive`.
-  torch::Tensor member_forward(size_t i, const torch::Tensor& x, bool adaptive) const;
+  // Network i's logits on x, with adaptive image statistics when `adaptive`; *weight: the weight it gave the
+  // input's own statistics.
+  torch::Tensor member_forward(size_t i, const torch::Tensor& x, bool adaptive, double* weight) const;
 
   mutable std::vector<SAUNet> members_;
   std::vector<double> weights_;
