@@ -72,11 +72,13 @@ worker scratch-s7:scratch:7 &
 worker scratch-s8:scratch:8 &
 log "training started (deadline at $((train_deadline - T0))s)"
 
-# 3. Tests: the 3 CUDA tests, then the CPU suite (no DRIVE here: those tests skip), built while training runs.
+# 3. Tests: the CUDA tests (GAN ops and networks; SA-UNet training with bf16 + channels-last, resume, and
+# CPU-vs-CUDA inference), then the CPU suite (no DRIVE here: those tests skip), built while training runs.
 ninja -C build/gpu -k 0 -j 8 all >>"$out/build.log" 2>&1 && log "all targets built" || log "build of tests/bench FAILED"
 {
   echo "== CUDA tests"
   timeout 120 build/gpu/tests/test_gan --gtest_filter='*Cuda*' 2>&1 | tail -15
+  timeout 120 build/gpu/tests/test_seg --gtest_filter='Cuda*' 2>&1 | tail -15
   echo "== CPU suite (ctest -j 4, smoke and pipeline excluded)"
   t=$((train_deadline - $(date +%s) - 10))
   [ "$t" -gt 20 ] && (cd build/gpu && OMP_NUM_THREADS=2 timeout "$t" ctest -j 4 -E 'PipelineSmoke|Smoke' \
