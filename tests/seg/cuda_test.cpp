@@ -4,25 +4,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "phantom_samples.h"
 #include "test_support.h"
 #include "vesselgan/core/jsonl.h"
-#include "vesselgan/data/phantom.h"
 #include "vesselgan/seg/segmenter.h"
 #include "vesselgan/seg/trainer.h"
 
 namespace vg {
 namespace {
-
-std::vector<Sample> cuda_phantoms(int n, int64_t size, uint64_t seed) {
-  PhantomOptions po;
-  po.size = size;
-  std::vector<Sample> out;
-  for (int i = 0; i < n; ++i) {
-    auto p = make_phantom(po, seed + i);
-    out.push_back({"p" + std::to_string(i), p.image, p.label, p.mask, true});
-  }
-  return out;
-}
 
 // A narrow SA-UNet whose output depends on its input (weights scaled past the initialization's), seeded.
 SAUNet seeded_net(uint64_t seed) {
@@ -31,8 +20,7 @@ SAUNet seeded_net(uint64_t seed) {
   o.base_channels = 8;
   SAUNet m(o);
   torch::NoGradGuard no_grad;
-  for (auto& p : m->parameters())
-    if (p.dim() == 4) p.mul_(4);
+  for (auto& p : m->parameters()) p.mul_(p.dim() == 4 ? 4.0 : 1.0);
   return m;
 }
 
@@ -43,7 +31,7 @@ struct KillAfterEpoch {};
 TEST(CudaTraining, Bf16AndChannelsLastTrainAndResumeAfterAKill) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   test::ScratchDir dir("cuda_train_resume");
-  const auto train = cuda_phantoms(4, 64, 10), val = cuda_phantoms(1, 64, 50);
+  const auto train = test::phantom_samples(4, 64, 10), val = test::phantom_samples(1, 64, 50);
   TrainOptions opt;
   opt.schedule = {{2, 2e-3}, {1, 1e-3}};
   opt.batch_size = 2;
@@ -71,7 +59,7 @@ TEST(CudaInference, SegmenterAgreesWithTheCpuInFloat32AndCloselyInBf16) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const Segmenter cpu(seeded_net(7), InputOptions{}, torch::kCPU);
   const Segmenter gpu(seeded_net(7), InputOptions{}, torch::Device(torch::kCUDA));
-  const auto image = cuda_phantoms(1, 96, 70).front().image;
+  const auto image = test::phantom_samples(1, 96, 70).front().image;
   PredictOptions fp32;
   fp32.bf16 = false;
   const auto want = cpu.probability(image, fp32);
