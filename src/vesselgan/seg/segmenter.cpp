@@ -179,14 +179,15 @@ torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOpt
   const bool full = opt.image_statistics || image_statistics_;
   const ImageStatisticsScope statistics(members_, full);
   const bool adaptive = !full && use_ranges && !statistics_ranges_.empty();
-  tally.sum.resize(members_.size(), 0.0);
+  const bool moved = full || adaptive;  // the statistics may leave the running ones: tally their weights
+  if (moved) tally.sum.resize(members_.size(), 0.0);
   auto run = [&](const torch::Tensor& in) {
     AutocastGuard autocast(device_, opt.bf16);
     torch::Tensor p;
     for (size_t i = 0; i < members_.size(); ++i) {
       double w = 0;
       auto q = torch::sigmoid(member_forward(i, in, adaptive, &w).to(torch::kFloat));
-      tally.sum[i] += full ? 1.0 : w;
+      if (moved) tally.sum[i] += full ? 1.0 : w;
       p = i == 0 ? q.mul_(weights_[0]) : p.add_(q, weights_[i]);
     }
     ++tally.passes;
@@ -302,9 +303,7 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   WeightTally tally;
   auto prob = map_back(forward_tiled(canvas, opt, /*use_ranges=*/!si.patch, tally)[0].cpu(), fi);
   canvas = torch::Tensor();
-  const bool statistics_moved = opt.image_statistics || image_statistics_ || (!si.patch && !statistics_ranges_.empty());
-  if (statistics_moved)
-    for (double w : tally.sum) si.image_statistics_weights.push_back(w / static_cast<double>(tally.passes));
+  for (double w : tally.sum) si.image_statistics_weights.push_back(w / static_cast<double>(tally.passes));
   const int64_t H = image.size(1), W = image.size(2);
   if (prob.size(1) != H || prob.size(2) != W) prob = resize_to(prob, H, W);
   if (info) *info = si;
