@@ -98,6 +98,28 @@ TEST(GanImageSource, PatchCropsHoldTheRequiredFovFraction) {
   EXPECT_TRUE(lab.eq(-1).logical_or(lab.eq(1)).all().item<bool>());
 }
 
+TEST(GanImageSource, FullModeServesEveryImageOncePerEpochAndSeekContinuesTheSequence) {
+  auto samples = phantom_samples(5, 48);
+  GanTrainOptions o = tiny_options();
+  o.mirror = false;
+  finalize(o);
+  GanImageSource src(samples, o, torch::kCPU);
+  const auto images = src.first(5).flatten(1);  // [5, D]
+  auto which = [&](const torch::Tensor& batch) {  // the image index of each row of a batch
+    return torch::cdist(batch.flatten(1), images).argmin(1);
+  };
+  const auto served = which(torch::cat({src.batch(3), src.batch(4), src.batch(3)}));  // two epochs
+  for (int64_t epoch = 0; epoch < 2; ++epoch) {
+    auto ids = std::get<0>(served.slice(0, 5 * epoch, 5 * epoch + 5).sort());
+    EXPECT_TRUE(torch::equal(ids, torch::arange(5, torch::kLong))) << "epoch " << epoch << ": " << ids;
+  }
+  EXPECT_FALSE(torch::equal(served.slice(0, 0, 5), served.slice(0, 5, 10)));  // a fresh order each epoch
+
+  GanImageSource resumed(samples, o, torch::kCPU);
+  resumed.seek(6);
+  EXPECT_TRUE(torch::equal(which(resumed.batch(4)), served.slice(0, 6, 10)));
+}
+
 TEST(GanImageSource, JointModeNeedsLabels) {
   auto samples = phantom_samples(2, 48);
   samples[1].label = torch::Tensor();

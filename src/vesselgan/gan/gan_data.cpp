@@ -39,7 +39,7 @@ torch::Tensor to_signed(const Sample& s, const GanTrainOptions& o) {
 GanImageSource::GanImageSource(const std::vector<Sample>& samples, const GanTrainOptions& o,
                                const torch::Device& device)
     : resolution_(o.resolution), channels_(image_channels(o)), patch_(is_patch_mode(o)), mirror_(o.mirror),
-      device_(device) {
+      device_(device), seed_(o.seed) {
   if (samples.empty()) throw UserError("no training photographs for the GAN (the data set holds no images)");
   const bool joint = learns_labels(o);
   for (const auto& s : samples)
@@ -111,6 +111,21 @@ torch::Tensor GanImageSource::crops(const torch::Tensor& index) const {
   return torch::stack(out);
 }
 
+torch::Tensor GanImageSource::next_in_epochs(int64_t n) {
+  auto index = torch::empty({n}, torch::kLong);
+  auto out = index.accessor<int64_t, 1>();
+  for (int64_t i = 0; i < n; ++i, ++drawn_) {
+    const int64_t epoch = drawn_ / count_;
+    if (epoch != order_epoch_) {
+      auto gen = at::detail::createCPUGenerator(seed_ ^ (0xd1b54a32d192ed03ULL * static_cast<uint64_t>(epoch + 1)));
+      order_ = torch::randperm(count_, gen, torch::TensorOptions().dtype(torch::kLong));
+      order_epoch_ = epoch;
+    }
+    out[i] = order_[drawn_ % count_].item<int64_t>();
+  }
+  return index;
+}
+
 torch::Tensor GanImageSource::batch(int64_t n) {
   TORCH_CHECK(n >= 1, "GanImageSource::batch: n must be >= 1, got ", n);
   const auto cpu_long = torch::TensorOptions().dtype(torch::kLong);
@@ -119,7 +134,7 @@ torch::Tensor GanImageSource::batch(int64_t n) {
     x = crops(weights_.defined() ? torch::multinomial(weights_, n, /*replacement=*/true)
                                  : torch::randint(positions_.size(0), {n}, cpu_long));
   } else {
-    x = images_.index_select(0, torch::randint(count_, {n}, cpu_long).to(device_));
+    x = images_.index_select(0, next_in_epochs(n).to(device_));
   }
   if (mirror_) {
     auto flip = torch::rand({n, 1, 1, 1}).lt(0.5).to(device_);

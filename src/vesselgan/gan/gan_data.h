@@ -8,8 +8,12 @@
 //   its values are continuous like a generator's) that every later geometric operation moves with the
 //   photograph;
 // - label-patch serves that vessel channel alone (1 channel), for the label-first route.
-// Mirror adds a random x-flip per sample. Randomness comes from LibTorch's default CPU generator, so a
-// restored RNG state replays the same batches.
+// Full modes serve the images in epochs, each a fresh permutation (every image once per epoch, as
+// stylegan2-ada-pytorch's shuffling sampler does); the permutation of epoch e depends on the run's seed and e
+// alone, so a run resumed at `seek(nimg)` continues the same sequence. Patch modes draw crop positions with
+// replacement: they sample hundreds of thousands of positions, where repeats within a run are rare anyway.
+// Mirror adds a random x-flip per sample. That and the crop draws come from LibTorch's default CPU generator,
+// so a restored RNG state replays the same batches.
 #pragma once
 #include <torch/torch.h>
 
@@ -28,6 +32,8 @@ class GanImageSource {
 
   // [n, C, R, R] float in [-1, 1] on the device.
   torch::Tensor batch(int64_t n);
+  // Full modes: continue as if `drawn` images had been served already (a resumed run passes its nimg).
+  void seek(int64_t drawn) { drawn_ = drawn; }
   // The first n images (or crops from the centre of each photograph's FOV), not flipped: for the reals grid
   // and for statistics. [min(n, count()), C, R, R] in [-1, 1].
   torch::Tensor first(int64_t n) const;
@@ -36,11 +42,16 @@ class GanImageSource {
 
  private:
   torch::Tensor crops(const torch::Tensor& index) const;  // index: [n] rows of positions_ -> [n, C, R, R]
+  torch::Tensor next_in_epochs(int64_t n);                // full modes: the next n image indices, [n] int64
   int64_t resolution_ = 0, channels_ = 0, count_ = 0;
   bool patch_ = false, mirror_ = false;
   torch::Tensor images_;     // full: [M, C, R, R]; patch: [M, C, H, W] (padded to a common size)
   torch::Tensor positions_;  // patch: [P, 3] int64 (image, top, left), CPU
   torch::Tensor weights_;    // patch with patch_vessel_bias > 0: [P] float draw weights, CPU; else undefined
+  uint64_t seed_ = 0;        // full modes: the epochs' permutations derive from it
+  int64_t drawn_ = 0;        // full modes: images served so far
+  int64_t order_epoch_ = -1;
+  torch::Tensor order_;      // full modes: the permutation of epoch order_epoch_, [count] int64, CPU
   torch::Device device_;
 };
 

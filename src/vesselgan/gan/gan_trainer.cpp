@@ -62,8 +62,10 @@ torch::optim::Adam make_adam(torch::nn::Module& m, double lr, double beta1, doub
 
 // Mapping with style mixing regularization (StyleGAN2 sec. 4 / StyleGAN sec. 3.1): with probability `mixing`
 // the ws from a random cutoff on come from a second latent. One cutoff per batch, drawn on the CPU generator.
-torch::Tensor mapped_ws(Generator& G, const torch::Tensor& z, double mixing, bool update_w_avg) {
-  auto ws = G->mapping(z, 1.0, -1, update_w_avg);
+// Every training mapping (G main, path length and D main) moves w_avg toward its batch mean, as
+// stylegan2-ada-pytorch's do; the second latent's mapping never does.
+torch::Tensor mapped_ws(Generator& G, const torch::Tensor& z, double mixing) {
+  auto ws = G->mapping(z, 1.0, -1, /*update_w_avg=*/true);
   if (mixing <= 0) return ws;
   const int64_t num_ws = ws.size(1);
   const auto cpu_long = torch::TensorOptions().dtype(torch::kLong);
@@ -161,7 +163,9 @@ class GanRun {
         G(models->G),
         G_ema(models->G_ema),
         D(models->D),
-        g_opt(make_adam(*G, opt.g_lr, opt.beta1, opt.beta2, opt.pl_interval, pl_on)),
+        // G's Adam is scaled for its lazy interval whether or not path length is on, as stylegan2-ada-pytorch
+        // does (G_reg_interval 4 always: lr 0.0025 -> 0.002, beta2 0.99 -> 0.992 in the `auto` recipe).
+        g_opt(make_adam(*G, opt.g_lr, opt.beta1, opt.beta2, opt.pl_interval, /*lazy=*/true)),
         d_opt(make_adam(*D, opt.d_lr, opt.beta1, opt.beta2, opt.r1_interval, opt.r1_interval > 0)),
         augment(opt.augment),
         ada(opt.ada, opt.batch) {}
@@ -184,6 +188,7 @@ class GanRun {
   // The real images, their grid (once per run folder), and the fixed latents of every snapshot's fakes grid.
   void prepare_images() {
     reals.emplace(data, opt, device);
+    reals->seek(nimg);  // a resumed run continues the epochs' sequence of images
     if (!fs::exists(run_dir / "reals.png"))
       write_grid(run_dir / "reals.png", reals->first(opt.grid_size * opt.grid_size), joint);
 
@@ -277,7 +282,7 @@ class GanRun {
       torch::Tensor logits;
       {
         AutocastGuard autocast(device, opt.bf16);
-        auto ws = mapped_ws(G, torch::randn({B, opt.generator.z_dim}, z_opts), opt.style_mixing, true);
+        auto ws = mapped_ws(G, torch::randn({B, opt.generator.z_dim}, z_opts), opt.style_mixing);
         auto fake = G->synthesis(ws);
         logits = D->forward(augment(fake, ada.p()));
       }
@@ -293,7 +298,7 @@ class GanRun {
   void generator_regularization() {
     g_opt.zero_grad();
     const int64_t Bp = std::max<int64_t>(1, B / opt.pl_batch_shrink);
-    auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing, false);
+    auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing);
     auto fake = G->synthesis(ws);
     auto pen = path_length(fake, ws);
     (pen.mean() * (opt.pl_weight * opt.pl_interval)).backward();
@@ -312,7 +317,7 @@ class GanRun {
       {
         torch::NoGradGuard no_grad;
         AutocastGuard autocast(device, opt.bf16);
-        auto ws = mapped_ws(G, torch::randn({B, opt.generator.z_dim}, z_opts), opt.style_mixing, false);
+        auto ws = mapped_ws(G, torch::randn({B, opt.generator.z_dim}, z_opts), opt.style_mixing);
         fake = G->synthesis(ws).to(torch::kFloat);
       }
       torch::Tensor logits_fake, logits_real;
