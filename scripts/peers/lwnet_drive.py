@@ -26,6 +26,7 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True  # nothing written into our tree or the user's clone
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peer_common as pc  # noqa: E402
 

@@ -24,12 +24,13 @@ def fail(msg):
 def drive_test_split(data):
     """The DRIVE test split as distributed: [(id, photograph, FOV mask)], ids "01".."20" (sorted).
 
-    Accepts the data set root (with test/ or testing/) or the split folder itself."""
+    `data` is the data set root holding test/ or testing/, never a split folder itself (so the training
+    photographs cannot be scored by mistake)."""
     if not os.path.isdir(data):
         fail(f"DRIVE folder {data} does not exist (expected the data set as distributed: test/ or testing/ "
              "with images/*.tif and mask/*.gif)")
     split = None
-    for cand in (data, os.path.join(data, "test"), os.path.join(data, "testing")):
+    for cand in (os.path.join(data, "test"), os.path.join(data, "testing")):
         if os.path.isdir(os.path.join(cand, "images")) and os.path.isdir(os.path.join(cand, "mask")):
             split = cand
             break
