@@ -249,7 +249,7 @@ def main():
                 reports[(name, fov_name)] = json.load(f)
 
     def r(x):
-        return None if x is None else round(float(x), 5)
+        return None if x is None else float(x)  # full precision: the docs round once, from these
 
     info = {}
     for peer in ("lwnet", "skelcon"):
