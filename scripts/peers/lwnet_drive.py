@@ -107,33 +107,16 @@ def main():
     model, weights = load_model(a.peer_dir)
     import torch
     torch.set_num_threads(a.threads)
-    os.makedirs(a.out, exist_ok=True)
-    infer_s = 0.0
-    for sid, image, mask in samples:
-        rgb, fov = pc.read_rgb(image), pc.read_mask(mask)
-        t0 = time.perf_counter()
-        prob = predict(model, rgb, fov, a.tta)
-        infer_s += time.perf_counter() - t0
-        pc.save_prob_png(a.out, sid, prob)
-        print(f"lwnet: {os.path.basename(image)} done", file=sys.stderr)
-    pc.write_run_info(a.out, {
-        "peer": "lwnet",
-        "model": "W-Net (wnet, layers 8/16/32), released DRIVE weights",
-        "repository": "https://github.com/agaldran/lwnet",
-        "commit": pc.git_commit(a.peer_dir),
-        "work_tree_modified": pc.git_dirty(a.peer_dir),
-        "weights": WEIGHTS,
-        "weights_sha256": pc.sha256(weights),
-        "parameters": int(sum(p.numel() for p in model.parameters())),
-        "conventions": "crop to DRIVE FOV mask bbox, PIL bilinear resize to 512x512, [0,1] input, sigmoid, "
-                       + ("4-flip TTA averaged over probabilities (from_preds)" if a.tta == "from_preds"
-                          else "no TTA") + ", bicubic resize back, zero outside the mask; saved 16-bit",
-        "images": len(samples),
-        "threads": a.threads,
-        "inference_seconds": round(infer_s, 3),
-        "wall_seconds": round(time.perf_counter() - t_start, 3),
-    })
-
+    pc.run_test_split("lwnet", samples, a.out, lambda rgb, fov: predict(model, rgb, fov, a.tta), a.peer_dir,
+                      weights, {
+                          "model": "W-Net (wnet, layers 8/16/32), released DRIVE weights",
+                          "repository": "https://github.com/agaldran/lwnet",
+                          "parameters": int(sum(p.numel() for p in model.parameters())),
+                          "conventions": "crop to DRIVE FOV mask bbox, PIL bilinear resize to 512x512, [0,1] input, "
+                                         "sigmoid, " + ("4-flip TTA averaged over probabilities (from_preds)"
+                                                        if a.tta == "from_preds" else "no TTA")
+                                         + ", bicubic resize back, zero outside the mask; saved 16-bit"},
+                      a.threads, t_start)
 
 if __name__ == "__main__":
     main()

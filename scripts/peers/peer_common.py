@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 from PIL import Image
@@ -99,8 +100,28 @@ def sha256(path):
     return h.hexdigest()
 
 
-def write_run_info(out_dir, info):
-    """out_dir/run.json: what ran (peer, commit, weights, conventions, parameter count, seconds)."""
+def run_test_split(peer, samples, out_dir, predict, peer_dir, weights_path, record, threads, t_start):
+    """Runs predict(rgb, fov) -> prob on every (id, photograph, mask) of samples, writes <id>_prob.png into
+    out_dir and then out_dir/run.json: `record` (the peer's own fields) plus its commit, weight file, counts
+    and seconds (inference alone, and wall since t_start)."""
+    os.makedirs(out_dir, exist_ok=True)
+    infer_s = 0.0
+    for sid, image, mask in samples:
+        rgb, fov = read_rgb(image), read_mask(mask)
+        t0 = time.perf_counter()
+        prob = predict(rgb, fov)
+        infer_s += time.perf_counter() - t0
+        save_prob_png(out_dir, sid, prob)
+        print(f"{peer}: {os.path.basename(image)} done", file=sys.stderr)
+    info = {"peer": peer, **record,
+            "commit": git_commit(peer_dir),
+            "work_tree_modified": git_dirty(peer_dir),
+            "weights": os.path.relpath(weights_path, peer_dir),
+            "weights_sha256": sha256(weights_path),
+            "images": len(samples),
+            "threads": threads,
+            "inference_seconds": round(infer_s, 3),
+            "wall_seconds": round(time.perf_counter() - t_start, 3)}
     with open(os.path.join(out_dir, "run.json"), "w") as f:
         json.dump(info, f, indent=2)
         f.write("\n")

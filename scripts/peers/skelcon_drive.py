@@ -108,36 +108,19 @@ def main():
     if graph.inputs != ["input"] or graph.outputs != ["output"]:
         pc.fail(f"{graph_path} has inputs {graph.inputs} and outputs {graph.outputs} (expected input -> output, "
                 "as SkelCon's onnx/infer.py)")
-    os.makedirs(a.out, exist_ok=True)
-    infer_s = 0.0
-    for sid, image, mask in samples:
-        rgb, fov = pc.read_rgb(image), pc.read_mask(mask)
-        t0 = time.perf_counter()
-        prob = predict(graph, rgb, fov, a.clahe_clip, a.gamma)
-        infer_s += time.perf_counter() - t0
-        pc.save_prob_png(a.out, sid, prob)
-        print(f"skelcon: {os.path.basename(image)} done", file=sys.stderr)
-    pc.write_run_info(a.out, {
-        "peer": "skelcon",
-        "model": "SkelCon, released DRIVE ONNX graph",
-        "repository": "https://github.com/tyb311/SkelCon",
-        "commit": pc.git_commit(a.peer_dir),
-        "work_tree_modified": pc.git_dirty(a.peer_dir),
-        "weights": GRAPH,
-        "weights_sha256": pc.sha256(graph_path),
-        "parameters": graph.parameter_count(),
-        "parameters_note": "Conv weights and biases of the exported graph (batch norm folded into them)",
-        "conventions": f"CLAHE clip {a.clahe_clip} (8x8, LAB L) + gamma {a.gamma} LUT (SkelCon draws both at "
-                       "random: clip U[1,4], gamma U[0.8,1.2]), reflect-101 pad to /32, gray, [0,1], sigmoid "
-                       "output, times the DRIVE FOV mask, no TTA; saved 16-bit",
-        "clahe_clip": a.clahe_clip,
-        "gamma": a.gamma,
-        "images": len(samples),
-        "threads": a.threads,
-        "inference_seconds": round(infer_s, 3),
-        "wall_seconds": round(time.perf_counter() - t_start, 3),
-    })
-
+    pc.run_test_split("skelcon", samples, a.out,
+                      lambda rgb, fov: predict(graph, rgb, fov, a.clahe_clip, a.gamma), a.peer_dir, graph_path, {
+                          "model": "SkelCon, released DRIVE ONNX graph",
+                          "repository": "https://github.com/tyb311/SkelCon",
+                          "parameters": graph.parameter_count(),
+                          "parameters_note": "Conv weights and biases of the exported graph (batch norm folded in)",
+                          "conventions": f"CLAHE clip {a.clahe_clip} (8x8, LAB L) + gamma {a.gamma} LUT (SkelCon "
+                                         "draws both at random: clip U[1,4], gamma U[0.8,1.2]), reflect-101 pad to "
+                                         "/32, gray, [0,1], sigmoid output, times the DRIVE FOV mask, no TTA; saved "
+                                         "16-bit",
+                          "clahe_clip": a.clahe_clip,
+                          "gamma": a.gamma},
+                      a.threads, t_start)
 
 if __name__ == "__main__":
     main()
