@@ -24,6 +24,7 @@ void add_demo(CLI::App& app);
 void add_gan(CLI::App& app);
 void add_gan_metrics(CLI::App& gan);
 void add_gan_painter(CLI::App& gan);
+void add_gan_convert(CLI::App& gan);
 
 // Flags every compute command takes.
 struct ComputeFlags {
