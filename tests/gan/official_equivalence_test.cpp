@@ -130,6 +130,10 @@ TEST(OfficialEquivalence, MappingSynthesisAndDiscriminatorAgree) {
   expect_close("mapping ws", ws, at("out.ws"), kTol);
   // Synthesis from the official ws, so its error is its own.
   expect_close("G image", n.G->synthesis(at("out.ws"), vg::NoiseMode::kConst), at("out.img"), kTol);
+  // The fused modulated convolution (one grouped convolution) computes the same function.
+  n.G->set_fused_modconv(true);
+  expect_close("G image fused", n.G->synthesis(at("out.ws"), vg::NoiseMode::kConst), at("out.img"), kTol);
+  n.G->set_fused_modconv(false);
   expect_close("D logits fake", n.D->forward(at("out.img")), at("out.logits_fake"), kTol);
   expect_close("D logits real", n.D->forward(at("in.real")), at("out.logits_real"), kTol);
 }
