@@ -18,13 +18,7 @@ TEST(GanConvertSmoke, NetworksFileToCheckpointGeneratesAndConvertsBack) {
   finalize(o);
   torch::manual_seed(5);
   GanModels models(o);
-  TensorFile f;
-  add_official_tensors(f.tensors, "G", *models->G);
-  add_official_tensors(f.tensors, "G_ema", *models->G_ema);
-  add_official_tensors(f.tensors, "D", *models->D);
-  f.metadata = {{"format", kOfficialNetworksFormat},
-                {"version", "1"},
-                {"networks", network_shape_to_json(o.generator, o.discriminator).dump()}};
+  const TensorFile f = official_networks_file(*models, "gan_convert_smoke_test");
   const fs::path nets = dir.path() / "nets.safetensors", pt = dir.path() / "nets.pt",
                  back = dir.path() / "back.safetensors", gen = dir.path() / "gen";
   write_safetensors(nets, f);

@@ -103,6 +103,18 @@ void add_official_tensors(std::map<std::string, torch::Tensor>& tensors, const s
     tensors[prefix + "." + official_tensor_name(name)] = t.detach().to(torch::kCPU, torch::kFloat).clone();
 }
 
+TensorFile official_networks_file(const GanModelsImpl& models, const std::string& source) {
+  TensorFile f;
+  add_official_tensors(f.tensors, "G", *models.G);
+  add_official_tensors(f.tensors, "G_ema", *models.G_ema);
+  add_official_tensors(f.tensors, "D", *models.D);
+  f.metadata = {{"format", kOfficialNetworksFormat},
+                {"version", "1"},
+                {"networks", network_shape_to_json(models.G->options(), models.D->options()).dump()},
+                {"source", source}};
+  return f;
+}
+
 GanTrainOptions convert_official_to_checkpoint(const std::filesystem::path& file, const std::filesystem::path& out,
                                                const std::string& mode) {
   const TensorFile f = read_safetensors(file);
@@ -153,15 +165,7 @@ void convert_checkpoint_to_official(const std::filesystem::path& checkpoint, con
   const GanTrainOptions o = with_networks_of(path, GanTrainOptions{});
   GanModels models(o);
   load_init_networks(path, models, torch::Device(torch::kCPU));
-  TensorFile f;
-  add_official_tensors(f.tensors, "G", *models->G);
-  add_official_tensors(f.tensors, "G_ema", *models->G_ema);
-  add_official_tensors(f.tensors, "D", *models->D);
-  f.metadata = {{"format", kOfficialNetworksFormat},
-                {"version", "1"},
-                {"networks", network_shape_to_json(o.generator, o.discriminator).dump()},
-                {"source", std::filesystem::absolute(path).string()}};
-  write_safetensors(out, f);
+  write_safetensors(out, official_networks_file(*models, std::filesystem::absolute(path).string()));
 }
 
 }  // namespace vg

@@ -18,7 +18,9 @@
 
 #include "vesselgan/gan/discriminator.h"
 #include "vesselgan/gan/gan_options.h"
+#include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/generator.h"
+#include "vesselgan/io/safetensors.h"
 
 namespace vg {
 
@@ -45,6 +47,9 @@ void load_official_tensors(const std::map<std::string, torch::Tensor>& tensors, 
 // the CPU, added to `tensors`.
 void add_official_tensors(std::map<std::string, torch::Tensor>& tensors, const std::string& prefix,
                           const torch::nn::Module& net);
+
+// The networks file's content for G, G_ema and D of `models` (metadata "source" = `source`).
+TensorFile official_networks_file(const GanModelsImpl& models, const std::string& source);
 
 // `gan convert`: a networks file -> a vesselgan run checkpoint holding G, G_ema and D (what `gan train --init`
 // and `gan generate --model` read) of data mode `mode` ("" = from the channels: 3 full, 4 joint-patch, 1
