@@ -40,22 +40,27 @@ PathLengthPenalty::PathLengthPenalty(double decay)
   TORCH_CHECK(decay > 0 && decay <= 1, "PathLengthPenalty: decay must be in (0, 1], got ", decay);
 }
 
-torch::Tensor PathLengthPenalty::operator()(const torch::Tensor& images, const torch::Tensor& ws) {
+torch::Tensor PathLengthPenalty::operator()(const torch::Tensor& images, const torch::Tensor& ws,
+                                            const torch::Tensor& randn) {
   // images: [N, C, H, W]; ws: [N, num_ws, w_dim]
   TORCH_CHECK(images.dim() == 4, "PathLengthPenalty: images must be [N, C, H, W], got ", images.sizes());
   TORCH_CHECK(ws.dim() == 3 && ws.size(0) == images.size(0),
               "PathLengthPenalty: ws must be [N, num_ws, w_dim] with N = ", images.size(0), ", got ",
               ws.sizes());
   TORCH_CHECK(ws.requires_grad(), "PathLengthPenalty: ws must require grad");
+  TORCH_CHECK(!randn.defined() || randn.sizes() == images.sizes(), "PathLengthPenalty: randn must be shaped as ",
+              "the images ", images.sizes(), ", got ", randn.sizes());
   const torch::Tensor noise =
-      torch::randn_like(images) / std::sqrt(static_cast<double>(images.size(2) * images.size(3)));
+      (randn.defined() ? randn.to(images.options()) : torch::randn_like(images)) / std::sqrt(static_cast<double>(images.size(2) * images.size(3)));
   const torch::Tensor grad = torch::autograd::grad({(images * noise).sum()}, {ws}, /*grad_outputs=*/{},
                                                    /*retain_graph=*/true, /*create_graph=*/true)[0];
   const torch::Tensor lengths = grad.square().sum(2).mean(1).sqrt();  // [N]
   if (pl_mean_.device() != lengths.device()) pl_mean_ = pl_mean_.to(lengths.device());
-  const torch::Tensor a = torch::lerp(pl_mean_, lengths.detach().mean().to(pl_mean_.scalar_type()), decay_);
-  pl_mean_ = a;
-  return (lengths - a.to(lengths.scalar_type())).square();
+  // Not detached: the penalty's gradient also flows through a's share of this batch's mean length, as in
+  // stylegan2-ada-pytorch (training/loss.py; about 1% of the gradient at decay 0.01).
+  const torch::Tensor a = torch::lerp(pl_mean_.to(lengths.scalar_type()), lengths.mean(), decay_);
+  pl_mean_ = a.detach().to(torch::kFloat);
+  return (lengths - a).square();
 }
 
 void PathLengthPenalty::set_pl_mean(const torch::Tensor& a) {

@@ -31,11 +31,13 @@ class PathLengthPenalty {
   explicit PathLengthPenalty(double decay = 0.01);
 
   // images: [N, C, H, W] generated from ws: [N, num_ws, w_dim] (ws requires grad). Draws y with
-  // torch::randn_like(images) (the default generator of the images' device) and measures the length per
+  // torch::randn_like(images) (the default generator of the images' device; or takes `randn`, a standard normal
+  // draw of the images' shape, e.g. another implementation's, and divides it by sqrt(H W)) and measures the length per
   // sample as sqrt(mean over the num_ws rows of the squared norm over w_dim) of J^T y, so a broadcast w
   // counts once. Returns (length - a)^2, shape [N], differentiable (create_graph = true), and updates
-  // a <- a + decay * (mean length - a) with the new a used in the penalty, as StyleGAN2 does.
-  torch::Tensor operator()(const torch::Tensor& images, const torch::Tensor& ws);
+  // a <- a + decay * (mean length - a) with the new a used in the penalty, as StyleGAN2 does; the penalty is
+  // differentiated through that new a too (stylegan2-ada-pytorch does not detach it).
+  torch::Tensor operator()(const torch::Tensor& images, const torch::Tensor& ws, const torch::Tensor& randn = {});
 
   torch::Tensor pl_mean() const { return pl_mean_; }  // scalar float, on the device of the last call
   void set_pl_mean(const torch::Tensor& a);           // resume; a scalar (any device)
