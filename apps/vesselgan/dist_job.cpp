@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "vesselgan/core/error.h"
+
 namespace vg::cli {
 
 void add_dist_flags(CLI::App& cmd, DistFlags& f) {
@@ -24,6 +26,12 @@ Collective join_job(const DistFlags& f, const torch::Device& device) {
     std::cerr << "rank " << world.rank() << " of " << world.size() << " (" << world.backend() << ", master "
               << env.master_addr << ":" << env.master_port << ")\n";
   return world;
+}
+
+void refuse_data_parallel(const std::string& command) {
+  if (read_dist_env().distributed())
+    throw UserError(command + " does not train data-parallel yet (WORLD_SIZE > 1; docs/distributed.md); start it as "
+                    "one process, without torchrun or vesselgan launch");
 }
 
 }  // namespace vg::cli

@@ -22,4 +22,8 @@ torch::Device rank_device(const torch::Device& device);
 // Collective without them) and says so on stderr.
 Collective join_job(const DistFlags& f, const torch::Device& device);
 
+// For the commands that do not train data-parallel yet: a UserError on every rank when started as ranks of a
+// job (N copies would each train alone and write the same run folder).
+void refuse_data_parallel(const std::string& command);
+
 }  // namespace vg::cli

@@ -39,6 +39,15 @@ inline CliResult run_vesselgan(const std::string& args, const ScratchDir& dir, c
   return r;
 }
 
+// `n` phantoms of `size` px and one test phantom, made by the program in `dir`/phantoms; the folder's path.
+inline std::string make_phantoms(const ScratchDir& dir, int n, int size) {
+  const auto p = dir.path() / "phantoms";
+  const auto r = run_vesselgan("phantom --n " + std::to_string(n) + " --n-test 1 --size " + std::to_string(size) +
+                                   " --out " + p.string(), dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return p.string();
+}
+
 // `vesselgan <args>` started in the background inside `dir`, for tests that kill it at a chosen moment:
 // wait_for() polls a condition on its outputs, kill() sends SIGKILL, as a crash or an impatient user would. Its
 // stdout goes to a file of `dir` named after `tag`, and so does its stderr, unless `terminal`: then stderr is a

@@ -39,6 +39,10 @@ class Collective {
   std::vector<torch::Tensor> all_gather(const torch::Tensor& t) const;
   void barrier() const;
 
+  // Wall time this process has spent inside the operations above (communication and waiting for the other
+  // ranks), for the share of a step that data parallelism costs.
+  double seconds_in_collectives() const;
+
  private:
   struct Group;
   std::shared_ptr<Group> group_;

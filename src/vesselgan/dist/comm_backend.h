@@ -1,11 +1,14 @@
 // The one place for the differences between LibTorch builds in torch.distributed's C++ engine (c10d):
 // Debian's 1.13 (CPU; Gloo is a ProcessGroup) and pip torch 2.x (CUDA; Gloo and NCCL are Backends of a
-// ProcessGroup). Included by collective.cpp alone, compiled with USE_C10D_GLOO (and USE_C10D_NCCL where the
-// LibTorch has CUDA, VG_WITH_NCCL) so that the c10d headers declare the backends.
+// ProcessGroup). Included by collective.cpp alone, compiled with USE_C10D_GLOO + VG_WITH_GLOO where Gloo's
+// headers exist and USE_C10D_NCCL + VG_WITH_NCCL where the LibTorch has CUDA and NCCL's header exists.
 #pragma once
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
+#ifdef VG_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef VG_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -17,6 +20,13 @@ namespace vg {
 using CommBackend = c10d::Backend;
 #else
 using CommBackend = c10d::ProcessGroup;
+#endif
+
+constexpr bool kBuildHasGloo =
+#ifdef VG_WITH_GLOO
+    true;
+#else
+    false;
 #endif
 
 constexpr bool kBuildHasNccl =

@@ -56,6 +56,9 @@ DistEnv read_dist_env(const EnvLookup& lookup) {
                     "(e.g. MASTER_ADDR=127.0.0.1 on one machine)");
   env.master_port = integer_var(get, "MASTER_PORT", 1, 65535, env.world_size > 1 ? std::nullopt : std::optional<int64_t>(0),
                                 "a TCP port in 1..65535 that rank 0 can listen on");
+  env.agent_store = get("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
+  env.restart_count = integer_var(get, "TORCHELASTIC_RESTART_COUNT", 0, std::numeric_limits<int32_t>::max(), 0,
+                                  "an integer >= 0");
   return env;
 }
 

@@ -19,6 +19,10 @@ struct DistEnv {
   // VESSELGAN_DIST_TIMEOUT (seconds, default 300): how long a rendezvous or a collective may wait for the
   // other ranks before every surviving rank stops with an error.
   std::chrono::milliseconds timeout{300000};
+  // torchrun's agent already serves the store on MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE=True): every rank
+  // is then its client, under the prefix of the agent's restart (TORCHELASTIC_RESTART_COUNT).
+  bool agent_store = false;
+  int64_t restart_count = 0;
 
   bool distributed() const { return world_size > 1; }
 };

@@ -273,6 +273,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   result.last = last_path;
   for (int64_t epoch = start_epoch; epoch < epochs; ++epoch) {
     const auto t_epoch = Clock::now();
+    const double comm_at_start = world.seconds_in_collectives();
     const double lr = lr_at_epoch(opt, epoch);
     set_lr(adam, lr);
     model->train();
@@ -343,6 +344,10 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       row["val_sp"] = v.sp;
     }
     row["best"] = improved;
+    if (world.distributed()) {  // rank 0's time in collectives, waiting for the others included
+      row["ranks"] = world.size();
+      row["comm_seconds"] = world.seconds_in_collectives() - comm_at_start;
+    }
 
     // The stats row first, then the checkpoints: a kill in between leaves a row past last.pt, which resume drops
     // and redoes with its epoch. (The other order lost the row: resume starts after the checkpointed epoch.)
