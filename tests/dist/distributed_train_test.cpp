@@ -256,5 +256,14 @@ TEST(DistributedFailures, ADeadRankStopsTheOthersWithAnError) {
   expect_whole_run_folder(run);
 }
 
+TEST(DistributedFailures, CommandsThatAreNotDataParallelYetRefuseToRunAsRanks) {
+  test::ScratchDir dir("dist_refused");
+  const fs::path run = dir.path() / "gan";
+  const auto r = test::run_vesselgan(launch(2, "gan train --data " + phantoms() + " --out " + run.string()), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "gan train does not train data-parallel yet")) << r.err;
+  EXPECT_FALSE(fs::exists(run));
+}
+
 }  // namespace
 }  // namespace vg
