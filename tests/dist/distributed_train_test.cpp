@@ -131,10 +131,11 @@ fs::path reference(int ranks, int epochs) {
 // issue's 1e-5 (measured: 1e-7). Single parameters cannot: Adam divides each gradient by its own running
 // magnitude, which turns the last-bit differences of any change in summation order into ~1e-3 relative
 // differences of small parameters within four steps. One process run with 2 threads instead of 1 differs
-// from itself by as much (measured: 2.1e-3 relative, mid1.bn.bias; 2 ranks vs 1: 2.3e-3), so the parameters
-// are held to a bound above that floor, well below what a real mismatch gives (per-rank BatchNorm: see
-// docs/distributed.md).
-constexpr double kLossTolerance = 1e-5, kParameterTolerance = 1e-2;
+// from itself by as much (measured after 4 steps: 2.1e-3 relative, mid1.bn.bias; 2 ranks vs 1: 2.3e-3; after
+// 6 steps, resumed across rank counts: up to 1.6e-2), so the parameters are held to a bound above that floor
+// and far below what a real mismatch gives (per-rank BatchNorm: 1.6, ranks with different random state:
+// 0.67; docs/distributed.md).
+constexpr double kLossTolerance = 1e-5, kParameterTolerance = 5e-2;
 
 // Losses and validation scores of two runs' stats rows, relative differences.
 void expect_same_statistics(const fs::path& one, const fs::path& two, double tolerance) {
@@ -155,7 +156,7 @@ TEST(DistributedTrain, TwoRanksEndWhereOneRankEnds) {
   EXPECT_LT(d, kParameterTolerance) << "largest relative difference at " << where;
 }
 
-// Kills the job `command` (a launch) once its last.pt holds an epoch, before the end (`epochs`).
+// Kills `command` (a training run, or its launch) once its last.pt holds an epoch, before the end (`epochs`).
 ::testing::AssertionResult kill_mid_run(const std::string& command, const fs::path& run, int epochs,
                                         const test::ScratchDir& dir) {
   test::CliProcess p(command, dir, "killed");
@@ -167,23 +168,28 @@ TEST(DistributedTrain, TwoRanksEndWhereOneRankEnds) {
   return ::testing::AssertionSuccess();
 }
 
-TEST(DistributedTrain, KilledJobResumesWithTwoRanksOrOne) {
-  constexpr int kEpochs = 6;
+// 2 ranks killed and resumed with 2 match an uninterrupted 2-rank job bit for bit; 2 resumed with 1, and 1
+// resumed with 2, match the uninterrupted single process as closely as 2 ranks ever do. Three epochs (six
+// steps): the float32 noise of a different summation order grows with every Adam step (after twelve steps
+// the losses of 1 rank and 2 ranks differ by ~1e-4), and the tolerances above are for a few steps.
+TEST(DistributedTrain, KilledJobResumesWithAnyNumberOfRanks) {
+  constexpr int kEpochs = 3;
   test::ScratchDir dir("dist_resume");
-  for (const int resume_ranks : {2, 1}) {
-    const fs::path run = dir.path() / ("to" + std::to_string(resume_ranks));
-    ASSERT_TRUE(kill_mid_run(launch(2, train_args(run, kEpochs)), run, kEpochs, dir));
-    const std::string args = train_args(run, kEpochs) + " --resume";
-    const auto r = test::run_vesselgan(resume_ranks == 1 ? args : launch(2, args), dir);
+  for (const auto& [start_ranks, resume_ranks] : {std::pair{2, 2}, std::pair{2, 1}, std::pair{1, 2}}) {
+    SCOPED_TRACE(std::to_string(start_ranks) + " ranks resumed with " + std::to_string(resume_ranks));
+    const fs::path run = dir.path() / (std::to_string(start_ranks) + "to" + std::to_string(resume_ranks));
+    const std::string args = train_args(run, kEpochs);
+    ASSERT_TRUE(kill_mid_run(start_ranks == 1 ? args : launch(start_ranks, args), run, kEpochs, dir));
+    const auto r = test::run_vesselgan(resume_ranks == 1 ? args + " --resume" : launch(resume_ranks, args + " --resume"), dir);
     ASSERT_EQ(r.code, 0) << r.err;
-    if (resume_ranks == 2) {
-      EXPECT_EQ(bit_difference(last_of(run), last_of(reference(2, kEpochs))), "");
-    } else {
-      expect_same_statistics(run, reference(1, kEpochs), kLossTolerance);
-      const auto [d, where] = relative_difference(last_of(run), last_of(reference(1, kEpochs)));
-      EXPECT_LT(d, kParameterTolerance) << "largest relative difference at " << where;
-    }
     EXPECT_EQ(read_jsonl(run / "stats.jsonl").size(), static_cast<size_t>(kEpochs));
+    if (start_ranks == 2 && resume_ranks == 2) {
+      EXPECT_EQ(bit_difference(last_of(run), last_of(reference(2, kEpochs))), "");
+      continue;
+    }
+    expect_same_statistics(run, reference(1, kEpochs), kLossTolerance);
+    const auto [d, where] = relative_difference(last_of(run), last_of(reference(1, kEpochs)));
+    EXPECT_LT(d, kParameterTolerance) << "largest relative difference at " << where;
   }
 }
 
