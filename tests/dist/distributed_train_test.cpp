@@ -236,6 +236,21 @@ TEST(DistributedFailures, RanksStartedWithDifferentConfigsStopBeforeWriting) {
   EXPECT_FALSE(fs::exists(run / "config.json"));
 }
 
+TEST(DistributedFailures, RanksGivenDifferentDataStopBeforeWriting) {
+  test::ScratchDir dir("dist_other_data");
+  const fs::path run = dir.path() / "run", other = dir.path() / "other";
+  // The same file names and sizes, other pixels.
+  ASSERT_EQ(test::run_vesselgan("phantom --n 6 --n-test 1 --size 64 --seed 99 --out " + other.string(), dir).code, 0);
+  std::string args = train_args(run, 2);
+  const int port = free_port();
+  auto r0 = start_rank(0, 2, port, args, dir);
+  auto r1 = start_rank(1, 2, port, args.replace(args.find(phantoms()), phantoms().size(), other.string()), dir);
+  EXPECT_EQ(r0->wait(), 2) << r0->err();
+  EXPECT_EQ(r1->wait(), 2) << r1->err();
+  for (auto* p : {r0.get(), r1.get()}) EXPECT_TRUE(one_line(p->err(), "ranks disagree on the training data")) << p->err();
+  EXPECT_FALSE(fs::exists(run / "checkpoints"));
+}
+
 TEST(DistributedFailures, ABatchThatDoesNotSplitIsAnErrorOnEveryRank) {
   test::ScratchDir dir("dist_batch");
   std::string args = train_args(dir.path() / "run", 2);
