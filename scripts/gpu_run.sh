@@ -106,6 +106,17 @@ log "training done: $(tr '\n' ';' <runs/gpu/jobs.txt 2>/dev/null)"
 } >"$out/bench.jsonl" 2>>"$out/summary.txt"
 log "bench done"
 
+# 4b. Data-parallel SA-UNet over NCCL (docs/distributed.md), one rank per GPU: needs 2+ GPUs (NCCL refuses two
+#     ranks on one GPU), so on the one-GPU machine it is skipped and says so.
+ngpu=$(nvidia-smi -L 2>/dev/null | wc -l)
+if [ "$ngpu" -ge 2 ] && [ "$(left)" -gt 90 ]; then
+  timeout $(($(left) - 60)) build/gpu/vesselgan launch --nproc "$ngpu" -- vesselgan train --data "$G/DRIVE" \
+    --out runs/gpu/dist-nccl --epochs 2 --batch $((2 * ngpu)) --device cuda >"$out/dist.log" 2>&1
+  log "NCCL data-parallel on $ngpu GPUs: exit $?; $(tail -1 runs/gpu/dist-nccl/stats.jsonl 2>/dev/null)"
+else
+  log "NCCL data-parallel skipped: $ngpu GPU(s), $(left)s left"
+fi
+
 # 5. Results back: best.pt + stats + config + log of each run in one tar, last.pt two runs per tar.
 (cd runs/gpu && tar cf "$out/runs-best.tar" jobs.txt ./*.log ./*.json */stats.jsonl */config.json */run.json \
   */checkpoints/best.pt 2>/dev/null)

@@ -7,6 +7,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev            # LibTorch 1.13 (CPU)
+  libgloo-dev             # Gloo's headers, which LibTorch's distributed engine (c10d) includes
   libopenblas0-pthread    # ~3x faster CPU training than the reference BLAS libtorch pulls in by default
   libpng-dev libjpeg-dev libtiff-dev libgif-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev

@@ -19,6 +19,7 @@ void add_calibrate(CLI::App& app);
 void add_pipeline(CLI::App& app);
 void add_phantom(CLI::App& app);
 void add_demo(CLI::App& app);
+void add_launch(CLI::App& app);
 // `vesselgan gan train|generate|metrics` (cmd_gan.cpp registers the group and train/generate;
 // cmd_gan_metrics.cpp adds metrics to it).
 void add_gan(CLI::App& app);

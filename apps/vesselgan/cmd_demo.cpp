@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "dist_job.h"
 #include "train_common.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/data/phantom.h"
@@ -25,6 +26,7 @@ struct DemoFlags {
 };
 
 void run_demo(const DemoFlags& f) {
+  refuse_data_parallel("demo");
   const fs::path out(f.out);
   const auto t0 = std::chrono::steady_clock::now();
   std::string data = f.data;

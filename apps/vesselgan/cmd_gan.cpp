@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "dist_job.h"
 #include "run_data.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
@@ -60,6 +61,7 @@ GanTrainOptions resolve_options(const GanTrainFlags& f) {
 }
 
 void run_gan_train(GanTrainFlags f) {
+  refuse_data_parallel("gan train");
   const fs::path out(f.out);
   const auto run_json = out / "run.json";
   GanRunControl control;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "dist_job.h"
 #include "run_data.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
@@ -23,6 +24,7 @@ struct PainterFlags {
 };
 
 void run_train_painter(PainterFlags f) {
+  refuse_data_parallel("gan train-painter");
   const fs::path out(f.out);
   const auto run_json = out / "run.json";
   // Refused before anything is written.

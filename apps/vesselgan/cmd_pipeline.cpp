@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "dist_job.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/pipeline/pipeline.h"
@@ -21,6 +22,7 @@ struct PipelineFlags {
 };
 
 void run_pipeline_cmd(const PipelineFlags& f) {
+  refuse_data_parallel("pipeline");
   PipelineConfig c = pipeline_preset(f.preset);
   if (!f.config.empty()) {
     if (!fs::exists(f.config)) throw UserError("--config " + f.config + " does not exist (give a JSON file)");

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "dist_job.h"
 #include "train_common.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/json_fields.h"
@@ -17,6 +18,7 @@ struct TrainFlags {
   int64_t seed = -1, split_seed = -1;
   bool resume = false, no_augment = false;
   ComputeFlags compute;
+  DistFlags dist;
 };
 
 void run_train(const TrainFlags& f) {
@@ -41,8 +43,10 @@ void run_train(const TrainFlags& f) {
   if (!f.variant.empty()) opt.model.variant = f.variant;
   if (f.no_augment) opt.augment.enabled = false;
 
-  const auto device = setup_compute(f.compute);
-  const TrainOutcome r = train_on_data(f.data, f.layout, out, opt, device, f.resume, make_progress_printer());
+  const auto device = rank_device(setup_compute(f.compute));
+  const Collective world = join_job(f.dist, device);
+  const TrainOutcome r = train_on_data(f.data, f.layout, out, opt, device, f.resume, make_progress_printer(), world);
+  if (!world.is_main()) return;  // rank 0 reports for the job
   std::cout << "trained " << r.result.epochs_done << " epochs in " << format_duration(r.result.seconds) << "; best epoch "
             << r.result.best_epoch << " (validation " << r.select << " " << r.result.best_score << ")\n"
             << "best model: " << r.result.best.string() << "\nlast model: " << r.result.last.string() << "\n"
@@ -76,6 +80,7 @@ void add_train(CLI::App& app) {
   cmd->add_flag("--no-augment", f->no_augment, "train without online augmentation");
   cmd->add_flag("--resume", f->resume, "continue the run in --out where it stopped (no-op if it finished)");
   add_compute_flags(*cmd, f->compute);
+  add_dist_flags(*cmd, f->dist);
   cmd->callback([f] { run_train(*f); });
 }
 

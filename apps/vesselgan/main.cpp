@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   vg::cli::add_calibrate(app);
   vg::cli::add_pipeline(app);
   vg::cli::add_gan(app);
+  vg::cli::add_launch(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ValidationError& e) {

@@ -10,7 +10,8 @@
 namespace vg::cli {
 
 TrainOutcome train_on_data(std::string data, std::string layout, const std::filesystem::path& out, TrainOptions opt,
-                           const torch::Device& device, bool resume, const ProgressFn& progress) {
+                           const torch::Device& device, bool resume, const ProgressFn& progress,
+                           const Collective& world) {
   const auto last = out / "checkpoints" / "last.pt";
   const auto run_json = out / "run.json";
   if (resume && std::filesystem::exists(last)) {
@@ -39,7 +40,7 @@ TrainOutcome train_on_data(std::string data, std::string layout, const std::file
   for (auto i : split.val) val.push_back(samples[i]);
   std::cerr << "data: " << files.root.string() << " (" << files.layout << " layout): " << train.size()
             << " training + " << val.size() << " validation images\n";
-  if (!(resume && std::filesystem::exists(last)))
+  if (world.is_main() && !(resume && std::filesystem::exists(last)))
     write_file_atomic(run_json, nlohmann::json{{"data", std::filesystem::absolute(data).string()},
                                                {"layout", files.layout}, {"split", "train"}}
                                         .dump(2) + "\n");
@@ -47,7 +48,7 @@ TrainOutcome train_on_data(std::string data, std::string layout, const std::file
   std::cerr << "model: " << opt.model.variant << ", " << count_parameters(*SAUNet(opt.model)) << " parameters\n";
   TrainOutcome o;
   o.select = val.empty() ? "train loss" : opt.select;
-  o.result = train_sa_unet(train, val, opt, out, device, resume, progress);
+  o.result = train_sa_unet(train, val, opt, out, device, resume, progress, world);
   return o;
 }
 

@@ -15,7 +15,9 @@ struct TrainOutcome {
   std::string select;  // validation metric that chose the best model
 };
 
+// In a data-parallel job (`world`), rank 0 alone writes run.json (train_sa_unet says what the ranks share).
 TrainOutcome train_on_data(std::string data, std::string layout, const std::filesystem::path& out, TrainOptions opt,
-                           const torch::Device& device, bool resume, const ProgressFn& progress);
+                           const torch::Device& device, bool resume, const ProgressFn& progress,
+                           const Collective& world = Collective());
 
 }  // namespace vg::cli

@@ -123,12 +123,7 @@ test::ScratchDir& shared() {
 
 // Six 64 px phantoms (two are held out for validation by the commands below) and one test phantom.
 std::string phantoms() {
-  static const std::string path = [] {
-    const fs::path p = shared().path() / "phantoms";
-    const auto r = test::run_vesselgan("phantom --n 6 --n-test 1 --size 64 --out " + p.string(), shared());
-    EXPECT_EQ(r.code, 0) << r.err;
-    return p.string();
-  }();
+  static const std::string path = test::make_phantoms(shared(), 6, 64);
   return path;
 }
 

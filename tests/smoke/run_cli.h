@@ -39,14 +39,25 @@ inline CliResult run_vesselgan(const std::string& args, const ScratchDir& dir, c
   return r;
 }
 
+// `n` phantoms of `size` px and one test phantom, made by the program in `dir`/phantoms; the folder's path.
+inline std::string make_phantoms(const ScratchDir& dir, int n, int size) {
+  const auto p = dir.path() / "phantoms";
+  const auto r = run_vesselgan("phantom --n " + std::to_string(n) + " --n-test 1 --size " + std::to_string(size) +
+                                   " --out " + p.string(), dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return p.string();
+}
+
 // `vesselgan <args>` started in the background inside `dir`, for tests that kill it at a chosen moment:
 // wait_for() polls a condition on its outputs, kill() sends SIGKILL, as a crash or an impatient user would. Its
 // stdout goes to a file of `dir` named after `tag`, and so does its stderr, unless `terminal`: then stderr is a
 // pseudo-terminal, where the program draws its progress bar at every training step, so a test can kill it at
-// a given step (err() holds what it drew). A process still running when the object dies is killed.
+// a given step (err() holds what it drew). `env` is set for it ("A=1 B=2"). A process still running when the object
+// dies is killed.
 class CliProcess {
  public:
-  CliProcess(const std::string& args, const ScratchDir& dir, const std::string& tag, bool terminal = false)
+  CliProcess(const std::string& args, const ScratchDir& dir, const std::string& tag, bool terminal = false,
+             const std::string& env = "")
       : out_(dir.path() / (tag + ".stdout.txt")), err_(dir.path() / (tag + ".stderr.txt")) {
     std::string tty;
     if (terminal) {
@@ -58,7 +69,7 @@ class CliProcess {
     // Everything the child needs is built before fork(): between fork() and exec() only chdir, open, dup2 and
     // exec run.
     const std::string folder = dir.path().string();
-    const std::string cmd = "exec " + std::string(VG_CLI) + " " + args + " >'" + out_.string() + "'" +
+    const std::string cmd = "exec " + (env.empty() ? "" : "env " + env + " ") + std::string(VG_CLI) + " " + args + " >'" + out_.string() + "'" +
                             (terminal ? "" : " 2>'" + err_.string() + "'") + " </dev/null";
     pid_ = fork();
     if (pid_ == 0) {

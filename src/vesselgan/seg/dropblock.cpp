@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "vesselgan/dist/batch_shard.h"
+
 namespace vg {
 
 double dropblock_gamma(double keep_prob, int64_t block_size, int64_t height, int64_t width) {
@@ -128,12 +130,20 @@ torch::Tensor DropBlockImpl::forward(const torch::Tensor& x) {
     const torch::MemoryFormat format = x.suggest_memory_format() == torch::MemoryFormat::ChannelsLast
                                            ? torch::MemoryFormat::ChannelsLast
                                            : torch::MemoryFormat::Contiguous;
-    mask = dropblock_keep_mask(x.sizes(), options_.block_size, options_.keep_prob, x.options(),
+    // One rank of a data-parallel job draws the mask of the whole global batch and keeps its rows, so the
+    // random stream and the masks are those of one process (batch_shard.h).
+    std::vector<int64_t> shape = x.sizes().vec();
+    if (const BatchShard* shard = active_batch_shard()) {
+      TORCH_CHECK(x.size(0) == shard->count, "DropBlock: x has ", x.size(0), " rows, the batch shard ", shard->count);
+      shape[0] = shard->total;
+    }
+    mask = dropblock_keep_mask(shape, options_.block_size, options_.keep_prob, x.options(),
                                DropBlockSampler::kAuto, format);
     // Ghiasi 2018, Algorithm 1, line 7: renormalise by count / count_ones. The scale stays a device tensor
     // (no host synchronisation on CUDA); the sum is in float so that bf16 masks count exactly.
     const torch::Tensor kept = mask.sum(torch::kFloat).clamp_min(1.0);
     mask.mul_(static_cast<double>(mask.numel()) / kept);
+    mask = shard_rows(mask);
   }
   return options_.inplace ? x.mul_(mask) : x * mask;
 }

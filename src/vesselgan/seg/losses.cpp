@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "vesselgan/core/error.h"
+#include "vesselgan/dist/batch_shard.h"
 
 namespace vg {
 
@@ -62,8 +63,10 @@ torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& target,
   const torch::Tensor z = logits.to(torch::kFloat), t = target.to(z.options());
   auto opts = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum);
   if (pos_weight != 1.0) opts = opts.pos_weight(torch::full({1}, pos_weight, z.options()));
+  // Data-parallel (batch_shard.h): a mean over this rank's rows, weighted so that the ranks' mean is the global one.
   if (!weight.defined())
-    return F::binary_cross_entropy_with_logits(z, t, opts) / static_cast<double>(z.numel());
+    return F::binary_cross_entropy_with_logits(z, t, opts) * (shard_share() / static_cast<double>(z.numel()));
+  TORCH_CHECK(active_batch_shard() == nullptr, "bce_loss: pixel weights are not supported across data-parallel ranks");
   const torch::Tensor w = weight.to(z.options());
   return F::binary_cross_entropy_with_logits(z, t, opts.weight(w)) / w.sum().clamp_min(1.0);
 }
@@ -80,8 +83,9 @@ torch::Tensor dice_loss(const torch::Tensor& logits, const torch::Tensor& target
     t = t * w;
   }
   // Smoothed soft Dice over the batch (kDiceSmooth = 1 in numerator and denominator, as the peer).
-  const torch::Tensor intersection = (pw * t).sum();
-  return 1.0 - (2.0 * intersection + kDiceSmooth) / (pw.sum() + t.sum() + kDiceSmooth);
+  // Data-parallel (batch_shard.h): the sums are the global batch's.
+  const torch::Tensor intersection = sum_over_shards((pw * t).sum());
+  return 1.0 - (2.0 * intersection + kDiceSmooth) / (sum_over_shards(pw.sum() + t.sum()) + kDiceSmooth);
 }
 
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "vesselgan/core/error.h"
+#include "vesselgan/dist/sync_batch_norm.h"
 
 namespace vg {
 
@@ -86,7 +87,8 @@ torch::Tensor ConvDropBnReluImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = conv->forward(x);
   if (drop) y = drop->forward(y);
   // In-place ReLU: BatchNorm's backward needs its input, not its output (the peer's ReLU(inplace=True)).
-  return bn->forward(y).relu_();
+  // Across a data-parallel job's ranks, BatchNorm takes the global batch's statistics (sync_batch_norm.h).
+  return batch_norm_over_shards(*bn, y).relu_();
 }
 
 ConvBlockImpl::ConvBlockImpl(int64_t in_channels, int64_t out_channels, const SAUNetOptions& o) {

@@ -9,6 +9,8 @@
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/core/rng.h"
+#include "vesselgan/dist/batch_shard.h"
+#include "vesselgan/dist/data_parallel.h"
 #include "vesselgan/eval/confusion.h"
 #include "vesselgan/eval/ranking_metrics.h"
 #include "vesselgan/eval/threshold_metrics.h"
@@ -146,6 +148,40 @@ double selection_score(const std::string& select, const ValResult& v, double tra
   return v.f1;
 }
 
+// Rank 0's validation on every rank (the others wait): one set of scores decides best.pt everywhere.
+ValResult broadcast_validation(const Collective& world, ValResult v) {
+  if (!world.distributed()) return v;
+  torch::Tensor t = torch::tensor({v.loss, v.f1, v.auc, v.se, v.sp}, torch::TensorOptions().dtype(torch::kDouble));
+  world.broadcast(t, 0);
+  return {t[0].item<double>(), t[1].item<double>(), t[2].item<double>(), t[3].item<double>(), t[4].item<double>()};
+}
+
+// Before anything is written: the batch splits over the ranks, and every rank has the same recipe, data and
+// resume state (a rank started with other flags or files would silently train something else).
+void check_data_parallel(const Collective& world, const TrainOptions& opt, int64_t per_epoch,
+                         const nlohmann::json& config, const std::vector<Sample>& targets,
+                         const std::vector<Sample>& val, const nlohmann::json& resume_state) {
+  if (!world.distributed()) return;
+  if (opt.batch_size % world.size() != 0)
+    throw UserError("train.batch_size = " + std::to_string(opt.batch_size) + " does not split over " +
+                    std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks (each rank "
+                    "takes batch_size / ranks)");
+  const int64_t last = per_epoch % opt.batch_size;
+  if (last != 0 && last < world.size())
+    throw UserError("the last batch of each epoch holds " + std::to_string(last) + " of " +
+                    std::to_string(per_epoch) + " samples, fewer than the " + std::to_string(world.size()) +
+                    " ranks; valid: a batch_size that leaves no remainder or at least one sample per rank");
+  std::string data;
+  for (const auto* set : {&targets, &val})
+    for (const auto& x : *set)
+      data += x.id + ":" + std::to_string(tensor_fingerprint(x.image)) + ":" + std::to_string(tensor_fingerprint(x.label)) +
+              ":" + std::to_string(x.mask.defined() ? tensor_fingerprint(x.mask) : 0) + ";";
+  check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
+  check_same_on_all_ranks(world, "the training data (image files)", data);
+  check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",
+                          resume_state.dump());
+}
+
 void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
@@ -154,7 +190,8 @@ void set_lr(torch::optim::Adam& opt, double lr) {
 
 TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sample>& val,
                           const TrainOptions& options_in, const fs::path& run_dir, const torch::Device& device,
-                          bool resume, const ProgressFn& progress) {
+                          bool resume, const ProgressFn& progress_in, const Collective& world) {
+  const ProgressFn progress = world.is_main() ? progress_in : ProgressFn();  // rank 0 reports for the job
   if (train.empty()) throw UserError("no training images (the training set must hold at least one labelled image)");
   const fs::path ckpt_dir = run_dir / "checkpoints";
   const fs::path last_path = ckpt_dir / "last.pt", best_path = ckpt_dir / "best.pt";
@@ -187,6 +224,10 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   for (const auto& s : train) config["train_ids"].push_back(s.id);
   config["val_ids"] = nlohmann::json::array();
   for (const auto& s : val) config["val_ids"].push_back(s.id);
+  const bool patches = opt.patch.size > 0;
+  const int64_t n = patches ? opt.patch.per_epoch : static_cast<int64_t>(targets.size());  // samples per epoch
+  check_data_parallel(world, opt, n, config, targets, val, resuming ? header.state : nlohmann::json());
+  const bool writer = world.is_main();  // rank 0 alone writes the run folder
 
   int64_t start_epoch = 0, step = 0, best_epoch = -1;
   double best_score = -std::numeric_limits<double>::infinity();
@@ -200,7 +241,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     if (rng["rng_cpu"].defined()) set_rng_state(torch::kCPU, rng["rng_cpu"]);
     if (device.is_cuda() && rng["rng_device"].defined()) set_rng_state(device, rng["rng_device"]);
     // Rows written after the checkpoint (a run killed mid-epoch) would be repeated: drop them.
-    filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("epoch", int64_t{0}) <= start_epoch; });
+    if (writer) filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("epoch", int64_t{0}) <= start_epoch; });
   } else {
     if (!opt.init_from.empty()) {
       if (!fs::exists(opt.init_from))
@@ -208,20 +249,21 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       load_checkpoint(opt.init_from, kSegCheckpointKind, *model, device);
       if (device.is_cuda() && opt.channels_last) to_channels_last(*model);
     }
-    fs::create_directories(ckpt_dir);
-    std::error_code ec;
-    fs::remove(stats_path, ec);
-    write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
+    if (writer) {
+      fs::create_directories(ckpt_dir);
+      std::error_code ec;
+      fs::remove(stats_path, ec);
+      write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
+    }
   }
+  broadcast_module(world, *model);  // every rank starts from rank 0's weights
 
   const int64_t multiple = int64_t{1} << opt.model.depth;
-  const bool patches = opt.patch.size > 0;
   // Whole photographs stacked once, or a sampler of crops; n = images (or crops) per epoch.
   const Stacked tr = patches ? Stacked{} : stack_samples(targets, opt.input, multiple, device);
   const std::optional<PatchSampler> sampler =
       patches ? std::optional<PatchSampler>(make_patch_sampler(targets, opt, device)) : std::nullopt;
   const Stacked va = stack_samples(val, opt.input, multiple, device);
-  const int64_t n = patches ? opt.patch.per_epoch : tr.image.size(0);
   const int64_t steps_per_epoch = (n + opt.batch_size - 1) / opt.batch_size;
   const int64_t epochs = total_epochs(opt);
   const auto t_run = Clock::now();
@@ -231,6 +273,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   result.last = last_path;
   for (int64_t epoch = start_epoch; epoch < epochs; ++epoch) {
     const auto t_epoch = Clock::now();
+    const double comm_at_start = world.seconds_in_collectives();
     const double lr = lr_at_epoch(opt, epoch);
     set_lr(adam, lr);
     model->train();
@@ -246,21 +289,28 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
         batch = {tr.image.index_select(0, idx), tr.label.index_select(0, idx), tr.mask.index_select(0, idx)};
       }
       batch = augment(batch, opt.augment);
-      auto x = batch.image;
-      if (device.is_cuda() && opt.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
       adam.zero_grad();
+      // Data-parallel: this rank computes its rows of the global batch (batch_shard.h); the gradients and the
+      // loss are then averaged over the ranks.
+      std::optional<BatchShardScope> shard;
+      if (world.distributed()) shard.emplace(world, shard_of(count, world.rank(), world.size()));
+      auto x = shard_rows(batch.image);
+      if (device.is_cuda() && opt.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
       torch::Tensor logits;
       {
         AutocastGuard autocast(device, opt.bf16);
         logits = model->forward(x);
       }
-      auto loss = segmentation_loss(logits.to(torch::kFloat), batch.label, opt.loss);
-      const double loss_value = loss.item<double>();
+      auto loss = segmentation_loss(logits.to(torch::kFloat), shard_rows(batch.label), opt.loss);
+      std::vector<double> scalars = {loss.item<double>()};
+      loss.backward();
+      average_gradients(world, model->parameters(), &scalars);
+      shard.reset();
+      const double loss_value = scalars[0];
       if (!std::isfinite(loss_value))
         throw UserError(std::string("training diverged: the loss is ") + (std::isnan(loss_value) ? "NaN" : "infinite") + " at epoch " +
                         std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
                         " (lower the learning rate; the last good checkpoint is " + last_path.string() + ")");
-      loss.backward();
       adam.step();
       ++step;
       loss_sum += loss_value * static_cast<double>(count);
@@ -276,7 +326,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       }
     }
     const double train_loss = loss_sum / static_cast<double>(n);
-    const ValResult v = validate_epoch(model, va, opt, device);
+    const ValResult v = broadcast_validation(world, writer ? validate_epoch(model, va, opt, device) : ValResult{});
     const double score = selection_score(opt.select, v, train_loss, !va.ids.empty());
     const bool improved = score > best_score;
     if (improved) {
@@ -294,10 +344,14 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       row["val_sp"] = v.sp;
     }
     row["best"] = improved;
+    if (world.distributed()) {  // rank 0's time in collectives, waiting for the others included
+      row["ranks"] = world.size();
+      row["comm_seconds"] = world.seconds_in_collectives() - comm_at_start;
+    }
 
     // The stats row first, then the checkpoints: a kill in between leaves a row past last.pt, which resume drops
     // and redoes with its epoch. (The other order lost the row: resume starts after the checkpointed epoch.)
-    append_jsonl(stats_path, row);
+    if (writer) append_jsonl(stats_path, row);
     CheckpointHeader h;
     h.kind = kSegCheckpointKind;
     h.config = config;
@@ -305,9 +359,11 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
                {"val_f1", v.f1}, {"val_auc", v.auc}, {"train_loss", train_loss}};
     std::map<std::string, torch::Tensor> rng = {{"rng_cpu", rng_state(torch::kCPU)}};
     if (device.is_cuda()) rng["rng_device"] = rng_state(device);
-    if (improved) save_checkpoint(best_path, h, *model, nullptr, {});
-    save_checkpoint(last_path, h, *model, &adam, rng);
-    write_training_curves(run_dir / "curves.svg", read_jsonl(stats_path));
+    if (writer) {
+      if (improved) save_checkpoint(best_path, h, *model, nullptr, {});
+      save_checkpoint(last_path, h, *model, &adam, rng);
+      write_training_curves(run_dir / "curves.svg", read_jsonl(stats_path));
+    }
     result.seconds = seconds_since(t_run);
     if (progress) {
       Progress p;

@@ -15,6 +15,7 @@
 
 #include "vesselgan/core/progress.h"
 #include "vesselgan/data/dataset.h"
+#include "vesselgan/dist/collective.h"
 #include "vesselgan/seg/train_options.h"
 
 namespace vg {
@@ -30,9 +31,17 @@ struct TrainResult {
 // Trains on `train` and validates on `val` (may be empty: then the last epoch is also "best").
 // With resume = true and a last.pt in run_dir, continues exactly where it stopped (options are taken
 // from the checkpoint); without resume, an existing last.pt is a UserError (never overwrites a run).
+//
+// Data-parallel over `world` (docs/distributed.md): every rank is called with the same data and options;
+// each draws the same global batch and computes its rows (batch_size / ranks; a UserError when that does
+// not divide), BatchNorm and the losses see the global batch, gradients are averaged, rank 0 validates and
+// alone writes run_dir and reports progress. The parameters after k steps equal one process's with the same
+// batch (to rounding), and the checkpoint holds the global state, so a run resumes with any number of ranks
+// (run_dir must then be readable by every rank).
 TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sample>& val,
                           const TrainOptions& options, const std::filesystem::path& run_dir,
-                          const torch::Device& device, bool resume, const ProgressFn& progress = {});
+                          const torch::Device& device, bool resume, const ProgressFn& progress = {},
+                          const Collective& world = Collective());
 
 // The checkpoint "kind" of SA-UNet models.
 constexpr const char* kSegCheckpointKind = "sa-unet";

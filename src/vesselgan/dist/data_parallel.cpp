@@ -1,0 +1,80 @@
+#include "vesselgan/dist/data_parallel.h"
+
+#include "vesselgan/core/error.h"
+
+namespace vg {
+
+namespace {
+
+uint64_t fnv1a(const void* data, size_t n, uint64_t h = 1469598103934665603ull) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+void broadcast_module(const Collective& world, torch::nn::Module& module) {
+  if (!world.distributed()) return;
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    torch::Tensor d = p.data();
+    world.broadcast(d, 0);
+  }
+  for (auto& b : module.buffers()) world.broadcast(b, 0);
+}
+
+void average_gradients(const Collective& world, const std::vector<torch::Tensor>& params, std::vector<double>* scalars) {
+  if (!world.distributed()) return;
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(!params.empty(), "average_gradients: no parameters");
+  const auto opts = params.front().options().dtype(torch::kFloat);
+  std::vector<torch::Tensor> parts;
+  for (const auto& p : params)
+    parts.push_back(p.grad().defined() ? p.grad().to(torch::kFloat).reshape({-1}) : torch::zeros({p.numel()}, opts));
+  if (scalars != nullptr && !scalars->empty()) {
+    std::vector<float> s(scalars->begin(), scalars->end());
+    parts.push_back(torch::tensor(s, opts));
+  }
+  torch::Tensor flat = torch::cat(parts);
+  world.all_reduce_sum(flat);
+  flat.div_(static_cast<double>(world.size()));
+  int64_t at = 0;
+  for (const auto& p : params) {
+    const torch::Tensor mean = flat.slice(0, at, at + p.numel()).view(p.sizes());
+    at += p.numel();
+    if (p.grad().defined()) p.mutable_grad().copy_(mean);
+    else p.mutable_grad() = mean.to(p.dtype()).clone();
+  }
+  if (scalars != nullptr)
+    for (auto& v : *scalars) v = flat[at++].item<double>();
+}
+
+std::vector<double> mean_over_ranks(const Collective& world, std::vector<double> values) {
+  if (!world.distributed() || values.empty()) return values;
+  torch::Tensor t = torch::tensor(values, torch::TensorOptions().dtype(torch::kDouble));
+  world.all_reduce_sum(t);
+  t.div_(static_cast<double>(world.size()));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = t[static_cast<int64_t>(i)].item<double>();
+  return values;
+}
+
+void check_same_on_all_ranks(const Collective& world, const std::string& what, const std::string& text) {
+  if (!world.distributed()) return;
+  const uint64_t h = fnv1a(text.data(), text.size());
+  const torch::Tensor mine = torch::tensor({static_cast<int64_t>(h)}, torch::TensorOptions().dtype(torch::kLong));
+  const auto all = world.all_gather(mine);
+  for (size_t r = 1; r < all.size(); ++r) {
+    if (all[r].item<int64_t>() != all[0].item<int64_t>())
+      throw UserError("ranks disagree on " + what + ": rank " + std::to_string(r) + " differs from rank 0 " +
+                      "(start every rank with the same command, config and data)");
+  }
+}
+
+uint64_t tensor_fingerprint(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().cpu().contiguous();
+  uint64_t h = fnv1a(c.sizes().data(), c.sizes().size() * sizeof(int64_t));
+  return fnv1a(c.data_ptr(), c.numel() * c.element_size(), h);
+}
+
+}  // namespace vg
