@@ -202,6 +202,19 @@ TEST(GanTrainer, ResumeContinuesBitForBit) {
   for (const auto& p : ma->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
 }
 
+TEST(GanTrainer, TheFirstEmaUpdateCopiesTheGeneratorAsTheOfficialDoes) {
+  // stylegan2-ada-pytorch ramps the EMA from the images shown before the step: at 0 images beta is 0.
+  test::ScratchDir dir("gan_ema_first");
+  auto samples = phantom_samples(2, 48);
+  GanRunControl one;
+  one.stop_after_steps = 1;
+  train_gan(samples, tiny_options(), dir.path(), torch::kCPU, one);
+  GanModels m(tiny_options());
+  load_checkpoint(dir.path() / "checkpoints" / "last.pt", kGanCheckpointKind, *m, torch::kCPU);
+  const auto ema = m->G_ema->named_parameters();
+  for (const auto& p : m->G->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), ema[p.key()])) << p.key();
+}
+
 TEST(GanSampler, GenerationIsDeterministicAndPrefixStable) {
   test::ScratchDir dir("gan_sampler");
   auto samples = phantom_samples(3, 48);

@@ -19,6 +19,7 @@
 #include "vesselgan/gan/gan_losses.h"
 #include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/image_grid.h"
+#include "vesselgan/gan/lazy_regularization.h"
 #include "vesselgan/io/checkpoint.h"
 #include "vesselgan/io/image_io.h"
 
@@ -50,14 +51,12 @@ void set_requires_grad(torch::nn::Module& m, bool on) {
   for (auto& p : m.parameters()) p.set_requires_grad(on);
 }
 
-// Adam for a network with a lazy regularizer run every `interval` steps: Karras 2020 (StyleGAN2, App. C)
-// scale lr and betas by c = interval / (interval + 1) so the combined steps match the non-lazy optimizer.
-torch::optim::Adam make_adam(torch::nn::Module& m, double lr, double beta1, double beta2, int64_t interval,
-                             bool lazy) {
-  const double c = lazy && interval > 0 ? static_cast<double>(interval) / (interval + 1) : 1.0;
-  return torch::optim::Adam(m.parameters(), torch::optim::AdamOptions(lr * c)
-                                                .betas({std::pow(beta1, c), std::pow(beta2, c)})
-                                                .eps(1e-8));
+// Gradients to none before each phase, as stylegan2-ada-pytorch's zero_grad(set_to_none=True): a parameter the
+// phase's loss does not reach (D's output bias under R1) keeps no gradient, and Adam skips it instead of counting
+// a step of zeros (which would advance its step count and decay its second moment).
+void clear_gradients(torch::optim::Optimizer& optimizer) {
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params()) p.mutable_grad().reset();
 }
 
 // Mapping with style mixing regularization (StyleGAN2 sec. 4 / StyleGAN sec. 3.1): with probability `mixing`
@@ -165,8 +164,8 @@ class GanRun {
         D(models->D),
         // G's Adam is scaled for its lazy interval whether or not path length is on, as stylegan2-ada-pytorch
         // does (G_reg_interval 4 always: lr 0.0025 -> 0.002, beta2 0.99 -> 0.992 in the `auto` recipe).
-        g_opt(make_adam(*G, opt.g_lr, opt.beta1, opt.beta2, opt.pl_interval, /*lazy=*/true)),
-        d_opt(make_adam(*D, opt.d_lr, opt.beta1, opt.beta2, opt.r1_interval, opt.r1_interval > 0)),
+        g_opt(G->parameters(), lazy_adam_options(opt.g_lr, opt.beta1, opt.beta2, opt.pl_interval)),
+        d_opt(D->parameters(), lazy_adam_options(opt.d_lr, opt.beta1, opt.beta2, opt.r1_interval)),
         augment(opt.augment),
         ada(opt.ada, opt.batch) {}
 
@@ -268,16 +267,16 @@ class GanRun {
     // ADA: adjust p from the sign of D's outputs on reals.
     ada.step();
 
+    update_generator_ema();  // from the images shown before this step, as the official: the first copies G
     nimg += B;
     ++step;
-    update_generator_ema();
   }
 
   // G main: non-saturating logistic loss through the augmented D.
   void generator_step() {
     set_requires_grad(*G, true);
     set_requires_grad(*D, false);
-    g_opt.zero_grad();
+    clear_gradients(g_opt);
     {
       torch::Tensor logits;
       {
@@ -296,7 +295,7 @@ class GanRun {
 
   // G regularization: path length, every pl_interval steps, on a smaller batch, weighted by the interval.
   void generator_regularization() {
-    g_opt.zero_grad();
+    clear_gradients(g_opt);
     const int64_t Bp = std::max<int64_t>(1, B / opt.pl_batch_shrink);
     auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing);
     auto fake = G->synthesis(ws);
@@ -311,7 +310,7 @@ class GanRun {
   void discriminator_step(const torch::Tensor& real) {
     set_requires_grad(*G, false);
     set_requires_grad(*D, true);
-    d_opt.zero_grad();
+    clear_gradients(d_opt);
     {
       torch::Tensor fake;
       {
@@ -340,7 +339,7 @@ class GanRun {
   // D regularization: lazy R1 on the reals before augmentation (the gradient flows back through the
   // augmentation, hence the twice-differentiable grid sampling), weighted by the interval.
   void discriminator_regularization(const torch::Tensor& real) {
-    d_opt.zero_grad();
+    clear_gradients(d_opt);
     auto real_tmp = real.detach().requires_grad_(true);
     auto logits = D->forward(augment(real_tmp, ada.p()));
     auto pen = r1_penalty(logits, real_tmp);
