@@ -415,6 +415,7 @@ class PipelineRun {
     score_all(rep);
     for (const auto& g : gm_out.at("metrics")) rep.gan_metrics.push_back(g);
     rep.notes = notes;
+    rep.phantom_data = c.data.empty();  // phantoms (prepare_data): the report opens with why a gain is circular
 
     const fs::path report_dir = run_dir / "report";
     fs::create_directories(report_dir);
