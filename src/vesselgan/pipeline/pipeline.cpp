@@ -78,7 +78,8 @@ std::string write_synthetic_grid(const fs::path& path, const std::vector<std::pa
   }
   if (rows.empty()) return "";
   write_png(path, image_grid(torch::stack(rows), per_row), 8);
-  return "Two rows per label route (" + names + ", top to bottom): the route's first images, then the labels it trains on.";
+  return "Two rows per label route (" + names + ", top to bottom): the route's first images, then the labels it trains on; each " +
+         std::to_string(rows.front().size(-1)) + " x " + std::to_string(rows.front().size(-2)) + " px.";
 }
 
 // A model to score: baseline, retrained variant, or ensemble.
@@ -420,6 +421,9 @@ class PipelineRun {
     const fs::path report_dir = run_dir / "report";
     fs::create_directories(report_dir);
     rep.synthetic_caption = write_synthetic_grid(report_dir / "synthetic.png", labelled_roots);
+    if (!rep.synthetic_caption.empty() && is_patch_mode(gan_options))
+      rep.synthetic_caption += " The generator draws crops of " + std::to_string(gan_options.resolution) +
+                               " px, as it learnt them: these are crops, not whole synthetic photographs.";
     if (!rep.synthetic_caption.empty()) rep.synthetic_grid = report_dir / "synthetic.png";
     write_comparison(test_files, models, c.seeds.front(), st, report_dir, rep);
     rep.stages = st.records();
