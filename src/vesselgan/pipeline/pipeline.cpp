@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
@@ -367,9 +368,11 @@ class PipelineRun {
       ensembles.push_back({name, "ensemble: A + " + m.row, "ensemble", m.seed, {}, 0});
     }
     if (c.seeds.size() >= 2) {
+      // Each pair once: with two seeds, (s1, s0) would be (s0, s1) again and pass for a second seed.
+      std::set<std::pair<uint64_t, uint64_t>> pairs;
       for (size_t i = 0; i < c.seeds.size(); ++i) {
         const uint64_t sa = c.seeds[i], sb = c.seeds[(i + 1) % c.seeds.size()];
-        if (sa == sb) continue;
+        if (sa == sb || !pairs.insert(std::minmax(sa, sb)).second) continue;
         const std::string a_name = "seg-real/s" + std::to_string(sa);
         const std::string b_name = "seg-real/s" + std::to_string(sb);
         const std::string name = "ensemble/control_a-a_s" + std::to_string(sa);
