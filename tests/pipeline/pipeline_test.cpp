@@ -253,6 +253,30 @@ TEST(PipelineReport, HtmlRendersTheGanBlockAsHtmlNotMarkdown) {
   EXPECT_NE(read_file(dir.path() / "report.md").find("- features `color-stats`: FID"), std::string::npos);
 }
 
+// Issue 31: on phantoms the test photographs and the synthetic trees come from one procedural process, so the
+// report says first, before any figure, that a gain there is circular, and where the real-photograph answer is.
+TEST(PipelineReport, OnPhantomsItsFirstLinesSayTheGainIsCircularAndPointToTheResults) {
+  test::ScratchDir dir("report_phantom_caveat");
+  PipelineReport r;
+  r.title = "t";
+  r.scored = {{"baseline (model A)", "baseline", 0, "", report_with(0.70, {{"1", 0.6}, {"2", 0.7}})}};
+  r.phantom_data = true;
+  write_pipeline_report(dir.path(), r);
+  const std::string md = read_file(dir.path() / "report.md");
+  const std::string head = md.substr(0, md.find("Protocol:"));  // the title and what comes before the figures
+  for (const char* says : {"same procedural process", "circular", "says nothing about real photographs",
+                           "did not help SA-UNet", "docs/results.md"})
+    EXPECT_TRUE(contains(head, says)) << says << "\n" << head;
+  const std::string html = read_file(dir.path() / "report.html");
+  const std::string html_head = html.substr(0, html.find("<p>Protocol:"));
+  EXPECT_TRUE(contains(html_head, "circular")) << html_head;
+  EXPECT_TRUE(contains(html_head, "docs/results.md")) << html_head;
+
+  r.phantom_data = false;  // real photographs: no such paragraph
+  write_pipeline_report(dir.path(), r);
+  EXPECT_FALSE(contains(read_file(dir.path() / "report.md"), "circular"));
+}
+
 TEST(PipelineReport, Base64MatchesRfc4648Vectors) {
   EXPECT_EQ(base64(""), "");
   EXPECT_EQ(base64("f"), "Zg==");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
@@ -78,7 +79,8 @@ std::string write_synthetic_grid(const fs::path& path, const std::vector<std::pa
   }
   if (rows.empty()) return "";
   write_png(path, image_grid(torch::stack(rows), per_row), 8);
-  return "Two rows per label route (" + names + ", top to bottom): the route's first images, then the labels it trains on.";
+  return "Two rows per label route (" + names + ", top to bottom): the route's first images, then the labels it trains on; each " +
+         std::to_string(rows.front().size(-1)) + " x " + std::to_string(rows.front().size(-2)) + " px.";
 }
 
 // A model to score: baseline, retrained variant, or ensemble.
@@ -366,9 +368,11 @@ class PipelineRun {
       ensembles.push_back({name, "ensemble: A + " + m.row, "ensemble", m.seed, {}, 0});
     }
     if (c.seeds.size() >= 2) {
+      // Each pair once: with two seeds, (s1, s0) would be (s0, s1) again and pass for a second seed.
+      std::set<std::pair<uint64_t, uint64_t>> pairs;
       for (size_t i = 0; i < c.seeds.size(); ++i) {
         const uint64_t sa = c.seeds[i], sb = c.seeds[(i + 1) % c.seeds.size()];
-        if (sa == sb) continue;
+        if (sa == sb || !pairs.insert(std::minmax(sa, sb)).second) continue;
         const std::string a_name = "seg-real/s" + std::to_string(sa);
         const std::string b_name = "seg-real/s" + std::to_string(sb);
         const std::string name = "ensemble/control_a-a_s" + std::to_string(sa);
@@ -415,10 +419,14 @@ class PipelineRun {
     score_all(rep);
     for (const auto& g : gm_out.at("metrics")) rep.gan_metrics.push_back(g);
     rep.notes = notes;
+    rep.phantom_data = c.data.empty();  // phantoms (prepare_data): the report opens with why a gain is circular
 
     const fs::path report_dir = run_dir / "report";
     fs::create_directories(report_dir);
     rep.synthetic_caption = write_synthetic_grid(report_dir / "synthetic.png", labelled_roots);
+    if (!rep.synthetic_caption.empty() && is_patch_mode(gan_options))
+      rep.synthetic_caption += " The generator draws crops of " + std::to_string(gan_options.resolution) +
+                               " px, as it learnt them: these are crops, not whole synthetic photographs.";
     if (!rep.synthetic_caption.empty()) rep.synthetic_grid = report_dir / "synthetic.png";
     write_comparison(test_files, models, c.seeds.front(), st, report_dir, rep);
     rep.stages = st.records();

@@ -167,6 +167,13 @@ std::string curve_svg(const std::vector<ScoredModel>& scored, bool pr) {
   return line_plot_svg(spec);
 }
 
+// The first paragraph of a report on phantoms (issue 31): what its synthetic gain does and does not show.
+const char* const kPhantomCaveat =
+    "Read this first: the test photographs here are phantoms, and the synthetic vessel trees the generator "
+    "paints come from the same procedural process that drew them, so a gain from the synthetic data on "
+    "phantoms is circular and says nothing about real photographs. On real photographs (DRIVE), synthetic "
+    "patches did not help SA-UNet in any arm measured: docs/results.md.";
+
 }  // namespace
 
 std::vector<ReportRow> summarize(const std::vector<ScoredModel>& scored) {
@@ -267,8 +274,9 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   }
 
   std::ostringstream md;
-  md << "# " << r.title << "\n\n"
-     << "Protocol: " << r.protocol << "\n\nMachine: " << r.machine << "\n\n"
+  md << "# " << r.title << "\n\n";
+  if (r.phantom_data) md << "**" << kPhantomCaveat << "**\n\n";
+  md << "Protocol: " << r.protocol << "\n\nMachine: " << r.machine << "\n\n"
      << "Rows are mean ± sample std over seeds (each seed trains its own model). ΔF1: the mean over test "
         "images "
         "of the per-image FOV F1 difference to the baseline (per-image F1 averaged over seeds first), with a "
@@ -304,7 +312,9 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
       << "<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}"
          "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}pre{background:#f6f6f6;padding:1em}"
          "</style></head><body>\n"
-      << "<h1>" << html_escape(r.title) << "</h1>\n<p>Protocol: " << html_escape(r.protocol)
+      << "<h1>" << html_escape(r.title) << "</h1>\n"
+      << (r.phantom_data ? "<p><strong>" + html_escape(kPhantomCaveat) + "</strong></p>\n" : std::string())
+      << "<p>Protocol: " << html_escape(r.protocol)
       << "</p>\n<p>Machine: " << html_escape(r.machine) << "</p>\n<h2>FOV pooled (headline)</h2>\n"
       << table_html(fov_table) << "<h2>Whole image pooled</h2>\n"
       << table_html(whole_table);

@@ -37,6 +37,9 @@ struct PipelineReport {
   std::filesystem::path comparison_grid;    // PNG of evaluation photographs beside two models' errors ("" = none)
   std::string comparison_caption;           // what comparison_grid shows, colours included
   std::string notes;                        // e.g. pseudo-labelling acceptance counts
+  // The evaluation photographs are phantoms (data/phantom.h), drawn by the process that also grows the
+  // generator's procedural vessel trees: the report opens by saying that a gain here is circular.
+  bool phantom_data = false;
 };
 
 // Mean and sample std over the seeds of a row; the paired comparison of its per-image FOV F1 (averaged over
