@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 struct GanTrainFlags {
   std::string out, preset = "toy", config, mode, ada;
   RunData run;
+  DistFlags dist;
   int64_t resolution = 0, batch = 0, seed = -1;
   double kimg = 0, snapshot_kimg = 0, r1_gamma = -2, target = -1, ada_speed = -1, ada_p = -1;
   std::string resume, init;
@@ -61,7 +62,6 @@ GanTrainOptions resolve_options(const GanTrainFlags& f) {
 }
 
 void run_gan_train(GanTrainFlags f) {
-  refuse_data_parallel("gan train");
   const fs::path out(f.out);
   const auto run_json = out / "run.json";
   GanRunControl control;
@@ -86,15 +86,18 @@ void run_gan_train(GanTrainFlags f) {
   std::cerr << "data: " << files.root.string() << " (" << files.layout << " layout, " << f.run.split
             << " split): " << samples.size() << " photographs, mode " << opt.mode << " at " << opt.resolution
             << "x" << opt.resolution << "\n";
-  fs::create_directories(out);
-  write_run_data(run_json, f.run, files);
-  {
+  const auto device = rank_device(setup_compute(f.compute));
+  const Collective world = join_job(f.dist, device);
+  if (world.is_main()) {  // rank 0 alone writes the run folder
+    fs::create_directories(out);
+    write_run_data(run_json, f.run, files);
     GanModels probe(opt);
     std::cerr << "networks: G " << count_parameters(*probe->G) << " parameters, D " << count_parameters(*probe->D)
               << " parameters; " << opt.kimg << " kimg, batch " << opt.batch << ", ADA " << opt.ada.mode << "\n";
   }
-  const auto device = setup_compute(f.compute);
-  const GanTrainResult r = train_gan(samples, opt, out, device, control, make_progress_printer());
+  const GanTrainResult r =
+      train_gan(samples, opt, out, device, control, world.is_main() ? make_progress_printer() : ProgressFn(), world);
+  if (!world.is_main()) return;  // rank 0 reports for the job
   std::cout << (r.finished ? "trained to " : "stopped at ") << r.kimg_done << " kimg (" << r.steps_done
             << " steps) in " << format_duration(r.seconds) << ", " << r.sec_per_kimg << " s/kimg\n"
             << "last checkpoint: " << r.last.string() << "\n"
@@ -188,6 +191,7 @@ void add_gan(CLI::App& app) {
                                    "continue a run: bare = the one in --out; or a run folder / snapshot .pt")
                      ->expected(0, 1);
   add_compute_flags(*train, f->compute);
+  add_dist_flags(*train, f->dist);
   train->callback([f, resume] {
     f->resume_given = resume->count() > 0;
     run_gan_train(*f);

@@ -38,6 +38,26 @@ class SumOverRanks : public torch::autograd::Function<SumOverRanks> {
   }
 };
 
+// All ranks' rows in forward; backward: the sum over ranks of the gradient, this rank's rows of it (through
+// SumOverRanks, so that the backward is itself differentiable).
+class GatherShards : public torch::autograd::Function<GatherShards> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& t) {
+    const ActiveShard* a = g_active.load();
+    TORCH_CHECK(a != nullptr, "gather_shards: no BatchShardScope");
+    TORCH_CHECK(a->shard.total == a->shard.count * a->shard.ranks, "gather_shards: unequal shards (", a->shard.total,
+                " rows over ", a->shard.ranks, " ranks)");
+    ctx->saved_data["begin"] = a->shard.begin;
+    ctx->saved_data["count"] = a->shard.count;
+    return torch::cat(a->world->all_gather(t.contiguous()), 0);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const int64_t begin = ctx->saved_data["begin"].toInt(), count = ctx->saved_data["count"].toInt();
+    return {SumOverRanks::apply(grads[0].contiguous()).slice(0, begin, begin + count)};
+  }
+};
+
 }  // namespace
 
 BatchShard shard_of(int64_t total, int64_t rank, int64_t ranks) {
@@ -82,6 +102,17 @@ torch::Tensor shard_rows(const torch::Tensor& global) {
 torch::Tensor sum_over_shards(const torch::Tensor& t) {
   if (g_active.load() == nullptr) return t;
   return SumOverRanks::apply(t);
+}
+
+torch::Tensor gather_shards(const torch::Tensor& t) {
+  if (g_active.load() == nullptr) return t;
+  return GatherShards::apply(t);
+}
+
+torch::Tensor draw_rows(int64_t rows, const std::function<torch::Tensor(int64_t)>& draw) {
+  const BatchShard* s = active_batch_shard();
+  if (s == nullptr || rows != s->count) return draw(rows);
+  return draw(s->total).slice(0, s->begin, s->begin + s->count);
 }
 
 double shard_share() {

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "vesselgan/dist/collective.h"
 
@@ -47,6 +48,16 @@ torch::Tensor shard_rows(const torch::Tensor& global);
 // The sum over ranks of t (differentiable: the gradient of each rank's copy is the sum of every rank's
 // gradient of the result). t itself outside a scope.
 torch::Tensor sum_over_shards(const torch::Tensor& t);
+
+// Every rank's rows in rank order: the global batch (differentiable: the gradient of this rank's rows is the
+// sum over ranks of the gradient of the result, so it can sit inside a double backward, e.g. R1). Needs
+// equal shards. t itself outside a scope.
+torch::Tensor gather_shards(const torch::Tensor& t);
+
+// A per-sample random draw: inside a scope with `rows` = this rank's rows, draw(total) for the global batch and
+// this rank's rows of it, so the generator advances as one process's would and every rank's samples get what
+// they would get there; draw(rows) otherwise.
+torch::Tensor draw_rows(int64_t rows, const std::function<torch::Tensor(int64_t)>& draw);
 
 // ranks * count / total: the weight of a mean over this rank's rows so that the mean over ranks of the
 // weighted means is the global batch's mean (1 outside a scope).

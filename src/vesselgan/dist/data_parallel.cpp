@@ -30,22 +30,33 @@ void average_gradients(const Collective& world, const std::vector<torch::Tensor>
   TORCH_CHECK(!params.empty(), "average_gradients: no parameters");
   const auto opts = params.front().options().dtype(torch::kFloat);
   std::vector<torch::Tensor> parts;
-  for (const auto& p : params)
+  std::vector<float> has;  // per parameter: 1 where this rank has a gradient (summed: how many ranks have one)
+  for (const auto& p : params) {
+    has.push_back(p.grad().defined() ? 1.0F : 0.0F);
     parts.push_back(p.grad().defined() ? p.grad().to(torch::kFloat).reshape({-1}) : torch::zeros({p.numel()}, opts));
+  }
+  parts.push_back(torch::tensor(has, opts));
   if (scalars != nullptr && !scalars->empty()) {
     std::vector<float> s(scalars->begin(), scalars->end());
     parts.push_back(torch::tensor(s, opts));
   }
   torch::Tensor flat = torch::cat(parts);
   world.all_reduce_sum(flat);
-  flat.div_(static_cast<double>(world.size()));
   int64_t at = 0;
-  for (const auto& p : params) {
+  for (const auto& p : params) at += p.numel();
+  const torch::Tensor with_grad = flat.slice(0, at, at + static_cast<int64_t>(params.size())).cpu().clone();
+  flat.div_(static_cast<double>(world.size()));
+  at = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
     const torch::Tensor mean = flat.slice(0, at, at + p.numel()).view(p.sizes());
     at += p.numel();
+    // A parameter no rank reached keeps no gradient (an optimizer skips it, as in one process).
+    if (with_grad[static_cast<int64_t>(i)].item<float>() == 0.0F) continue;
     if (p.grad().defined()) p.mutable_grad().copy_(mean);
     else p.mutable_grad() = mean.to(p.dtype()).clone();
   }
+  at += static_cast<int64_t>(params.size());
   if (scalars != nullptr)
     for (auto& v : *scalars) v = flat[at++].item<double>();
 }

@@ -15,7 +15,7 @@ namespace vg {
 void broadcast_module(const Collective& world, torch::nn::Module& module);
 
 // One all-reduce over a flat buffer: each parameter's gradient becomes the mean of every rank's (a missing
-// gradient counts as zeros), and each of `scalars` (e.g. the step's loss) the mean of every rank's value.
+// gradient counts as zeros; a parameter no rank has a gradient for keeps none), and each of `scalars` (e.g. the step's loss) the mean of every rank's value.
 void average_gradients(const Collective& world, const std::vector<torch::Tensor>& params,
                        std::vector<double>* scalars = nullptr);
 

@@ -1,5 +1,7 @@
 #include "vesselgan/gan/augment_pipe.h"
 
+#include "vesselgan/dist/batch_shard.h"
+
 #include <torch/torch.h>
 
 #include <cmath>
@@ -43,8 +45,16 @@ T fold(const T& x, double m) {
   return m - torch::abs(t - m);
 }
 
+// Per-sample draws [N, ...]: in a data-parallel step the global batch's, this rank's rows of them (batch_shard.h).
+T rand_rows(std::vector<int64_t> shape, const torch::TensorOptions& fopt) {
+  return draw_rows(shape[0], [&](int64_t n) { shape[0] = n; return torch::rand(shape, fopt); });
+}
+T randn_rows(std::vector<int64_t> shape, const torch::TensorOptions& fopt) {
+  return draw_rows(shape[0], [&](int64_t n) { shape[0] = n; return torch::randn(shape, fopt); });
+}
+
 // Per-sample Bernoulli(prob) as a bool [N] (prob >= 1: always, <= 0: never).
-T fires(int64_t n, double prob, const torch::TensorOptions& fopt) { return torch::rand({n}, fopt) < prob; }
+T fires(int64_t n, double prob, const torch::TensorOptions& fopt) { return rand_rows({n}, fopt) < prob; }
 
 }  // namespace
 
@@ -115,44 +125,44 @@ torch::Tensor AugmentPipe::geometric(const torch::Tensor& images, double p) cons
   T G = torch::eye(3, mopt).expand({N, 3, 3});
 
   if (o.xflip > 0) {  // x-flip with probability 1/2
-    T i = torch::floor(torch::rand({N}, fopt) * 2);
+    T i = torch::floor(rand_rows({N}, fopt) * 2);
     i = torch::where(fires(N, o.xflip * p, fopt), i, torch::zeros_like(i));
     G = torch::matmul(G, scale2d(m(1 - 2 * i), torch::ones({N}, mopt)));
   }
   if (o.rotate90 > 0) {  // rotation by k * 90 degrees, k uniform in 0..3, with exact cos / sin
-    T k = torch::floor(torch::rand({N}, fopt) * 4);
+    T k = torch::floor(rand_rows({N}, fopt) * 4);
     k = torch::where(fires(N, o.rotate90 * p, fopt), k, torch::zeros_like(k));
     const T cos_k = m(k.eq(0).to(torch::kFloat) - k.eq(2).to(torch::kFloat));
     const T sin_k = m(k.eq(1).to(torch::kFloat) - k.eq(3).to(torch::kFloat));
     G = torch::matmul(G, rotate2d(cos_k, sin_k));
   }
   if (o.xint > 0) {  // integer translation, uniform in [-xint_max, xint_max] * size, rounded to pixels
-    T t = (torch::rand({N, 2}, fopt) * 2 - 1) * o.xint_max;
+    T t = (rand_rows({N, 2}, fopt) * 2 - 1) * o.xint_max;
     t = torch::where(fires(N, o.xint * p, fopt).unsqueeze(1), t, torch::zeros_like(t));
     G = torch::matmul(
         G, translate2d(m(-torch::round(t.select(1, 0) * W)), m(-torch::round(t.select(1, 1) * H))));
   }
   if (o.scale > 0) {  // isotropic scaling, log-normal
-    T s = torch::exp2(torch::randn({N}, fopt) * o.scale_std);
+    T s = torch::exp2(randn_rows({N}, fopt) * o.scale_std);
     s = torch::where(fires(N, o.scale * p, fopt), s, torch::ones_like(s));
     G = torch::matmul(G, scale2d(m(1 / s), m(1 / s)));
   }
   // Pre- and post-rotation each fire with p_rot so that P(at least one) = rotate * p.
   const double p_rot = 1 - std::sqrt(std::min(std::max(1 - o.rotate * p, 0.0), 1.0));
   auto rotation = [&]() {
-    T theta = (torch::rand({N}, fopt) * 2 - 1) * (kPi * o.rotate_max);
+    T theta = (rand_rows({N}, fopt) * 2 - 1) * (kPi * o.rotate_max);
     theta = m(torch::where(fires(N, p_rot, fopt), theta, torch::zeros_like(theta)));
     return rotate2d(torch::cos(theta), torch::sin(theta));  // inverse of the rotation by -theta
   };
   if (o.rotate > 0) G = torch::matmul(G, rotation());
   if (o.aniso > 0) {  // anisotropic scaling: s on x, 1 / s on y
-    T s = torch::exp2(torch::randn({N}, fopt) * o.aniso_std);
+    T s = torch::exp2(randn_rows({N}, fopt) * o.aniso_std);
     s = torch::where(fires(N, o.aniso * p, fopt), s, torch::ones_like(s));
     G = torch::matmul(G, scale2d(m(1 / s), m(s)));
   }
   if (o.rotate > 0) G = torch::matmul(G, rotation());
   if (o.xfrac > 0) {  // fractional translation, normal with std xfrac_std * size
-    T t = torch::randn({N, 2}, fopt) * o.xfrac_std;
+    T t = randn_rows({N, 2}, fopt) * o.xfrac_std;
     t = torch::where(fires(N, o.xfrac * p, fopt).unsqueeze(1), t, torch::zeros_like(t));
     G = torch::matmul(G, translate2d(m(-t.select(1, 0) * W), m(-t.select(1, 1) * H)));
   }
@@ -192,23 +202,23 @@ torch::Tensor AugmentPipe::color(const torch::Tensor& images, double p) const {
   T M = I4.expand({N, 4, 4});
 
   if (o.brightness > 0) {  // add b to R, G, B
-    T b = torch::randn({N}, fopt) * o.brightness_std;
+    T b = randn_rows({N}, fopt) * o.brightness_std;
     b = torch::where(fires(N, o.brightness * p, fopt), b, torch::zeros_like(b));
     const T shift = torch::constant_pad_nd(torch::ones({3, 1}, mopt), {3, 0, 0, 1});  // column 3, rows 0..2
     M = torch::matmul(I4 + shift * m(b), M);
   }
   if (o.contrast > 0) {  // scale R, G, B about 0 by c
-    T c = torch::exp2(torch::randn({N}, fopt) * o.contrast_std);
+    T c = torch::exp2(randn_rows({N}, fopt) * o.contrast_std);
     c = torch::where(fires(N, o.contrast * p, fopt), c, torch::ones_like(c));
     M = torch::matmul(I3 * m(c) + e3, M);
   }
   if (o.lumaflip > 0) {  // Householder reflection across the plane orthogonal to the luma axis
-    T i = torch::floor(torch::rand({N}, fopt) * 2);
+    T i = torch::floor(rand_rows({N}, fopt) * 2);
     i = torch::where(fires(N, o.lumaflip * p, fopt), i, torch::zeros_like(i));
     M = torch::matmul(I4 - 2 * vv * m(i), M);
   }
   if (o.hue > 0) {  // rotation about the luma axis (Rodrigues: cos I + sin [v]x + (1 - cos) v v^T)
-    T theta = (torch::rand({N}, fopt) * 2 - 1) * (kPi * o.hue_max);
+    T theta = (rand_rows({N}, fopt) * 2 - 1) * (kPi * o.hue_max);
     theta = torch::where(fires(N, o.hue * p, fopt), theta, torch::zeros_like(theta));
     // [v]x for v = a (1, 1, 1) is a (P^T - P), P the cyclic permutation (eye rolled by one column).
     const T P = torch::eye(3, mopt).roll(1, 1);
@@ -216,7 +226,7 @@ torch::Tensor AugmentPipe::color(const torch::Tensor& images, double p) const {
     M = torch::matmul(torch::cos(m(theta)) * (I3 - vv) + torch::sin(m(theta)) * cross + vv + e3, M);
   }
   if (o.saturation > 0) {  // scale the chroma (orthogonal to the luma axis) by s
-    T s = torch::exp2(torch::randn({N}, fopt) * o.saturation_std);
+    T s = torch::exp2(randn_rows({N}, fopt) * o.saturation_std);
     s = torch::where(fires(N, o.saturation * p, fopt), s, torch::ones_like(s));
     M = torch::matmul(vv + e3 + (I3 - vv) * m(s), M);
   }

@@ -1,5 +1,7 @@
 #include "vesselgan/gan/discriminator.h"
 
+#include "vesselgan/dist/batch_shard.h"
+
 #include <cmath>
 #include <string>
 
@@ -40,6 +42,13 @@ void validate(const DiscriminatorOptions& o) {
               "0 (off) or a divisor of the " + std::to_string(c4) + " channels at 4x4");
 }
 
+namespace {
+// This rank's rows of `global` when `rows` is a shard of it (inside a scope), `global` otherwise.
+torch::Tensor shard_rows_of(const torch::Tensor& rows, const torch::Tensor& global) {
+  return rows.size(0) == global.size(0) ? global : shard_rows(global);
+}
+}  // namespace
+
 int64_t mbstd_group_size(int64_t group, int64_t n) {
   TORCH_CHECK(group >= 1 && n >= 1, "mbstd_group_size: group=", group, " n=", n);
   int64_t g = std::min(group, n);
@@ -47,8 +56,10 @@ int64_t mbstd_group_size(int64_t group, int64_t n) {
   return g;
 }
 
-torch::Tensor minibatch_stddev(const torch::Tensor& x, int64_t group, int64_t channels) {
-  // x: [N, C, H, W]
+torch::Tensor minibatch_stddev(const torch::Tensor& x_rows, int64_t group, int64_t channels) {
+  // x: [N, C, H, W]. In a data-parallel step (batch_shard.h) the groups are those of the global batch: every
+  // rank gathers all rows (differentiably), computes the statistics and keeps its rows.
+  const torch::Tensor x = gather_shards(x_rows);
   TORCH_CHECK(x.dim() == 4, "minibatch_stddev: x must be [N, C, H, W], got ", x.sizes());
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   TORCH_CHECK(channels >= 1 && c % channels == 0, "minibatch_stddev: ", c,
@@ -59,7 +70,7 @@ torch::Tensor minibatch_stddev(const torch::Tensor& x, int64_t group, int64_t ch
   y = (y.square().mean(0) + 1e-8).sqrt();               // [n, F, c, H, W]: stddev over the group
   y = y.mean({2, 3, 4}).view({n / g, channels, 1, 1});  // [n, F, 1, 1]
   y = y.repeat({g, 1, h, w});                           // [N, F, H, W]; sample i gets group i % n
-  return torch::cat({x, y.to(x.scalar_type())}, 1);
+  return shard_rows_of(x_rows, torch::cat({x, y.to(x.scalar_type())}, 1));
 }
 
 DiscriminatorBlockImpl::DiscriminatorBlockImpl(int64_t in_channels, int64_t tmp_channels,

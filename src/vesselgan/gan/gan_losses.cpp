@@ -1,5 +1,7 @@
 #include "vesselgan/gan/gan_losses.h"
 
+#include "vesselgan/dist/batch_shard.h"
+
 #include <torch/torch.h>
 
 #include <cmath>
@@ -51,14 +53,22 @@ torch::Tensor PathLengthPenalty::operator()(const torch::Tensor& images, const t
   TORCH_CHECK(!randn.defined() || randn.sizes() == images.sizes(), "PathLengthPenalty: randn must be shaped as ",
               "the images ", images.sizes(), ", got ", randn.sizes());
   const torch::Tensor noise =
-      (randn.defined() ? randn.to(images.options()) : torch::randn_like(images)) / std::sqrt(static_cast<double>(images.size(2) * images.size(3)));
+      (randn.defined() ? randn.to(images.options()) : draw_rows(images.size(0), [&](int64_t n) {
+        auto shape = images.sizes().vec();
+        shape[0] = n;
+        return torch::randn(shape, images.options());
+      })) / std::sqrt(static_cast<double>(images.size(2) * images.size(3)));
   const torch::Tensor grad = torch::autograd::grad({(images * noise).sum()}, {ws}, /*grad_outputs=*/{},
                                                    /*retain_graph=*/true, /*create_graph=*/true)[0];
   const torch::Tensor lengths = grad.square().sum(2).mean(1).sqrt();  // [N]
   if (pl_mean_.device() != lengths.device()) pl_mean_ = pl_mean_.to(lengths.device());
   // Not detached: the penalty's gradient also flows through a's share of this batch's mean length, as in
   // stylegan2-ada-pytorch (training/loss.py; about 1% of the gradient at decay 0.01).
-  const torch::Tensor a = torch::lerp(pl_mean_.to(lengths.scalar_type()), lengths.mean(), decay_);
+  // The global batch's mean length in a data-parallel step (batch_shard.h; differentiable over the ranks).
+  const auto* shard = active_batch_shard();
+  const torch::Tensor batch_mean =
+      shard == nullptr ? lengths.mean() : sum_over_shards(lengths.sum()) / static_cast<double>(shard->total);
+  const torch::Tensor a = torch::lerp(pl_mean_.to(lengths.scalar_type()), batch_mean, decay_);
   pl_mean_ = a.detach().to(torch::kFloat);
   return (lengths - a).square();
 }

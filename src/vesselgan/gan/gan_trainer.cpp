@@ -12,6 +12,8 @@
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/core/rng.h"
+#include "vesselgan/dist/batch_shard.h"
+#include "vesselgan/dist/data_parallel.h"
 #include "vesselgan/gan/ada_controller.h"
 #include "vesselgan/gan/augment_pipe.h"
 #include "vesselgan/gan/gan_curves.h"
@@ -62,15 +64,18 @@ void clear_gradients(torch::optim::Optimizer& optimizer) {
 // Mapping with style mixing regularization (StyleGAN2 sec. 4 / StyleGAN sec. 3.1): with probability `mixing`
 // the ws from a random cutoff on come from a second latent. One cutoff per batch, drawn on the CPU generator.
 // Every training mapping (G main, path length and D main) moves w_avg toward its batch mean, as
-// stylegan2-ada-pytorch's do; the second latent's mapping never does.
-torch::Tensor mapped_ws(Generator& G, const torch::Tensor& z, double mixing) {
+// stylegan2-ada-pytorch's do; the second latent's mapping never does. z_global: the latents of the global
+// batch; in a data-parallel step (batch_shard.h) this rank maps its rows, and draws the second latent for
+// the global batch too, so the generator stays one process's.
+torch::Tensor mapped_ws(Generator& G, const torch::Tensor& z_global, double mixing) {
+  const torch::Tensor z = shard_rows(z_global);
   auto ws = G->mapping(z, 1.0, -1, /*update_w_avg=*/true);
   if (mixing <= 0) return ws;
   const int64_t num_ws = ws.size(1);
   const auto cpu_long = torch::TensorOptions().dtype(torch::kLong);
   int64_t cutoff = torch::randint(1, num_ws, {1}, cpu_long).item<int64_t>();
   if (torch::rand({1}).item<double>() >= mixing) cutoff = num_ws;
-  auto z2 = torch::randn_like(z);
+  auto z2 = shard_rows(torch::randn_like(z_global));
   if (cutoff >= num_ws) return ws;
   auto ws2 = G->mapping(z2, 1.0, -1, false);
   return torch::cat({ws.slice(1, 0, cutoff), ws2.slice(1, cutoff)}, 1);
@@ -144,14 +149,26 @@ GanModels seeded_models(const GanTrainOptions& opt, const torch::Device& device)
   return models;
 }
 
+// The scope of one data-parallel phase over `rows` global rows (none when training alone). UserError when the
+// rows do not split evenly (the minibatch-stddev groups and ADA's sums need equal shards).
+void enter_phase(std::optional<BatchShardScope>& scope, const Collective& world, int64_t rows, const char* what) {
+  if (!world.distributed()) return;
+  if (rows % world.size() != 0)
+    throw UserError(std::string(what) + " = " + std::to_string(rows) + " does not split over " +
+                    std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks");
+  scope.emplace(world, shard_of(rows, world.rank(), world.size()));
+}
+
 // One call of train_gan: the networks, optimizers, counters and files its steps share. The constructor decides
 // where to start and builds the networks; start() loads a checkpoint or prepares a fresh run folder;
 // prepare_images() the real images and the fixed latent grid; train() runs the ticks of steps.
 class GanRun {
  public:
   GanRun(const std::vector<Sample>& data_in, const GanTrainOptions& options_in, const fs::path& run_dir_in,
-         const torch::Device& device_in, const GanRunControl& control_in, const ProgressFn& progress_in)
-      : data(data_in),
+         const torch::Device& device_in, const GanRunControl& control_in, const ProgressFn& progress_in,
+         const Collective& world_in)
+      : world(world_in),
+        data(data_in),
         run_dir(run_dir_in),
         device(device_in),
         control(control_in),
@@ -178,17 +195,19 @@ class GanRun {
     config["data_ids"] = nlohmann::json::array();
     for (const auto& s : data) config["data_ids"].push_back(s.id);
 
+    check_agreement();
     if (!resume_path.empty())
       resume();
-    else
+    else if (world.is_main())
       start_fresh();
+    broadcast_module(world, *models);  // rank 0's networks (equal anyway from the seed, unless --init differs)
   }
 
   // The real images, their grid (once per run folder), and the fixed latents of every snapshot's fakes grid.
   void prepare_images() {
     reals.emplace(data, opt, device);
     reals->seek(nimg);  // a resumed run continues the epochs' sequence of images
-    if (!fs::exists(run_dir / "reals.png"))
+    if (world.is_main() && !fs::exists(run_dir / "reals.png"))
       write_grid(run_dir / "reals.png", reals->first(opt.grid_size * opt.grid_size), joint);
 
     // A fixed latent grid for the fakes of every snapshot (its own generator: training randomness is untouched).
@@ -212,7 +231,8 @@ class GanRun {
     const bool stop_at_start = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
     if (stop_at_start) end_tick(true);
     while (nimg < total_nimg && !stop_at_start) {
-      const torch::Tensor real = reals->batch(B);
+      // The global batch on every rank (the generator stays one process's); each rank uses its rows.
+      const torch::Tensor real = shard_rows_of_world(reals->batch(B));
       train_step(real);
       if (progress) progress(images_progress("gan"));
       const bool stop = control.stop_after_steps >= 0 && step >= control.stop_after_steps;
@@ -230,6 +250,35 @@ class GanRun {
   }
 
  private:
+  // The ranks of a job must train the same recipe on the same data from the same checkpoint.
+  void check_agreement() const {
+    if (!world.distributed()) return;
+    // Every phase splits evenly, checked before anything is written (enter_phase checks again).
+    for (const auto& [rows, what] : {std::make_pair(B, "gan.batch"),
+                                     std::make_pair(std::max<int64_t>(1, B / opt.pl_batch_shrink),
+                                                    "gan.batch / gan.pl_batch_shrink (the path-length batch)")})
+      if (rows % world.size() != 0 && (pl_on || rows == B))
+        throw UserError(std::string(what) + " = " + std::to_string(rows) + " does not split over " +
+                        std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks");
+    std::string fingerprints;
+    for (const auto& x : data)
+      fingerprints += x.id + ":" + std::to_string(tensor_fingerprint(x.image)) + ":" +
+                      std::to_string(x.label.defined() ? tensor_fingerprint(x.label) : 0) + ";";
+    check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
+    check_same_on_all_ranks(world, "the training data (image files)", fingerprints);
+    const std::string resume_state =
+        resume_path.empty() ? "" : read_checkpoint_header(resume_path, kGanCheckpointKind).state.dump();
+    check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",
+                            resume_state);
+  }
+
+  // This rank's rows of a global batch (split as the training phases split it).
+  torch::Tensor shard_rows_of_world(const torch::Tensor& global) const {
+    if (!world.distributed()) return global;
+    const BatchShard s = shard_of(global.size(0), world.rank(), world.size());
+    return global.slice(0, s.begin, s.begin + s.count);
+  }
+
   // Resume: the checkpoint's networks, optimizers, counters, ADA state and random state; stats rows past it go.
   void resume() {
     std::map<std::string, torch::Tensor> extra = {{"rng_cpu", {}}, {"rng_device", {}}, {"pl_mean", {}}};
@@ -241,6 +290,7 @@ class GanRun {
     if (extra["pl_mean"].defined()) path_length.set_pl_mean(extra["pl_mean"].to(device));
     if (extra["rng_cpu"].defined()) set_rng_state(torch::kCPU, extra["rng_cpu"]);
     if (device.is_cuda() && extra["rng_device"].defined()) set_rng_state(device, extra["rng_device"]);
+    if (!world.is_main()) return;  // rank 0 alone writes the run folder
     fs::create_directories(ckpt_dir);
     fs::create_directories(snap_dir);
     if (fs::exists(stats_path))  // rows past the checkpoint (a run killed mid-way) would repeat: drop them
@@ -278,6 +328,8 @@ class GanRun {
     set_requires_grad(*D, false);
     clear_gradients(g_opt);
     {
+      std::optional<BatchShardScope> scope;
+      enter_phase(scope, world, B, "gan.batch");
       torch::Tensor logits;
       {
         AutocastGuard autocast(device, opt.bf16);
@@ -286,10 +338,11 @@ class GanRun {
         logits = D->forward(augment(fake, ada.p()));
       }
       auto loss = generator_loss(logits.to(torch::kFloat));
-      loss.backward();
+      (loss * shard_share()).backward();
       TickSums::add(sums.loss_g, loss);
       ++sums.n_g;
     }
+    average_gradients(world, G->parameters());
     g_opt.step();
   }
 
@@ -297,12 +350,17 @@ class GanRun {
   void generator_regularization() {
     clear_gradients(g_opt);
     const int64_t Bp = std::max<int64_t>(1, B / opt.pl_batch_shrink);
-    auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing);
-    auto fake = G->synthesis(ws);
-    auto pen = path_length(fake, ws);
-    (pen.mean() * (opt.pl_weight * opt.pl_interval)).backward();
-    TickSums::add(sums.pl, pen);
-    ++sums.n_pl;
+    {
+      std::optional<BatchShardScope> scope;
+      enter_phase(scope, world, Bp, "gan.batch / gan.pl_batch_shrink (the path-length batch)");
+      auto ws = mapped_ws(G, torch::randn({Bp, opt.generator.z_dim}, z_opts), opt.style_mixing);
+      auto fake = G->synthesis(ws);
+      auto pen = path_length(fake, ws);  // its running mean from the global batch's mean length
+      (pen.mean() * (opt.pl_weight * opt.pl_interval * shard_share())).backward();
+      TickSums::add(sums.pl, pen);
+      ++sums.n_pl;
+    }
+    average_gradients(world, G->parameters());
     g_opt.step();
   }
 
@@ -312,6 +370,8 @@ class GanRun {
     set_requires_grad(*D, true);
     clear_gradients(d_opt);
     {
+      std::optional<BatchShardScope> scope;
+      enter_phase(scope, world, B, "gan.batch");
       torch::Tensor fake;
       {
         torch::NoGradGuard no_grad;
@@ -325,14 +385,18 @@ class GanRun {
         logits_fake = D->forward(augment(fake, ada.p())).to(torch::kFloat);
         logits_real = D->forward(augment(real, ada.p())).to(torch::kFloat);
       }
-      ada.accumulate(logits_real.detach());
+      // Every rank accumulates the global batch's signs, so r_t, p and the checkpoint's pending sums are one
+      // process's.
+      ada.accumulate(world.distributed() ? torch::cat(world.all_gather(logits_real.detach().contiguous()))
+                                         : logits_real.detach());
       auto loss = discriminator_loss(logits_real, logits_fake);
-      loss.backward();
+      (loss * shard_share()).backward();
       TickSums::add(sums.loss_d, loss);
       TickSums::add(sums.logits_real, logits_real);
       TickSums::add(sums.logits_fake, logits_fake);
       ++sums.n_d;
     }
+    average_gradients(world, D->parameters());
     d_opt.step();
   }
 
@@ -340,12 +404,17 @@ class GanRun {
   // augmentation, hence the twice-differentiable grid sampling), weighted by the interval.
   void discriminator_regularization(const torch::Tensor& real) {
     clear_gradients(d_opt);
-    auto real_tmp = real.detach().requires_grad_(true);
-    auto logits = D->forward(augment(real_tmp, ada.p()));
-    auto pen = r1_penalty(logits, real_tmp);
-    (pen.mean() * (r1_gamma / 2 * opt.r1_interval)).backward();
-    TickSums::add(sums.r1, pen);
-    ++sums.n_r1;
+    {
+      std::optional<BatchShardScope> scope;
+      enter_phase(scope, world, B, "gan.batch");
+      auto real_tmp = real.detach().requires_grad_(true);
+      auto logits = D->forward(augment(real_tmp, ada.p()));
+      auto pen = r1_penalty(logits, real_tmp);
+      (pen.mean() * (r1_gamma / 2 * opt.r1_interval * shard_share())).backward();
+      TickSums::add(sums.r1, pen);
+      ++sums.n_r1;
+    }
+    average_gradients(world, D->parameters());
     d_opt.step();
   }
 
@@ -369,6 +438,7 @@ class GanRun {
 
   // The fakes grid, then the checkpoint (snapshots/snapshot-<kimg>.pt, copied to checkpoints/last.pt).
   void snapshot() {
+    if (!world.is_main()) return;  // rank 0 alone writes (every rank holds the same global state)
     const auto label = kimg_label(nimg / 1000.0);
     {  // The grid first: a kill before the checkpoints leaves the snapshot to be redone, grid included.
       torch::NoGradGuard no_grad;
@@ -394,11 +464,20 @@ class GanRun {
   // a progress report; then the next tick's sums start.
   void end_tick(bool force_snapshot) {
     const nlohmann::json row = tick_row();
-    check_finite(row);
+    check_finite(row);  // the row's losses are the global batch's: every rank stops together
+    const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
+    if (world.is_main()) write_tick(row, snap);
+    sums = TickSums{};
+    t_tick = Clock::now();
+    tick_start_nimg = nimg;
+    next_tick = (nimg / tick_nimg + 1) * tick_nimg;
+    if (snap) next_snap = (nimg / snap_nimg + 1) * snap_nimg;
+  }
+
+  void write_tick(const nlohmann::json& row, bool snap) {
     // The row first, then the snapshot: a kill in between leaves a row past the last checkpoint, which resume
     // drops and redoes. (A kill after the snapshot and before its row lost that row: resume starts past it.)
     append_jsonl(stats_path, row);
-    const bool snap = force_snapshot || nimg >= next_snap || nimg >= total_nimg;
     if (snap) snapshot();
     write_gan_curves(run_dir / "curves.svg", read_jsonl(stats_path), opt.ada.target);
     if (progress) {
@@ -408,26 +487,26 @@ class GanRun {
       p.message = snap ? "snapshot " + kimg_label(nimg / 1000.0) : "";
       progress(p);
     }
-    sums = TickSums{};
-    t_tick = Clock::now();
-    tick_start_nimg = nimg;
-    next_tick = (nimg / tick_nimg + 1) * tick_nimg;
-    if (snap) next_snap = (nimg / snap_nimg + 1) * snap_nimg;
   }
 
   // The tick's row of stats.jsonl: the means of its sums, ADA's state, speed and memory.
+  // In a job the means over ranks (equal shards: the global batch's), one collective on every rank.
   nlohmann::json tick_row() const {
     const double secs = seconds_since(t_tick);
     const double kimg_tick = (nimg - tick_start_nimg) / 1000.0;
+    const std::vector<double> m = mean_over_ranks(
+        world, {TickSums::mean(sums.loss_g, sums.n_g), TickSums::mean(sums.loss_d, sums.n_d),
+                TickSums::mean(sums.r1, sums.n_r1), TickSums::mean(sums.pl, sums.n_pl),
+                TickSums::mean(sums.logits_real, sums.n_d), TickSums::mean(sums.logits_fake, sums.n_d)});
     return {{"nimg", nimg},
             {"kimg", nimg / 1000.0},
             {"step", step},
-            {"loss_g", TickSums::mean(sums.loss_g, sums.n_g)},
-            {"loss_d", TickSums::mean(sums.loss_d, sums.n_d)},
-            {"r1", TickSums::mean(sums.r1, sums.n_r1)},
-            {"pl", TickSums::mean(sums.pl, sums.n_pl)},
-            {"logits_real", TickSums::mean(sums.logits_real, sums.n_d)},
-            {"logits_fake", TickSums::mean(sums.logits_fake, sums.n_d)},
+            {"loss_g", m[0]},
+            {"loss_d", m[1]},
+            {"r1", m[2]},
+            {"pl", m[3]},
+            {"logits_real", m[4]},
+            {"logits_fake", m[5]},
             {"augment_p", ada.p()},
             {"r_t", ada.r_t()},
             {"seconds", secs},
@@ -446,6 +525,7 @@ class GanRun {
     }
   }
 
+  const Collective& world;
   const std::vector<Sample>& data;
   const fs::path run_dir;
   const torch::Device device;
@@ -493,8 +573,9 @@ class GanRun {
 }  // namespace
 
 GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions& options_in, const fs::path& run_dir,
-                         const torch::Device& device, const GanRunControl& control, const ProgressFn& progress) {
-  GanRun run(data, options_in, run_dir, device, control, progress);  // where to start; the networks
+                         const torch::Device& device, const GanRunControl& control, const ProgressFn& progress,
+                         const Collective& world) {
+  GanRun run(data, options_in, run_dir, device, control, progress, world);  // where to start; the networks
   run.start();
   run.prepare_images();
   return run.train();

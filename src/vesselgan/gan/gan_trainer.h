@@ -19,6 +19,7 @@
 
 #include "vesselgan/core/progress.h"
 #include "vesselgan/data/dataset.h"
+#include "vesselgan/dist/collective.h"
 #include "vesselgan/gan/gan_options.h"
 
 namespace vg {
@@ -43,9 +44,13 @@ struct GanRunControl {
   int64_t stop_after_steps = -1;  // stop (after saving a snapshot) once this many steps are done; -1 = run to the end
 };
 
+// Data-parallel over `world` (docs/distributed.md): every rank is called with the same data, options and
+// control; options.batch is the global batch (each rank computes batch / ranks of every phase, a UserError
+// when it does not divide); rank 0 alone writes the run folder.
 GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions& options,
                          const std::filesystem::path& run_dir, const torch::Device& device,
-                         const GanRunControl& control = {}, const ProgressFn& progress = {});
+                         const GanRunControl& control = {}, const ProgressFn& progress = {},
+                         const Collective& world = Collective());
 
 // "snapshot-000004.000.pt" style names: kimg with three decimals, so fractional runs sort and stay unique.
 std::string kimg_label(double kimg);

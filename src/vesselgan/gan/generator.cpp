@@ -1,5 +1,7 @@
 #include "vesselgan/gan/generator.h"
 
+#include "vesselgan/dist/batch_shard.h"
+
 #include <algorithm>
 #include <string>
 
@@ -108,7 +110,11 @@ torch::Tensor GeneratorImpl::mapping(const torch::Tensor& z, double psi, int64_t
   const auto w = mapping_net_->forward(z);  // [N, w_dim]
   if (update_w_avg) {
     torch::NoGradGuard no_grad;
-    w_avg.copy_(w.detach().to(w_avg.scalar_type()).mean(0).lerp(w_avg, options_.w_avg_beta));
+    // The global batch's mean in a data-parallel step (batch_shard.h), so every rank's w_avg stays one process's.
+    const auto wd = w.detach().to(w_avg.scalar_type());
+    const auto* shard = active_batch_shard();
+    const auto mean = shard == nullptr ? wd.mean(0) : sum_over_shards(wd.sum(0)) / static_cast<double>(shard->total);
+    w_avg.copy_(mean.lerp(w_avg, options_.w_avg_beta));
   }
   const int64_t n_ws = num_ws();
   auto ws = w.unsqueeze(1).repeat({1, n_ws, 1});  // [N, num_ws, w_dim]

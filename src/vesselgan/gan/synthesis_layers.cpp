@@ -1,5 +1,7 @@
 #include "vesselgan/gan/synthesis_layers.h"
 
+#include "vesselgan/dist/batch_shard.h"
+
 #include <cmath>
 
 #include "vesselgan/gan/conv2d_resample.h"
@@ -33,7 +35,7 @@ torch::Tensor SynthesisLayerImpl::forward(const torch::Tensor& x, const torch::T
   if (noise_strength.defined() && mode.noise != NoiseMode::kNone) {
     // Karras 2019, Sec. 3.2: single-channel noise broadcast over channels with a learned strength.
     const auto n = mode.noise == NoiseMode::kRandom
-                       ? torch::randn({y.size(0), 1, resolution_, resolution_}, y.options())
+                       ? draw_rows(y.size(0), [&](int64_t n) { return torch::randn({n, 1, resolution_, resolution_}, y.options()); })
                        : noise_const.to(y.scalar_type()).view({1, 1, resolution_, resolution_});
     y = y + n * noise_strength.to(y.scalar_type());
   }
