@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "module_difference.h"
 #include "smoke/run_cli.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
@@ -63,17 +64,7 @@ std::pair<double, std::string> relative_difference(const fs::path& a, const fs::
   GanModels ma(o), mb(o);
   load_checkpoint(a, kGanCheckpointKind, *ma, torch::kCPU);
   load_checkpoint(b, kGanCheckpointKind, *mb, torch::kCPU);
-  std::pair<double, std::string> worst{0.0, ""};
-  auto check = [&](const std::string& name, const torch::Tensor& x, const torch::Tensor& y) {
-    const torch::Tensor xd = x.to(torch::kDouble), yd = y.to(torch::kDouble);
-    const double scale = std::max(xd.abs().max().item<double>(), 1e-6);
-    const double d = (xd - yd).abs().max().item<double>() / scale;
-    if (d >= worst.first) worst = {d, name};
-  };
-  const auto pb = mb->named_parameters(), bb = mb->named_buffers();
-  for (const auto& p : ma->named_parameters()) check(p.key(), p.value(), pb[p.key()]);
-  for (const auto& p : ma->named_buffers()) check(p.key(), p.value(), bb[p.key()]);
-  return worst;
+  return test::largest_relative_difference(*ma, *mb);
 }
 
 // ADA's state (p, r_t, pending sums) of a checkpoint.
