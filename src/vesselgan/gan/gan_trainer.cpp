@@ -151,11 +151,15 @@ GanModels seeded_models(const GanTrainOptions& opt, const torch::Device& device)
 
 // The scope of one data-parallel phase over `rows` global rows (none when training alone). UserError when the
 // rows do not split evenly (the minibatch-stddev groups and ADA's sums need equal shards).
-void enter_phase(std::optional<BatchShardScope>& scope, const Collective& world, int64_t rows, const char* what) {
-  if (!world.distributed()) return;
+void check_splits(const Collective& world, int64_t rows, const char* what) {
   if (rows % world.size() != 0)
     throw UserError(std::string(what) + " = " + std::to_string(rows) + " does not split over " +
                     std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks");
+}
+
+void enter_phase(std::optional<BatchShardScope>& scope, const Collective& world, int64_t rows, const char* what) {
+  if (!world.distributed()) return;
+  check_splits(world, rows, what);
   scope.emplace(world, shard_of(rows, world.rank(), world.size()));
 }
 
@@ -257,9 +261,7 @@ class GanRun {
     for (const auto& [rows, what] : {std::make_pair(B, "gan.batch"),
                                      std::make_pair(std::max<int64_t>(1, B / opt.pl_batch_shrink),
                                                     "gan.batch / gan.pl_batch_shrink (the path-length batch)")})
-      if (rows % world.size() != 0 && (pl_on || rows == B))
-        throw UserError(std::string(what) + " = " + std::to_string(rows) + " does not split over " +
-                        std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks");
+      if (pl_on || rows == B) check_splits(world, rows, what);
     std::string fingerprints;
     for (const auto& x : data)
       fingerprints += x.id + ":" + std::to_string(tensor_fingerprint(x.image)) + ":" +
