@@ -21,10 +21,10 @@ struct PainterFlags {
   int64_t steps = 0, batch = 0, resolution = 0, seed = -1;
   bool resume = false;
   ComputeFlags compute;
+  DistFlags dist;
 };
 
 void run_train_painter(PainterFlags f) {
-  refuse_data_parallel("gan train-painter");
   const fs::path out(f.out);
   const auto run_json = out / "run.json";
   // Refused before anything is written.
@@ -49,12 +49,17 @@ void run_train_painter(PainterFlags f) {
   const std::vector<Sample> samples = load_samples(files, /*require_labels=*/true);
   std::cerr << "data: " << files.root.string() << " (" << files.layout << " layout, " << f.run.split
             << " split): " << samples.size() << " photographs with labels, " << o.resolution << " px crops\n";
-  fs::create_directories(out);
-  write_run_data(run_json, f.run, files);
-  const auto device = setup_compute(f.compute);
+  const auto device = rank_device(setup_compute(f.compute));
+  const Collective world = join_job(f.dist, device);
+  if (world.is_main()) {  // rank 0 alone writes the run folder
+    fs::create_directories(out);
+    write_run_data(run_json, f.run, files);
+  }
   PainterRunControl control;
   control.resume = f.resume;
-  const PainterTrainResult r = train_painter(samples, o, out, device, control, make_progress_printer());
+  const PainterTrainResult r =
+      train_painter(samples, o, out, device, control, world.is_main() ? make_progress_printer() : ProgressFn(), world);
+  if (!world.is_main()) return;  // rank 0 reports for the job
   std::cout << (r.finished ? "trained to step " : "stopped at step ") << r.steps_done << " in "
             << format_duration(r.seconds) << " (" << r.sec_per_step << " s/step), L1 " << r.l1 << "\n"
             << "last checkpoint: " << r.last.string() << "; samples: " << out.string() << "/samples-*.png\n";
@@ -80,6 +85,7 @@ void add_gan_painter(CLI::App& gan) {
   cmd->add_option("--seed", f->seed, "random seed");
   cmd->add_flag("--resume", f->resume, "continue the run in --out (it may be lengthened with --steps)");
   add_compute_flags(*cmd, f->compute);
+  add_dist_flags(*cmd, f->dist);
   cmd->callback([f] { run_train_painter(*f); });
 }
 

@@ -88,4 +88,11 @@ uint64_t tensor_fingerprint(const torch::Tensor& t) {
   return fnv1a(c.data_ptr(), c.numel() * c.element_size(), h);
 }
 
+std::string samples_fingerprint(const std::vector<Sample>& samples) {
+  const auto of = [](const torch::Tensor& t) { return std::to_string(t.defined() ? tensor_fingerprint(t) : 0); };
+  std::string text;
+  for (const auto& x : samples) text += x.id + ":" + of(x.image) + ":" + of(x.label) + ":" + of(x.mask) + ";";
+  return text;
+}
+
 }  // namespace vg

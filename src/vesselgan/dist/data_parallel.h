@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vesselgan/data/dataset.h"
 #include "vesselgan/dist/collective.h"
 
 namespace vg {
@@ -28,5 +29,9 @@ void check_same_on_all_ranks(const Collective& world, const std::string& what, c
 
 // A 64-bit fingerprint of a tensor's values (FNV-1a over its bytes, contiguous CPU copy): cheap data checks.
 uint64_t tensor_fingerprint(const torch::Tensor& t);
+
+// What check_same_on_all_ranks compares for a training set: each sample's id and the fingerprints of its
+// image, label and mask (0 where one is absent).
+std::string samples_fingerprint(const std::vector<Sample>& samples);
 
 }  // namespace vg

@@ -262,12 +262,8 @@ class GanRun {
                                      std::make_pair(std::max<int64_t>(1, B / opt.pl_batch_shrink),
                                                     "gan.batch / gan.pl_batch_shrink (the path-length batch)")})
       if (pl_on || rows == B) check_splits(world, rows, what);
-    std::string fingerprints;
-    for (const auto& x : data)
-      fingerprints += x.id + ":" + std::to_string(tensor_fingerprint(x.image)) + ":" +
-                      std::to_string(x.label.defined() ? tensor_fingerprint(x.label) : 0) + ";";
     check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
-    check_same_on_all_ranks(world, "the training data (image files)", fingerprints);
+    check_same_on_all_ranks(world, "the training data (image files)", samples_fingerprint(data));
     const std::string resume_state =
         resume_path.empty() ? "" : read_checkpoint_header(resume_path, kGanCheckpointKind).state.dump();
     check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",

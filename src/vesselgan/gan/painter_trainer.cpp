@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/core/rng.h"
+#include "vesselgan/dist/batch_shard.h"
+#include "vesselgan/dist/data_parallel.h"
 #include "vesselgan/gan/gan_data.h"
 #include "vesselgan/gan/image_grid.h"
 #include "vesselgan/io/checkpoint.h"
@@ -44,14 +47,35 @@ Batch split(const torch::Tensor& x) {
   return b;
 }
 
-// Mean absolute error of the painting against the real photograph, or with `balanced` the mean of its
-// vessel-pixel and background means.
-torch::Tensor l1_loss(const torch::Tensor& fake, const Batch& b, bool balanced) {
-  const auto err = (fake - b.rgb).abs().mean(1, true);  // [N, 1, R, R]
-  if (!balanced) return err.mean();
+// Mean absolute error of the painting of this rank's rows `b` against the real photographs, or with
+// `balanced` the mean of its vessel-pixel and background means, the pixel counts taken from the whole
+// (global) batch's labels `all_labels`: weighted by shard_share() (or, balanced, by the number of ranks), the
+// mean over ranks of this loss is the global batch's.
+torch::Tensor l1_loss(const torch::Tensor& fake, const Batch& b, const torch::Tensor& all_labels, bool balanced,
+                      int64_t ranks) {
+  const auto err = (fake - b.rgb).abs().mean(1, true);  // [n, 1, R, R]
+  if (!balanced) return err.mean() * shard_share();
   const auto vessel = b.label.gt(0).to(err.dtype());
-  const auto mean_in = [&](const torch::Tensor& m) { return (err * m).sum() / m.sum().clamp_min(1); };
-  return 0.5 * (mean_in(vessel) + mean_in(1 - vessel));
+  const double all_pixels = static_cast<double>(all_labels.numel()),
+               all_vessel = all_labels.gt(0).sum().item<double>();
+  const auto mean_in = [&](const torch::Tensor& m, double count) {
+    return (err * m).sum() * (static_cast<double>(ranks) / std::max(1.0, count));
+  };
+  return 0.5 * (mean_in(vessel, all_vessel) + mean_in(1 - vessel, all_pixels - all_vessel));
+}
+
+// The ranks of a job must split the batch evenly and train the same recipe on the same data from the same
+// checkpoint; checked before anything is written.
+void check_agreement(const Collective& world, const PainterOptions& o, const std::vector<Sample>& data,
+                     const nlohmann::json& config, const nlohmann::json& resume_state) {
+  if (!world.distributed()) return;
+  if (o.batch % world.size() != 0)
+    throw UserError("painter.batch = " + std::to_string(o.batch) + " does not split over " +
+                    std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks");
+  check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
+  check_same_on_all_ranks(world, "the training data (image files)", samples_fingerprint(data));
+  check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",
+                          resume_state.dump());
 }
 
 // Mean and covariance of the appearance codes of `batches` x `n` random crops.
@@ -83,7 +107,8 @@ void write_samples(const fs::path& path, Painter& G, const torch::Tensor& reals,
 
 PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterOptions& options_in,
                                  const fs::path& run_dir, const torch::Device& device,
-                                 const PainterRunControl& control, const ProgressFn& progress) {
+                                 const PainterRunControl& control, const ProgressFn& progress,
+                                 const Collective& world) {
   validate(options_in);
   const fs::path ckpt_dir = run_dir / "checkpoints", last_path = ckpt_dir / "last.pt",
                  stats_path = run_dir / "stats.jsonl";
@@ -108,6 +133,8 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
 
   nlohmann::json config = {{"painter", o}, {"data_ids", nlohmann::json::array()}};
   for (const auto& s : data) config["data_ids"].push_back(s.id);
+  check_agreement(world, o, data, config,
+                  resume ? read_checkpoint_header(last_path, kPainterCheckpointKind).state : nlohmann::json());
   int64_t step = 0;
   if (resume) {
     std::map<std::string, torch::Tensor> extra = {{"rng_cpu", {}}, {"rng_device", {}}};
@@ -116,19 +143,23 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
     step = h.state.at("step").get<int64_t>();
     if (extra["rng_cpu"].defined()) set_rng_state(torch::kCPU, extra["rng_cpu"]);
     if (device.is_cuda() && extra["rng_device"].defined()) set_rng_state(device, extra["rng_device"]);
-    if (fs::exists(stats_path))  // rows past the checkpoint (a run killed mid-way) would repeat
+    if (world.is_main() && fs::exists(stats_path))  // rows past the checkpoint (a run killed mid-way) would repeat
       filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("step", int64_t{0}) <= step; });
   } else {
-    fs::create_directories(ckpt_dir);
-    std::error_code ec;
-    fs::remove(stats_path, ec);
-    fit_appearance(G, reals, 64, o.batch);
-    write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
+    fit_appearance(G, reals, 64, o.batch);  // the same draws on every rank
+    if (world.is_main()) {
+      fs::create_directories(ckpt_dir);
+      std::error_code ec;
+      fs::remove(stats_path, ec);
+      write_file_atomic(run_dir / "config.json", config.dump(2) + "\n");
+    }
   }
+  broadcast_module(world, *models);  // equal anyway (same seed, same checkpoint); rank 0's by construction
 
   PainterTrainResult r;
   r.last = last_path;
   auto checkpoint = [&] {
+    if (!world.is_main()) return;  // rank 0 alone writes (every rank holds the same state)
     CheckpointHeader h;
     h.kind = kPainterCheckpointKind;
     h.config = config;  // {"painter": o, "data_ids": ...}
@@ -149,31 +180,43 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
   int64_t n_sum = 0;
   G->train();
   D->train();
+  const BatchShard shard = shard_of(o.batch, world.rank(), world.size());
   while (step < last_step) {
-    const Batch b = split(reals.batch(o.batch));
-    const auto fake = G->forward(b.label, b.appearance, torch::randn_like(b.label));
+    // The global batch and its noise on every rank (the random state stays one process's); this rank's rows.
+    const torch::Tensor global = reals.batch(o.batch);
+    const torch::Tensor global_noise = torch::randn({o.batch, 1, global.size(2), global.size(3)}, global.options());
+    std::optional<BatchShardScope> scope;
+    if (world.distributed()) scope.emplace(world, shard);
+    const Batch b = split(shard_rows(global));
+    const auto fake = G->forward(b.label, b.appearance, shard_rows(global_noise));
 
     // Critic: real pairs against painted ones (non-saturating logistic loss on every patch logit).
     d_opt.zero_grad();
     const auto logit_real = D->forward(b.label, b.appearance, b.rgb);
     const auto logit_fake = D->forward(b.label, b.appearance, fake.detach());
-    const auto loss_d = torch::softplus(-logit_real).mean() + torch::softplus(logit_fake).mean();
+    const auto loss_d = (torch::softplus(-logit_real).mean() + torch::softplus(logit_fake).mean()) * shard_share();
     loss_d.backward();
+    std::vector<double> critic = {loss_d.item<double>(), logit_real.mean().item<double>() * shard_share(),
+                                  logit_fake.mean().item<double>() * shard_share()};
+    average_gradients(world, D->parameters(), &critic);
     d_opt.step();
 
     // Painter: fool the critic and stay close to the real photograph of the same map.
     g_opt.zero_grad();
-    const auto adv = torch::softplus(-D->forward(b.label, b.appearance, fake)).mean();
-    const auto l1 = l1_loss(fake, b, o.vessel_balanced_l1);
+    const auto adv = torch::softplus(-D->forward(b.label, b.appearance, fake)).mean() * shard_share();
+    const auto l1 = l1_loss(fake, b, global.narrow(1, 3, 1), o.vessel_balanced_l1, world.size());
     (adv + o.l1_weight * l1).backward();
+    std::vector<double> painter = {adv.item<double>(), l1.item<double>()};
+    average_gradients(world, G->parameters(), &painter);
     g_opt.step();
+    scope.reset();
     ++step;
 
-    sum_l1 += l1.item<double>();
-    sum_adv += adv.item<double>();
-    sum_d += loss_d.item<double>();
-    sum_real += logit_real.mean().item<double>();
-    sum_fake += logit_fake.mean().item<double>();
+    sum_d += critic[0];
+    sum_real += critic[1];
+    sum_fake += critic[2];
+    sum_adv += painter[0];
+    sum_l1 += painter[1];
     ++n_sum;
     const bool end = step >= last_step;
     if (step % o.log_every == 0 || end) {
@@ -190,7 +233,7 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
         throw UserError("painter training diverged at step " + std::to_string(step) +
                         " (a loss is NaN or infinite; lower painter.lr; the last good checkpoint is " +
                         last_path.string() + ")");
-      append_jsonl(stats_path, row);
+      if (world.is_main()) append_jsonl(stats_path, row);
       r.l1 = sum_l1 / n;
       if (progress) {
         Progress p;

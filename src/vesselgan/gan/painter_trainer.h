@@ -7,6 +7,10 @@
 //   stats.jsonl            a row every log_every steps: l1, adversarial and critic losses, logits, s/step
 //   samples-<step>.png     at every snapshot: rows of real maps, their painting and the real photograph
 //   checkpoints/last.pt    painter, critic, both optimizers, RNG state (resume continues bit for bit)
+//
+// Data-parallel (dist/): every rank draws the same global batch and noise, paints and criticises its own rows,
+// and applies the gradients averaged over ranks, so N ranks train what one process trains with the same
+// batch; rank 0 alone writes the run folder, and a run resumes with any number of ranks.
 #pragma once
 #include <torch/torch.h>
 
@@ -15,6 +19,7 @@
 
 #include "vesselgan/core/progress.h"
 #include "vesselgan/data/dataset.h"
+#include "vesselgan/dist/collective.h"
 #include "vesselgan/gan/painter.h"
 
 namespace vg {
@@ -32,10 +37,12 @@ struct PainterTrainResult {
   bool finished = false;
 };
 
-// UserError when a sample has no label, no crop fits the FOV, or the run folder holds a run and resume is off.
+// UserError when a sample has no label, no crop fits the FOV, the run folder holds a run and resume is off, or
+// (in a job) the batch does not split over the ranks or the ranks disagree on the recipe, data or checkpoint.
 PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterOptions& options,
                                  const std::filesystem::path& run_dir, const torch::Device& device,
-                                 const PainterRunControl& control = {}, const ProgressFn& progress = {});
+                                 const PainterRunControl& control = {}, const ProgressFn& progress = {},
+                                 const Collective& world = Collective());
 
 // The painter of a painter run (its folder, or a checkpoint), in eval mode on `device`.
 Painter load_painter(const std::filesystem::path& path, const torch::Device& device);
