@@ -19,10 +19,10 @@ struct PipelineFlags {
   std::string preset = "quick", config, data, out, from, stop_after, gan_model, labels;
   bool print_config = false;
   ComputeFlags compute;
+  DistFlags dist;
 };
 
 void run_pipeline_cmd(const PipelineFlags& f) {
-  refuse_data_parallel("pipeline");
   PipelineConfig c = pipeline_preset(f.preset);
   if (!f.config.empty()) {
     if (!fs::exists(f.config)) throw UserError("--config " + f.config + " does not exist (give a JSON file)");
@@ -50,13 +50,15 @@ void run_pipeline_cmd(const PipelineFlags& f) {
   }
   if (f.out.empty())
     throw UserError("--out is required: the run folder (created; rerun the same command to resume)");
-  const auto device = setup_compute(f.compute);
+  const auto device = rank_device(setup_compute(f.compute));
+  const Collective world = join_job(f.dist, device);
   PipelineRunOptions ro;
   ro.from_stage = f.from;
   ro.stop_after = f.stop_after;
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = run_pipeline(c, f.out, device, ro, make_progress_printer());
+  const auto r = run_pipeline(c, f.out, device, ro, world.is_main() ? make_progress_printer() : ProgressFn(), world);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!world.is_main()) return;  // rank 0 reports for the job
   if (!r.finished) {
     std::cout << "stopped after stage " << f.stop_after << " (" << format_duration(secs)
               << "); rerun without --stop-after to continue\n";
@@ -86,6 +88,7 @@ void add_pipeline(CLI::App& app) {
   cmd->add_option("--stop-after", f->stop_after, "stop once this stage finished (e.g. gan)");
   cmd->add_flag("--print-config", f->print_config, "print the resolved config as JSON and exit");
   add_compute_flags(*cmd, f->compute);
+  add_dist_flags(*cmd, f->dist);
   cmd->callback([f] { run_pipeline_cmd(*f); });
 }
 

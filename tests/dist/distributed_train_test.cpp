@@ -270,10 +270,10 @@ TEST(DistributedFailures, ADeadRankStopsTheOthersWithAnError) {
 
 TEST(DistributedFailures, CommandsThatAreNotDataParallelYetRefuseToRunAsRanks) {
   test::ScratchDir dir("dist_refused");
-  const fs::path run = dir.path() / "pipeline";
-  const auto r = test::run_vesselgan(launch(2, "pipeline --data " + phantoms() + " --out " + run.string()), dir);
+  const fs::path run = dir.path() / "demo";
+  const auto r = test::run_vesselgan(launch(2, "demo --out " + run.string()), dir);
   EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_TRUE(contains(r.err, "pipeline does not train data-parallel yet")) << r.err;
+  EXPECT_TRUE(contains(r.err, "demo does not train data-parallel yet")) << r.err;
   EXPECT_FALSE(fs::exists(run));
 }
 

@@ -1,6 +1,7 @@
 #include "vesselgan/dist/collective.h"
 
 #include <chrono>
+#include <thread>
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/dist/comm_backend.h"
@@ -153,6 +154,18 @@ double Collective::seconds_in_collectives() const { return group_ ? group_->busy
 void Collective::barrier() const {
   if (!group_) return;
   guarded("barrier", rank_, size_, group_->busy_s, [&] { group_->comm->barrier()->wait(); });
+}
+
+void Collective::mark_done(const std::string& key) const {
+  if (!group_ || !is_main()) return;
+  guarded("mark", rank_, size_, group_->busy_s, [&] { group_->store->set("vesselgan/done/" + key, std::vector<uint8_t>{1}); });
+}
+
+void Collective::wait_until_done(const std::string& key) const {
+  if (!group_ || is_main()) return;
+  guarded("wait for rank 0", rank_, size_, group_->busy_s, [&] {
+    while (!group_->store->check({"vesselgan/done/" + key})) std::this_thread::sleep_for(std::chrono::seconds(1));
+  });
 }
 
 }  // namespace vg

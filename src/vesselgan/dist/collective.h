@@ -39,6 +39,13 @@ class Collective {
   std::vector<torch::Tensor> all_gather(const torch::Tensor& t) const;
   void barrier() const;
 
+  // Work rank 0 does alone, however long it takes (a pipeline stage of hours): rank 0 marks `key` done in the
+  // job's rendezvous store, the other ranks wait for the mark with no time limit, asking the store once a
+  // second. A rank 0 that dies ends the wait with an error when its process served the store (ranks started
+  // by hand); under torchrun or vesselgan launch the launcher ends the waiting ranks. Keys are one-use.
+  void mark_done(const std::string& key) const;
+  void wait_until_done(const std::string& key) const;
+
   // Wall time this process has spent inside the operations above (communication and waiting for the other
   // ranks), for the share of a step that data parallelism costs.
   double seconds_in_collectives() const;

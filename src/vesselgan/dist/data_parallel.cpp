@@ -1,5 +1,7 @@
 #include "vesselgan/dist/data_parallel.h"
 
+#include <cstring>
+
 #include "vesselgan/core/error.h"
 
 namespace vg {
@@ -80,6 +82,16 @@ void check_same_on_all_ranks(const Collective& world, const std::string& what, c
       throw UserError("ranks disagree on " + what + ": rank " + std::to_string(r) + " differs from rank 0 " +
                       "(start every rank with the same command, config and data)");
   }
+}
+
+std::string broadcast_text(const Collective& world, const std::string& text) {
+  if (!world.distributed()) return text;
+  torch::Tensor size = torch::tensor({static_cast<int64_t>(text.size())}, torch::TensorOptions().dtype(torch::kLong));
+  world.broadcast(size);
+  torch::Tensor bytes = torch::zeros({size.item<int64_t>()}, torch::TensorOptions().dtype(torch::kUInt8));
+  if (world.is_main() && !text.empty()) std::memcpy(bytes.data_ptr(), text.data(), text.size());
+  world.broadcast(bytes);
+  return std::string(static_cast<const char*>(bytes.data_ptr()), static_cast<size_t>(bytes.numel()));
 }
 
 uint64_t tensor_fingerprint(const torch::Tensor& t) {

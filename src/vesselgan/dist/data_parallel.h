@@ -27,6 +27,9 @@ std::vector<double> mean_over_ranks(const Collective& world, std::vector<double>
 // all ranks; `what` names it in the message.
 void check_same_on_all_ranks(const Collective& world, const std::string& what, const std::string& text);
 
+// Rank 0's `text` on every rank (two broadcasts: its length, then its bytes); `text` itself alone.
+std::string broadcast_text(const Collective& world, const std::string& text);
+
 // A 64-bit fingerprint of a tensor's values (FNV-1a over its bytes, contiguous CPU copy): cheap data checks.
 uint64_t tensor_fingerprint(const torch::Tensor& t);
 

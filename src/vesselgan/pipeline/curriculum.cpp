@@ -42,7 +42,7 @@ CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant&
                                   const std::vector<Sample>& real, const std::vector<Sample>& val,
                                   const std::vector<Sample>& synthetic, const fs::path& model_a,
                                   const fs::path& dir, const torch::Device& device,
-                                  const ProgressFn& progress) {
+                                  const ProgressFn& progress, const Collective& world) {
   const int64_t n = v.n_synthetic == 0 ? static_cast<int64_t>(synthetic.size()) : v.n_synthetic;  // 0 = all
   if (static_cast<int64_t>(synthetic.size()) < n || n == 0)
     throw UserError("variant " + v.name() + " needs " + std::to_string(std::max<int64_t>(n, 1)) +
@@ -68,7 +68,8 @@ CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant&
     TrainOptions o = phase_options(c, v, phase);
     o.init_from = init.string();
     const fs::path pdir = dir / (std::to_string(i + 1) + "-" + phase);
-    const TrainResult r = train_sa_unet(data, val, o, pdir, device, /*resume=*/true, progress);
+    const TrainResult r = train_sa_unet(data, val, o, pdir, device, /*resume=*/true, progress, world);
+    world.barrier();  // rank 0 has written the phase's best.pt, which the next phase starts from
     out.phases.push_back(pdir);
     out.best = r.best;
     out.best_score = r.best_score;

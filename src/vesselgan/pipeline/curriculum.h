@@ -22,6 +22,7 @@
 
 #include "vesselgan/core/progress.h"
 #include "vesselgan/data/dataset.h"
+#include "vesselgan/dist/collective.h"
 #include "vesselgan/pipeline/pipeline_config.h"
 
 namespace vg {
@@ -46,6 +47,6 @@ CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant&
                                   const std::vector<Sample>& real, const std::vector<Sample>& val,
                                   const std::vector<Sample>& synthetic, const std::filesystem::path& model_a,
                                   const std::filesystem::path& dir, const torch::Device& device,
-                                  const ProgressFn& progress = {});
+                                  const ProgressFn& progress = {}, const Collective& world = Collective());
 
 }  // namespace vg

@@ -11,6 +11,7 @@
 #include "vesselgan/data/phantom.h"
 #include "vesselgan/data/preprocess.h"
 #include "vesselgan/data/split.h"
+#include "vesselgan/dist/data_parallel.h"
 #include "vesselgan/gan/gan_data.h"
 #include "vesselgan/gan/gan_metrics.h"
 #include "vesselgan/gan/gan_models.h"
@@ -224,12 +225,13 @@ struct Iteration {
 class PipelineRun {
  public:
   PipelineRun(const PipelineConfig& config, const fs::path& run_dir_in, const torch::Device& device_in,
-              const PipelineRunOptions& run, const ProgressFn& progress_in)
+              const PipelineRunOptions& run, const ProgressFn& progress_in, const Collective& world_in)
       : c(config),
         run_dir(run_dir_in),
         device(device_in),
         progress(progress_in),
-        st(run_dir_in, run.from_stage, run.stop_after) {}
+        world(world_in),
+        st(run_dir_in, run.from_stage, run.stop_after, world_in) {}
 
   const std::vector<StageRecord>& records() const { return st.records(); }
 
@@ -272,10 +274,13 @@ class PipelineRun {
       o.init_from.clear();
       const std::string name = "seg-real/s" + std::to_string(seed);
       const auto out =
-          stage(name, {{"data", data_key}, {"seg", o}}, [&](const fs::path& dir) -> nlohmann::json {
-            const auto r = train_sa_unet(real, val, o, dir, device, /*resume=*/true, progress);
-            return {{"best", r.best.string()}, {"best_score", r.best_score}};
-          });
+          stage(
+              name, {{"data", data_key}, {"seg", o}},
+              [&](const fs::path& dir) -> nlohmann::json {
+                const auto r = train_sa_unet(real, val, o, dir, device, /*resume=*/true, progress, world);
+                return {{"best", r.best.string()}, {"best_score", r.best_score}};
+              },
+              StageRanks::all);
       model_a[seed] = out.at("best").get<std::string>();
       models.push_back(
           {name, "baseline (model A)", "baseline", seed, model_a[seed], out.at("best_score").get<double>()});
@@ -444,12 +449,16 @@ class PipelineRun {
     progress(p);
   }
 
-  // Runs (or skips, when cached) one stage, saying which.
-  nlohmann::json stage(const std::string& name, const nlohmann::json& inputs, const StageRunner::Body& body) {
-    auto out = st.run(name, inputs, [&](const fs::path& dir) {
-      say(name + ": running");
-      return body(dir);
-    });
+  // Runs (or skips, when cached) one stage, saying which; `ranks`: who runs its body in a job (stage_runner.h).
+  nlohmann::json stage(const std::string& name, const nlohmann::json& inputs, const StageRunner::Body& body,
+                       StageRanks ranks = StageRanks::main) {
+    auto out = st.run(
+        name, inputs,
+        [&](const fs::path& dir) {
+          say(name + ": running");
+          return body(dir);
+        },
+        ranks);
     if (st.records().back().cached) say(name + ": cached");
     return out;
   }
@@ -467,16 +476,18 @@ class PipelineRun {
 
   // 3b. The painter route: a procedural painter fitted to the real images, exported as a generator file.
   void train_painter_generator() {
-    gan_out = stage("gan", {{"data", data_key}, {"route", "painter"}, {"painter", c.painter}, {"maps", c.maps}},
-                    [&](const fs::path& dir) -> nlohmann::json {
-                      PainterRunControl ctl;
-                      ctl.resume = fs::exists(dir / "painter" / "checkpoints" / "last.pt");
-                      const auto r = train_painter(real, c.painter, dir / "painter", device, ctl, progress);
-                      const fs::path file = dir / "generator.pt";
-                      export_procedural_generator(dir / "painter", c.painter.resolution, c.maps, file);
-                      return {{"checkpoint", file.string()}, {"painter", (dir / "painter").string()},
-                              {"steps", r.steps_done}, {"l1", r.l1}, {"sec_per_step", r.sec_per_step}};
-                    });
+    gan_out = stage(
+        "gan", {{"data", data_key}, {"route", "painter"}, {"painter", c.painter}, {"maps", c.maps}},
+        [&](const fs::path& dir) -> nlohmann::json {
+          PainterRunControl ctl;
+          ctl.resume = fs::exists(dir / "painter" / "checkpoints" / "last.pt");
+          const auto r = train_painter(real, c.painter, dir / "painter", device, ctl, progress, world);
+          const fs::path file = dir / "generator.pt";
+          if (world.is_main()) export_procedural_generator(dir / "painter", c.painter.resolution, c.maps, file);
+          return {{"checkpoint", file.string()}, {"painter", (dir / "painter").string()},
+                  {"steps", r.steps_done}, {"l1", r.l1}, {"sec_per_step", r.sec_per_step}};
+        },
+        StageRanks::all);
     gan_options = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU).options;
   }
 
@@ -492,13 +503,16 @@ class PipelineRun {
       gan_in["init"] = {{"path", fs::absolute(c.gan_init).string()},
                         {"bytes", static_cast<int64_t>(fs::file_size(c.gan_init))}};
     }
-    gan_out = stage("gan", gan_in, [&](const fs::path& dir) -> nlohmann::json {
-      GanRunControl ctl;
-      if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
-      ctl.init_from = c.gan_init;
-      const auto r = train_gan(real, gan_options, dir, device, ctl, progress);
-      return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
-    });
+    gan_out = stage(
+        "gan", gan_in,
+        [&](const fs::path& dir) -> nlohmann::json {
+          GanRunControl ctl;
+          if (fs::exists(dir / "checkpoints" / "last.pt")) ctl.resume_from = dir;
+          ctl.init_from = c.gan_init;
+          const auto r = train_gan(real, gan_options, dir, device, ctl, progress, world);
+          return {{"checkpoint", r.last.string()}, {"kimg", r.kimg_done}, {"sec_per_kimg", r.sec_per_kimg}};
+        },
+        StageRanks::all);
   }
 
   // The few-label regime: `labelled` of the training photographs keep their labels (seeded), the others
@@ -607,11 +621,14 @@ class PipelineRun {
           {"init", c.init},
           {"model_a", model_a.at(v.seed).string()},
           {"labels", set.out}};
-      const auto out = stage(name, in, [&](const fs::path& dir) -> nlohmann::json {
-        const auto r =
-            train_curriculum(c, v, real, val, set.get(), model_a.at(v.seed), dir, device, progress);
-        return {{"best", r.best.string()}, {"best_score", r.best_score}};
-      });
+      const auto out = stage(
+          name, in,
+          [&](const fs::path& dir) -> nlohmann::json {
+            const auto r =
+                train_curriculum(c, v, real, val, set.get(), model_a.at(v.seed), dir, device, progress, world);
+            return {{"best", r.best.string()}, {"best_score", r.best_score}};
+          },
+          StageRanks::all);
       const double score = out.at("best_score").get<double>();
       models.push_back(
           {name, it.row_prefix + v.cell(), "variant", v.seed, out.at("best").get<std::string>(), score});
@@ -669,6 +686,7 @@ class PipelineRun {
   const fs::path run_dir;
   const torch::Device device;
   const ProgressFn& progress;
+  const Collective& world;
   StageRunner st;
 
   // prepare_data: the evaluation, training (labelled), validation and unlabelled photographs; the data's key.
@@ -697,16 +715,21 @@ class PipelineRun {
 
 PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run_dir,
                             const torch::Device& device, const PipelineRunOptions& run,
-                            const ProgressFn& progress) {
+                            const ProgressFn& progress, const Collective& world) {
   PipelineConfig c = config_in;
   finalize(c.gan);
   validate(c);
   check_stage_selector("--from", run.from_stage);
   check_stage_selector("--stop-after", run.stop_after);
-  fs::create_directories(run_dir);
-  write_file_atomic(run_dir / "config.json", nlohmann::json(c).dump(2) + "\n");
+  check_same_on_all_ranks(world, "the pipeline (config and stage selectors)",
+                          nlohmann::json(c).dump() + "|" + run.from_stage + "|" + run.stop_after);
+  if (world.is_main()) {  // rank 0 alone writes the run folder
+    fs::create_directories(run_dir);
+    write_file_atomic(run_dir / "config.json", nlohmann::json(c).dump(2) + "\n");
+  }
+  world.barrier();
 
-  PipelineRun steps(c, run_dir, device, run, progress);
+  PipelineRun steps(c, run_dir, device, run, progress, world);
   PipelineResult result;
   try {
     steps.prepare_data();
@@ -718,7 +741,8 @@ PipelineResult run_pipeline(const PipelineConfig& config_in, const fs::path& run
     steps.predict_all();
     steps.build_ensembles();
     steps.measure_gan();
-    steps.write_report(result);
+    if (world.is_main()) steps.write_report(result);
+    else result.finished = true;  // rank 0 reports for the job
   } catch (const StageRunner::Stopped&) {
     result.finished = false;
   }

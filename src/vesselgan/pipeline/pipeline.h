@@ -11,6 +11,10 @@
 //   ensemble/<variant>/     model A + the retrained model of the same seed, weights chosen on validation
 //   gan-metrics/            Frechet distance and KID of the synthetic images against the real training images
 //   report/                 report.md, report.html, results.json, roc.svg, synthetic.png
+//
+// Data-parallel (docs/distributed.md): started as the ranks of a job, every training stage (model A, the GAN
+// or painter, each retraining) trains data-parallel over `world`, and the other stages run on rank 0 while the
+// rest wait (stage_runner.h); rank 0 alone writes the run folder. The ranks need the run folder at one path.
 #pragma once
 #include <torch/torch.h>
 
@@ -40,6 +44,6 @@ struct PipelineResult {
 // stage "pipeline" messages ("<stage>: cached" / "<stage>: running") and every stage's own progress.
 PipelineResult run_pipeline(const PipelineConfig& config, const std::filesystem::path& run_dir,
                             const torch::Device& device, const PipelineRunOptions& run = {},
-                            const ProgressFn& progress = {});
+                            const ProgressFn& progress = {}, const Collective& world = Collective());
 
 }  // namespace vg
