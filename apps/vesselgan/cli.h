@@ -26,6 +26,7 @@ void add_gan(CLI::App& app);
 void add_gan_metrics(CLI::App& gan);
 void add_gan_painter(CLI::App& gan);
 void add_gan_track(CLI::App& gan);  // cmd_gan_track.cpp
+void add_gan_trees(CLI::App& gan);  // cmd_gan_trees.cpp
 void add_gan_convert(CLI::App& gan);
 
 // Flags every compute command takes.

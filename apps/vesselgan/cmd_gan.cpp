@@ -231,6 +231,7 @@ void add_gan(CLI::App& app) {
   add_gan_metrics(*gan);
   add_gan_painter(*gan);
   add_gan_track(*gan);
+  add_gan_trees(*gan);
   add_gan_convert(*gan);
 }
 
