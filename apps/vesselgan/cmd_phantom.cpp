@@ -3,13 +3,14 @@
 
 #include "cli.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
 #include "vesselgan/data/phantom.h"
 
 namespace vg::cli {
 
 namespace {
 struct PhantomFlags {
-  std::string out;
+  std::string out, config;
   int n = 20, n_test = -1;
   int64_t size = 128;
   int64_t seed = 1;
@@ -19,6 +20,13 @@ void run_phantom(const PhantomFlags& f) {
   if (f.n < 1) throw UserError("--n " + std::to_string(f.n) + " is not valid (valid: >= 1 training images)");
   const int n_test = f.n_test >= 0 ? f.n_test : std::max(1, f.n / 4);
   PhantomOptions opt;
+  if (!f.config.empty()) {
+    if (!std::filesystem::exists(f.config)) throw UserError("--config " + f.config + " does not exist (give a JSON file)");
+    const auto j = nlohmann::json::parse(read_file(f.config), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      throw UserError("--config " + f.config + " is not a JSON object of phantom options (e.g. {\"branch_spacing\": 0.08})");
+    from_json(j.contains("phantom") ? j["phantom"] : j, opt);
+  }
   opt.size = f.size;
   validate(opt);
   write_phantom_dataset(f.out, f.n, n_test, opt, static_cast<uint64_t>(f.seed));
@@ -35,6 +43,9 @@ void add_phantom(CLI::App& app) {
   cmd->add_option("--n-test", f->n_test, "test images (default n/4)");
   cmd->add_option("--size", f->size, "image side in pixels")->capture_default_str();
   cmd->add_option("--seed", f->seed, "random seed")->capture_default_str();
+  cmd->add_option("--config", f->config,
+                  "JSON file of phantom options ({\"phantom\": {...}} or the object: num_trees, branch_spacing, "
+                  "tortuosity, vessel_width, vessel_fraction, ...; data/phantom.h)");
   cmd->callback([f] { run_phantom(*f); });
 }
 

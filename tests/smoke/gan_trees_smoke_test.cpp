@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run_cli.h"
+#include "vesselgan/core/files.h"
 
 namespace vg {
 namespace {
@@ -38,6 +39,22 @@ TEST(GanTreesSmoke, ASetWithoutLabelsIsOneLineNamingIt) {
   const auto r = test::run_vesselgan("gan trees --real " + phantoms + " --fake " + (dir.path() / "photos").string(), dir);
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_TRUE(contains(r.err, "has no vessel label")) << r.err;
+}
+
+// The tree options a fit (scripts/fit_phantom_trees.py) varies reach the phantoms; a bad value is one line.
+TEST(GanTreesSmoke, PhantomConfigChangesTheTreesAndABadValueIsOneLineNamingIt) {
+  test::ScratchDir dir("phantom_config");
+  write_file_atomic(dir.path() / "two.json", R"({"phantom": {"num_trees": 2}})");
+  write_file_atomic(dir.path() / "bad.json", R"({"branch_spacing": -1})");
+  const std::string common = "phantom --n 1 --n-test 1 --size 96 --out ";
+  ASSERT_EQ(test::run_vesselgan(common + (dir.path() / "eight").string(), dir).code, 0);
+  const auto r = test::run_vesselgan(common + (dir.path() / "two").string() + " --config " + (dir.path() / "two.json").string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(read_file(dir.path() / "eight/train/labels/01.png"), read_file(dir.path() / "two/train/labels/01.png"));
+  const auto bad = test::run_vesselgan(common + (dir.path() / "bad").string() + " --config " + (dir.path() / "bad.json").string(), dir);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(contains(bad.err, "branch_spacing")) << bad.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "bad"));
 }
 
 }  // namespace
