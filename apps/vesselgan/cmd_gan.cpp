@@ -10,6 +10,7 @@
 #include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/gan_trainer.h"
 #include "vesselgan/gan/sampler.h"
+#include "vesselgan/gan/whole_photograph.h"
 #include "vesselgan/io/checkpoint.h"
 #include "vesselgan/seg/sa_unet.h"
 
@@ -131,6 +132,8 @@ struct GanGenerateFlags {
   std::string model, out;
   GenerateOptions gen;
   int64_t seed = 0;
+  bool whole = false;
+  WholeOptions whole_options;
   ComputeFlags compute;
 };
 
@@ -147,6 +150,16 @@ void run_gan_generate(const GanGenerateFlags& f) {
     std::cerr << ", label-first: " << g.maps << " maps painted by a painter)\n";
   else
     std::cerr << ", " << g.state.value("kimg", 0.0) << " kimg)\n";
+  if (f.whole) {
+    WholeOptions w = f.whole_options;
+    w.count = o.count;
+    w.seed = o.seed;
+    const int64_t written = generate_whole(g, f.out, w, device, make_progress_printer());
+    std::cout << "wrote " << written << " whole " << w.width << "x" << w.height << " photographs with labels and "
+              << "masks to " << f.out << " (" << o.count - written << " already there); read them with --data "
+              << f.out << "\n";
+    return;
+  }
   const GenerateResult r = generate_images(g, f.out, o, device, make_progress_printer());
   std::cout << "wrote " << r.written << " images to " << r.out.string() << " (" << r.skipped
             << " already there); read them with --data " << r.out.string() << "\n";
@@ -210,6 +223,11 @@ void add_gan(CLI::App& app) {
   gen->add_option("--batch", g->gen.batch, "images per forward pass")->capture_default_str();
   gen->add_option("--grid", g->gen.grid, "also write OUT/grid.png of the first N images (above their labels)")
       ->capture_default_str();
+  gen->add_flag("--whole", g->whole,
+                "whole photographs (procedural whole vessel trees painted by the generator's painter) with exact "
+                "labels and FOV masks, instead of the generator's crops");
+  gen->add_option("--width", g->whole_options.width, "with --whole: photograph width")->capture_default_str();
+  gen->add_option("--height", g->whole_options.height, "with --whole: photograph height")->capture_default_str();
   add_compute_flags(*gen, g->compute);
   gen->callback([g] { run_gan_generate(*g); });
 

@@ -1,0 +1,41 @@
+// Whole synthetic photographs with exact vessel labels and FOV masks (issue 31), first version: a vessel
+// tree grown in a whole FOV by the procedural model (data/phantom.h, at DRIVE's scale; its shape beside
+// DRIVE's: docs/gan.md, `gan trees`), painted over the whole map by a label-first generator's painter (fully
+// convolutional: it paints any size its levels divide), black outside the FOV. What a patch-trained painter
+// cannot know yet (the optic disc, the macula, light falling off toward the rim) is not painted: the next
+// version conditions the painter on those maps.
+#pragma once
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "vesselgan/core/progress.h"
+#include "vesselgan/data/phantom.h"
+#include "vesselgan/gan/gan_models.h"
+
+namespace vg {
+
+struct WholeOptions {
+  int64_t width = 565, height = 584;  // DRIVE's photographs
+  int64_t count = 20;
+  uint64_t seed = 0;
+  PhantomOptions trees;  // size is set from width and height (the square the tree grows in)
+};
+void validate(const WholeOptions& o);
+
+struct WholePhotograph {
+  torch::Tensor image;  // [3, H, W] in [0, 1], 0 outside the FOV
+  torch::Tensor label;  // [1, H, W] in {0, 1}, vessels inside the FOV
+  torch::Tensor mask;   // [1, H, W] in {0, 1}, the FOV
+};
+
+// Photograph `index` of `seed` (depends on nothing else). UserError for a generator without a painter.
+WholePhotograph paint_whole(const LoadedGenerator& g, int64_t index, const WholeOptions& o,
+                            const torch::Device& device);
+
+// Writes out/{images,labels,masks}/<id>.png (id: 6 digits) for photographs 0 .. count-1 and out/generate.json;
+// photographs already there are kept (a killed run resumes). Returns how many were written.
+int64_t generate_whole(const LoadedGenerator& g, const std::filesystem::path& out, const WholeOptions& o,
+                       const torch::Device& device, const ProgressFn& progress = {});
+
+}  // namespace vg

@@ -1,0 +1,81 @@
+// Whole synthetic photographs: the label is the procedural tree exactly, the photograph is black outside its
+// FOV, photograph i depends only on (seed, i), and a generation resumes and is read back as a data set.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "test_support.h"
+#include "tiny_gan.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/data/dataset.h"
+#include "vesselgan/gan/whole_photograph.h"
+
+namespace vg {
+namespace {
+
+LoadedGenerator tiny_label_first() {
+  LoadedGenerator g;
+  g.painter = Painter(test::tiny_painter(1));
+  g.painter->set_appearance_distribution(torch::zeros({3}), torch::eye(3) * 0.01);
+  g.path = "tiny.pt";
+  return g;
+}
+
+WholeOptions small() {
+  WholeOptions o;
+  o.width = 100;  // neither side a multiple of the painter's unit
+  o.height = 118;
+  o.count = 3;
+  o.seed = 5;
+  return o;
+}
+
+TEST(WholePhotograph, ItsLabelIsTheTreeAndItIsBlackOutsideItsFov) {
+  const WholeOptions o = small();
+  const WholePhotograph p = paint_whole(tiny_label_first(), 2, o, torch::kCPU);
+  ASSERT_EQ(p.image.sizes(), torch::IntArrayRef({3, 118, 100}));
+  ASSERT_EQ(p.label.sizes(), torch::IntArrayRef({1, 118, 100}));
+  PhantomOptions trees = o.trees;
+  trees.size = 118;
+  const PhantomSample tree = make_phantom(trees, phantom_seed(o.seed, 2));
+  EXPECT_TRUE(torch::equal(p.label, tree.label.slice(2, 9, 109)));
+  EXPECT_TRUE(torch::equal(p.mask, tree.mask.slice(2, 9, 109)));
+  EXPECT_GT(p.label.sum().item<double>(), 50);
+  EXPECT_EQ(p.image.mul(1 - p.mask).abs().max().item<double>(), 0.0);
+  EXPECT_GT(p.image.mul(p.mask).sum().item<double>(), 0.0);
+  EXPECT_GE(p.image.min().item<double>(), 0.0);
+  EXPECT_LE(p.image.max().item<double>(), 1.0);
+}
+
+TEST(WholePhotograph, PhotographIDependsOnlyOnTheSeedAndI) {
+  const auto g = tiny_label_first();
+  const auto a = paint_whole(g, 1, small(), torch::kCPU), b = paint_whole(g, 1, small(), torch::kCPU);
+  EXPECT_TRUE(torch::equal(a.image, b.image));
+  EXPECT_FALSE(torch::equal(a.label, paint_whole(g, 0, small(), torch::kCPU).label));
+  WholeOptions other = small();
+  other.seed = 6;
+  EXPECT_FALSE(torch::equal(a.label, paint_whole(g, 1, other, torch::kCPU).label));
+}
+
+TEST(WholePhotograph, AGeneratorWithoutAPainterIsAUserErrorAndWritesNothing) {
+  test::ScratchDir dir("whole_nopainter");
+  LoadedGenerator g;
+  g.path = "image-only.pt";
+  EXPECT_THROW(paint_whole(g, 0, small(), torch::kCPU), UserError);
+  EXPECT_THROW(generate_whole(g, dir.path() / "out", small(), torch::kCPU), UserError);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out"));
+}
+
+TEST(WholePhotograph, AGenerationIsADataSetAndResumes) {
+  test::ScratchDir dir("whole_generate");
+  const auto g = tiny_label_first();
+  EXPECT_EQ(generate_whole(g, dir.path(), small(), torch::kCPU), 3);
+  std::filesystem::remove(dir.path() / "images" / "000001.png");  // as if killed before its photograph
+  EXPECT_EQ(generate_whole(g, dir.path(), small(), torch::kCPU), 1);
+  const auto samples = load_samples(find_dataset(dir.path(), "all", "folder"), /*require_labels=*/true);
+  ASSERT_EQ(samples.size(), 3U);
+  EXPECT_TRUE(torch::equal(samples[1].label, paint_whole(g, 1, small(), torch::kCPU).label));
+  EXPECT_TRUE(samples[1].has_mask);
+}
+
+}  // namespace
+}  // namespace vg
