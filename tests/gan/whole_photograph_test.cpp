@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "test_support.h"
 #include "tiny_gan.h"
 #include "vesselgan/core/error.h"
@@ -54,6 +56,27 @@ TEST(WholePhotograph, PhotographIDependsOnlyOnTheSeedAndI) {
   WholeOptions other = small();
   other.seed = 6;
   EXPECT_FALSE(torch::equal(a.label, paint_whole(g, 1, other, torch::kCPU).label));
+}
+
+TEST(WholePhotograph, ShadingBrightensTheOpticDiscAndDarkensTheRim) {
+  const auto g = tiny_label_first();
+  WholeOptions o = small();
+  o.width = o.height = 160;
+  WholeOptions flat = o;
+  flat.shading = false;
+  const auto shaded = paint_whole(g, 0, o, torch::kCPU), plain = paint_whole(g, 0, flat, torch::kCPU);
+  EXPECT_TRUE(torch::equal(shaded.label, plain.label));
+  PhantomOptions trees = o.trees;
+  trees.size = 160;
+  const PhantomGeometry geo = make_phantom(trees, phantom_seed(o.seed, 0)).geometry;
+  const auto gain = [&](double x, double y) {  // green, shaded over plain, at pixel (x, y)
+    const auto i = static_cast<int64_t>(y), j = static_cast<int64_t>(x);
+    return shaded.image[1][i][j].item<double>() / plain.image[1][i][j].item<double>();
+  };
+  EXPECT_GT(gain(geo.disc_x, geo.disc_y), 1.3);
+  // Opposite the disc, just inside the rim.
+  const double ux = (geo.fov_x - geo.disc_x), uy = (geo.fov_y - geo.disc_y), n = std::hypot(ux, uy);
+  EXPECT_LT(gain(geo.fov_x + 0.93 * geo.fov_r * ux / n, geo.fov_y + 0.93 * geo.fov_r * uy / n), 0.9);
 }
 
 TEST(WholePhotograph, AGeneratorWithoutAPainterIsAUserErrorAndWritesNothing) {

@@ -335,7 +335,8 @@ PhantomSample make_phantom(const PhantomOptions& opt, uint64_t seed) {
     mask[k] = inside[k];
     label[k] = inside[k] && canvas.coverage[k] >= 0.5f;
   }
-  return {to_tensor(img, {3, S, S}), to_tensor(label, {1, S, S}), to_tensor(mask, {1, S, S})};
+  const PhantomGeometry geometry{sc.cx, sc.cy, sc.R, sc.odx, sc.ody, sc.od_r, sc.mx, sc.my};
+  return {to_tensor(img, {3, S, S}), to_tensor(label, {1, S, S}), to_tensor(mask, {1, S, S}), geometry};
 }
 
 uint64_t phantom_seed(uint64_t seed, int64_t index) {

@@ -39,10 +39,18 @@ void from_json(const nlohmann::json& j, PhantomOptions& o);
 // Throws UserError naming the first out-of-range field and its valid range.
 void validate(const PhantomOptions& o);
 
+// Where a phantom's anatomy lies, in pixels of its S x S square (x right, y down).
+struct PhantomGeometry {
+  double fov_x = 0, fov_y = 0, fov_r = 0;     // the FOV disc
+  double disc_x = 0, disc_y = 0, disc_r = 0;  // the optic disc, where the trees leave from
+  double macula_x = 0, macula_y = 0;          // the fovea (no vessel enters 0.1 fov_r around it)
+};
+
 struct PhantomSample {
   torch::Tensor image;  // [3, S, S] float in [0, 1], 0 outside the FOV
   torch::Tensor label;  // [1, S, S] float {0, 1}, vessels, inside the FOV only
   torch::Tensor mask;   // [1, S, S] float {0, 1}, the FOV disc
+  PhantomGeometry geometry;
 };
 
 // Deterministic per (opt, seed) for a given build and libm: draws from its own std::mt19937_64 (with our own

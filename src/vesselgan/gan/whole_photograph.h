@@ -1,9 +1,10 @@
-// Whole synthetic photographs with exact vessel labels and FOV masks (issue 31), first version: a vessel
-// tree grown in a whole FOV by the procedural model (data/phantom.h, at DRIVE's scale; its shape beside
-// DRIVE's: docs/gan.md, `gan trees`), painted over the whole map by a label-first generator's painter (fully
-// convolutional: it paints any size its levels divide), black outside the FOV. What a patch-trained painter
-// cannot know yet (the optic disc, the macula, light falling off toward the rim) is not painted: the next
-// version conditions the painter on those maps.
+// Whole synthetic photographs with exact vessel labels and FOV masks (issue 31): a vessel tree grown in a
+// whole FOV by the procedural model (data/phantom.h, at DRIVE's scale; its shape beside DRIVE's: docs/gan.md,
+// `gan trees`), painted over the whole map by a label-first generator's painter (fully convolutional: it
+// paints any size its levels divide), then shaded with what a patch-trained painter cannot know (light falling
+// off toward the rim, the darker macula, the bright optic disc, at the tree's own disc and macula, with
+// strengths measured on DRIVE's training photographs), black outside the FOV. The shading is a measured
+// stand-in: the next version conditions the painter itself on those maps.
 #pragma once
 #include <torch/torch.h>
 
@@ -20,6 +21,7 @@ struct WholeOptions {
   int64_t count = 20;
   uint64_t seed = 0;
   PhantomOptions trees;  // size is set from width and height (the square the tree grows in)
+  bool shading = true;   // light fall-off, macula and optic disc (false: the painter's output alone)
 };
 void validate(const WholeOptions& o);
 
