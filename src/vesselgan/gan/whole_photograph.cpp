@@ -30,13 +30,13 @@ torch::Tensor centre(const torch::Tensor& t, int64_t height, int64_t width) {
 }
 
 // What a crop cannot show, as a gain on the painted photograph: light falling off toward the rim, the darker
-// macula, the bright optic disc. Measured on DRIVE's training photographs without 22 and 28 (median luminance
-// of the background, vessels excluded, relative to that within half the FOV radius; docs/gan.md): 0.885 within
-// 0.1 R of the centre, 1.0 from 0.2 to 0.5 R, then falling to 0.81 at the rim; the disc's median colour
-// (1.0, 0.77, 0.41; scripts/measure_drive_shading.py), which the gain gives the painted background `background` (RGB, vessels excluded) inside
-// the disc, vessels keeping their contrast. [3, H, W] for the frame whose top-left corner is (top, left) of the
-// square the geometry is given in; `jitter` in [-1, 1]^3 varies the fall-off, the macula and the disc's
-// colour by +-20 %, +-20 % and +-10 %.
+// macula, the bright optic disc. Measured on DRIVE's training photographs without 22 and 28
+// (scripts/measure_drive_shading.py: the background's median luminance, vessels excluded, relative to that
+// within half the FOV radius): 0.885 within 0.1 R of the centre, 1.0 from 0.2 to 0.5 R, then falling to 0.81
+// at the rim; the disc's median colour (1.0, 0.77, 0.41), which the gain gives the painted background
+// `background` (RGB, vessels excluded) inside the disc, vessels keeping their contrast. [3, H, W] for the frame
+// whose top-left corner is (top, left) of the square the geometry is given in; `jitter` in [-1, 1]^3 varies
+// the fall-off, the macula and the disc's colour by +-20 %, +-20 % and +-10 %.
 torch::Tensor fundus_shading(const PhantomGeometry& g, int64_t height, int64_t width, int64_t top, int64_t left,
                              const std::array<double, 3>& background, const std::array<double, 3>& jitter) {
   const double rim = 0.19 * (1 + 0.2 * jitter[0]), macula_dim = 0.115 * (1 + 0.2 * jitter[1]);
