@@ -82,6 +82,16 @@ void run_gan_metrics(const GanMetricsFlags& f) {
       out["floor_split"] = f.floor_split;
     }
     real = real_crops;
+  } else if (real_set) {  // whole photographs against the --real-split's
+    std::vector<fs::path> real_files;
+    for (const auto& s : real_set->samples) real_files.push_back(s.image);
+    const GanMetrics m = compute_gan_metrics(
+        real_files, list_image_files(fake_is_set ? fs::path(f.fake) / "images" : fs::path(f.fake), "fake"), f.options, device,
+        printer);
+    std::cerr << "\n";
+    std::cout << to_string(m) << " [against the " << real_set->split << " split's photographs]\n";
+    out["metrics"] = m;
+    out["real_split"] = real_set->split;
   } else {
     const GanMetrics m = compute_gan_metrics(f.real, fake_is_set ? fs::path(f.fake) / "images" : fs::path(f.fake),
                                              f.options, device, printer);

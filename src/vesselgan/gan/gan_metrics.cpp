@@ -15,35 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The images of `dir`: image files directly inside (sorted), else the images of the data set rooted there.
-std::vector<fs::path> list_images(const fs::path& dir, const std::string& what) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw UserError(what + " images: folder " + dir.string() +
-                    " does not exist (expected a folder of images or a data set root)");
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const fs::path& p = it->path();
-    std::error_code ec_file;
-    if (p.filename().string().rfind('.', 0) == 0 || !it->is_regular_file(ec_file) || !has_image_extension(p))
-      continue;
-    files.push_back(p);
-  }
-  if (ec) throw UserError(what + " images: cannot list folder " + dir.string() + ": " + ec.message());
-  if (!files.empty()) {
-    std::sort(files.begin(), files.end());
-    return files;
-  }
-  DatasetFiles data;
-  try {
-    data = find_dataset(dir, "all");
-  } catch (const UserError& e) {
-    throw UserError(what + " images: no image files (.png, .jpg, .tif, ...) in " + dir.string() +
-                    " and no data set there (" + e.what() + ")");
-  }
-  for (const auto& s : data.samples) files.push_back(s.image);
-  return files;
-}
 
 // Features of `count` images delivered by `image(i)` ([3, H, W] float in [0, 1]), batched by `batch`
 // consecutive images of equal size -> [count, D] float on the CPU.
@@ -90,6 +61,35 @@ void check_count(int64_t n, const std::string& what) {
 }
 
 }  // namespace
+
+std::vector<fs::path> list_image_files(const fs::path& dir, const std::string& what) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw UserError(what + " images: folder " + dir.string() +
+                    " does not exist (expected a folder of images or a data set root)");
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    std::error_code ec_file;
+    if (p.filename().string().rfind('.', 0) == 0 || !it->is_regular_file(ec_file) || !has_image_extension(p))
+      continue;
+    files.push_back(p);
+  }
+  if (ec) throw UserError(what + " images: cannot list folder " + dir.string() + ": " + ec.message());
+  if (!files.empty()) {
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+  DatasetFiles data;
+  try {
+    data = find_dataset(dir, "all");
+  } catch (const UserError& e) {
+    throw UserError(what + " images: no image files (.png, .jpg, .tif, ...) in " + dir.string() +
+                    " and no data set there (" + e.what() + ")");
+  }
+  for (const auto& s : data.samples) files.push_back(s.image);
+  return files;
+}
 
 namespace {
 
@@ -172,11 +172,19 @@ GanMetrics compute_gan_metrics(const fs::path& real, const fs::path& fake, const
                                const torch::Device& device, const ProgressFn& progress) {
   validate(o);
   // List both sides before any network is loaded or image read, so a typo fails fast.
-  std::vector<fs::path> real_files = list_images(real, "real"), fake_files = list_images(fake, "fake");
+  std::vector<fs::path> real_files = list_image_files(real, "real"), fake_files = list_image_files(fake, "fake");
+  check_count(std::min<int64_t>(static_cast<int64_t>(real_files.size()), o.max_images), "real images in " + real.string());
+  check_count(std::min<int64_t>(static_cast<int64_t>(fake_files.size()), o.max_images), "fake images in " + fake.string());
+  return compute_gan_metrics(std::move(real_files), std::move(fake_files), o, device, progress);
+}
+
+GanMetrics compute_gan_metrics(std::vector<fs::path> real_files, std::vector<fs::path> fake_files,
+                               const GanMetricsOptions& o, const torch::Device& device, const ProgressFn& progress) {
+  validate(o);
   for (auto* files : {&real_files, &fake_files})
     if (static_cast<int64_t>(files->size()) > o.max_images) files->resize(o.max_images);
-  check_count(static_cast<int64_t>(real_files.size()), "real images in " + real.string());
-  check_count(static_cast<int64_t>(fake_files.size()), "fake images in " + fake.string());
+  check_count(static_cast<int64_t>(real_files.size()), "real images");
+  check_count(static_cast<int64_t>(fake_files.size()), "fake images");
   const std::unique_ptr<FeatureNetwork> net = make_feature_network(o.features, device);
   auto side = [&](const std::vector<fs::path>& files, const std::string& stage) {
     auto image = [&files](int64_t i) {

@@ -51,6 +51,15 @@ GanMetrics compute_gan_metrics(const std::filesystem::path& real, const std::fil
                                const GanMetricsOptions& o, const torch::Device& device,
                                const ProgressFn& progress = {});
 
+// The images of `dir`: image files directly inside (sorted), else every image of the data set rooted there.
+// UserError naming `what` and the folder when it is missing or holds neither.
+std::vector<std::filesystem::path> list_image_files(const std::filesystem::path& dir, const std::string& what = "");
+
+// The same with each side's image files listed (e.g. one split of a data set); at most o.max_images of each.
+GanMetrics compute_gan_metrics(std::vector<std::filesystem::path> real_files,
+                               std::vector<std::filesystem::path> fake_files, const GanMetricsOptions& o,
+                               const torch::Device& device, const ProgressFn& progress = {});
+
 // The same with images already in memory: real, fake [N, 3, H, W] float in [0, 1] (any device), at most
 // o.max_images rows of each are used, fed through `net` in batches of o.batch (o.features is ignored).
 GanMetrics compute_gan_metrics(const torch::Tensor& real, const torch::Tensor& fake, FeatureNetwork& net,
