@@ -69,6 +69,9 @@ void print_row(const nlohmann::json& r) {
                 fake["vessel_fraction_p05"].get<double>(), fake["vessel_fraction_p95"].get<double>(),
                 real["vessel_fraction"].get<double>(), real["vessel_fraction_p05"].get<double>(),
                 real["vessel_fraction_p95"].get<double>());
+  if (r.contains("orientation_distance"))
+    std::printf("  orientation %.3f (floor %.3f)", r["orientation_distance"].get<double>(),
+                r["orientation_floor"].get<double>());
   if (r.contains("logits_real"))
     std::printf("  logits %+.2f / %+.2f", r["logits_real"].get<double>(), r["logits_fake"].get<double>());
   std::printf("\n");

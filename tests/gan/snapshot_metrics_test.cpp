@@ -39,6 +39,22 @@ TEST(ImageSetStats, OneLayoutForEveryImageHasNoSpreadAndVesselFractionCountsTheV
                UserError);
 }
 
+TEST(ImageSetStats, VesselsThatAllRunOneWayAreFarFromVesselsRunningEveryWay) {
+  seed_everything(6);
+  auto net = make_color_stats_network(torch::kCPU);
+  const auto vertical = stripe_maps(16, 3), horizontal = stripe_maps(16, 3).transpose(2, 3).contiguous();
+  const auto mixed = torch::cat({stripe_maps(8, 3), stripe_maps(8, 3).transpose(2, 3)});
+  const auto stats = [&](const torch::Tensor& x) { return image_set_stats(x, net->features(feature_view(x)), 0); };
+  const auto v = stats(vertical).orientation, h = stats(horizontal).orientation, m = stats(mixed).orientation;
+  ASSERT_EQ(v.size(), static_cast<size_t>(kOrientationBins));
+  EXPECT_NEAR(orientation_distance(v, stats(stripe_maps(16, 3)).orientation), 0.0, 1e-9);  // other places, same way
+  EXPECT_NEAR(orientation_distance(v, h), 1.0, 1e-9);
+  EXPECT_NEAR(orientation_distance(v, m), 0.5, 0.05);
+  // Photographs carry no vessel channel and no histogram.
+  const auto rgb = vertical.expand({-1, 3, -1, -1}).contiguous();
+  EXPECT_TRUE(image_set_stats(rgb, net->features(feature_view(rgb)), -1).orientation.empty());
+}
+
 TEST(RealReference, TheFloorIsSmallForTwoSamplesOfOneDistributionAndLargeAcrossTwo) {
   seed_everything(4);
   auto net = make_color_stats_network(torch::kCPU);
@@ -72,6 +88,8 @@ TEST(SnapshotMetrics, RowsCompareTheGeneratorWithTheRealsAndNameTheFeatureNetwor
   EXPECT_NEAR(row["fd_floor"].get<double>(), 0.0, 1e-6);  // the same reals twice
   EXPECT_GT(row["fd"].get<double>(), 1.0);                 // an untrained generator draws no stripes
   EXPECT_TRUE(row["fake"].contains("vessel_fraction"));
+  EXPECT_NEAR(row["orientation_floor"].get<double>(), 0.0, 1e-9);  // the same reals twice
+  EXPECT_GE(row["orientation_distance"].get<double>(), 0.0);
   o.count = 1;
   EXPECT_THROW(snapshot_metrics(g, reference, *net, o, torch::kCPU), UserError);
 }

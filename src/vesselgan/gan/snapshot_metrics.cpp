@@ -1,5 +1,7 @@
 #include "vesselgan/gan/snapshot_metrics.h"
 
+#include <cmath>
+
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/option_fields.h"
 #include "vesselgan/eval/frechet.h"
@@ -21,6 +23,24 @@ double mean_pairwise_distance(const torch::Tensor& x) {
   const int64_t n = x.size(0);
   auto d = torch::cdist(x.unsqueeze(0), x.unsqueeze(0)).squeeze(0);
   return d.triu(1).sum().item<double>() / (static_cast<double>(n) * (n - 1) / 2);
+}
+
+// The edge-direction histogram of maps [N, H, W]: central-difference gradients, the direction folded into
+// [0, 180) degrees, each pixel weighted by its squared magnitude; normalised (empty when there is no edge).
+std::vector<double> orientation_histogram(const torch::Tensor& maps) {
+  const auto m = maps.to(torch::kDouble).cpu();
+  const int64_t h = m.size(1), w = m.size(2);
+  const auto gx = (m.slice(2, 2, w) - m.slice(2, 0, w - 2)).slice(1, 1, h - 1);
+  const auto gy = (m.slice(1, 2, h) - m.slice(1, 0, h - 2)).slice(2, 1, w - 1);
+  const auto weight = (gx * gx + gy * gy).flatten();
+  const auto angle = torch::atan2(gy, gx).flatten().remainder(M_PI);  // [0, pi)
+  const auto bin = angle.mul(kOrientationBins / M_PI).floor().clamp(0, kOrientationBins - 1).to(torch::kLong);
+  const auto hist = torch::zeros({kOrientationBins}, torch::kDouble).index_add_(0, bin, weight);
+  const double total = hist.sum().item<double>();
+  if (total <= 0) return {};
+  std::vector<double> out(kOrientationBins);
+  for (int64_t b = 0; b < kOrientationBins; ++b) out[static_cast<size_t>(b)] = hist[b].item<double>() / total;
+  return out;
 }
 
 torch::Tensor features_of(const torch::Tensor& signed_images, FeatureNetwork& net, int64_t batch) {
@@ -57,8 +77,16 @@ ImageSetStats image_set_stats(const torch::Tensor& images, const torch::Tensor& 
     auto q = torch::quantile(frac, torch::tensor({0.05, 0.95}, torch::kDouble));
     s.vessel_fraction_p05 = q[0].item<double>();
     s.vessel_fraction_p95 = q[1].item<double>();
+    s.orientation = orientation_histogram(images.select(1, vessel_channel));
   }
   return s;
+}
+
+double orientation_distance(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.empty()) return 1;  // one set has no edges: nothing alike
+  double d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d += std::abs(a[i] - b[i]);
+  return d / 2;
 }
 
 void to_json(nlohmann::json& j, const ImageSetStats& s) {
@@ -66,7 +94,8 @@ void to_json(nlohmann::json& j, const ImageSetStats& s) {
   if (s.vessel_fraction >= 0)
     j.update({{"vessel_fraction", s.vessel_fraction},
               {"vessel_fraction_p05", s.vessel_fraction_p05},
-              {"vessel_fraction_p95", s.vessel_fraction_p95}});
+              {"vessel_fraction_p95", s.vessel_fraction_p95},
+              {"orientation", s.orientation}});
 }
 
 namespace {
@@ -80,6 +109,9 @@ RealReference real_reference(const torch::Tensor& real_a, const torch::Tensor& r
   r.features_b = features_of(real_b, net, batch);
   r.stats_a = image_set_stats(real_a, r.features_a, vessel_channel_of(real_a.size(1)));
   r.floor_fd = frechet_distance(gaussian_stats(r.features_a), gaussian_stats(r.features_b));
+  const int64_t vc = vessel_channel_of(real_b.size(1));
+  if (vc >= 0)
+    r.floor_orientation = orientation_distance(r.stats_a.orientation, orientation_histogram(real_b.select(1, vc)));
   return r;
 }
 
@@ -104,6 +136,10 @@ nlohmann::json snapshot_metrics(const LoadedGenerator& g, const RealReference& r
       {"real", real.stats_a},
       {"feature_network", net.name()},
       {"count", o.count}};
+  if (fake.vessel_fraction >= 0 && real.floor_orientation >= 0) {
+    row["orientation_distance"] = orientation_distance(fake.orientation, real.stats_a.orientation);
+    row["orientation_floor"] = real.floor_orientation;
+  }
   return row;
 }
 
