@@ -46,8 +46,9 @@ TEST(PipelineSmoke, QuickPresetRunsEveryStageResumesAndReports) {
     EXPECT_TRUE(contains(r.err, stage)) << stage << "\n" << r.err;
 
   // The report: every row, sane values.
-  for (const char* f : {"report.md", "report.html", "results.json", "roc.svg", "pr.svg", "synthetic.png"})
+  for (const char* f : {"report.md", "report.html", "results.json", "roc.svg", "pr.svg", "synthetic.png", "whole.png"})
     EXPECT_TRUE(fs::exists(run + "/report/" + f)) << f;
+  EXPECT_TRUE(contains(read_file(run + "/report/report.md"), "Whole synthetic photographs and their labels: `whole.png`"));
   EXPECT_TRUE(contains(read_file(run + "/report/report.md"), "Two rows per label route (gan, top to bottom)"));
   const auto results = nlohmann::json::parse(read_file(run + "/report/results.json"));
   std::vector<std::string> rows;

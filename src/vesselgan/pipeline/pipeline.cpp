@@ -19,6 +19,7 @@
 #include "vesselgan/gan/painter_trainer.h"
 #include "vesselgan/gan/image_grid.h"
 #include "vesselgan/gan/sampler.h"
+#include "vesselgan/gan/whole_photograph.h"
 #include "vesselgan/io/image_io.h"
 #include "vesselgan/pipeline/curriculum.h"
 #include "vesselgan/pipeline/error_map.h"
@@ -433,6 +434,8 @@ class PipelineRun {
       rep.synthetic_caption += " The generator draws crops of " + std::to_string(gan_options.resolution) +
                                " px, as it learnt them: these are crops, not whole synthetic photographs.";
     if (!rep.synthetic_caption.empty()) rep.synthetic_grid = report_dir / "synthetic.png";
+    rep.whole_caption = write_whole_grid(report_dir / "whole.png");
+    if (!rep.whole_caption.empty()) rep.whole_grid = report_dir / "whole.png";
     write_comparison(test_files, models, c.seeds.front(), st, report_dir, rep);
     rep.stages = st.records();
     result.report_markdown = write_pipeline_report(report_dir, rep);
@@ -447,6 +450,30 @@ class PipelineRun {
     p.stage = "pipeline";
     p.message = msg;
     progress(p);
+  }
+
+  // A label-first generator's whole photographs (gan/whole_photograph.h) at the size of the evaluation
+  // photographs, four above their labels; the caption, or "" for a generator without a painter.
+  std::string write_whole_grid(const fs::path& path) const {
+    const LoadedGenerator g = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU);
+    if (!g.painter) return "";
+    const torch::Tensor first = load_sample(test_files.samples.front()).image;
+    WholeOptions w;
+    w.height = first.size(1);
+    w.width = first.size(2);
+    w.seed = c.generate_seed;
+    std::vector<torch::Tensor> photos, labels;
+    for (int64_t i = 0; i < 4; ++i) {
+      const WholePhotograph p = paint_whole(g, i, w, torch::kCPU);
+      photos.push_back(p.image.mul(2).sub(1));
+      labels.push_back(p.label.expand({3, -1, -1}).mul(2).sub(1));
+    }
+    photos.insert(photos.end(), labels.begin(), labels.end());
+    write_png(path, image_grid(torch::stack(photos), 4), 8);
+    return "The generator's whole photographs (`gan generate --whole`: a procedural whole tree painted by its "
+           "painter, shaded with fall-off, macula and disc), above their exact labels; " +
+           std::to_string(w.width) + " x " + std::to_string(w.height) +
+           " px. The curricula above train on the generator's crops, not on these.";
   }
 
   // Runs (or skips, when cached) one stage, saying which; `ranks`: who runs its body in a job (stage_runner.h).

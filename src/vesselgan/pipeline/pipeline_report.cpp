@@ -293,6 +293,9 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.synthetic_grid.empty())
     md << "Synthetic images and their labels: `" << r.synthetic_grid.filename().string() << "`. "
        << r.synthetic_caption << "\n\n";
+  if (!r.whole_grid.empty())
+    md << "Whole synthetic photographs and their labels: `" << r.whole_grid.filename().string() << "`. "
+       << r.whole_caption << "\n\n";
   if (!r.comparison_grid.empty())
     md << "## Errors side by side\n\n`" << r.comparison_grid.filename().string() << "`: " << r.comparison_caption
        << "\n\n";
@@ -324,6 +327,10 @@ std::string write_pipeline_report(const fs::path& dir, const PipelineReport& r) 
   if (!r.synthetic_grid.empty() && fs::exists(r.synthetic_grid))
     html << "<h2>Synthetic images and labels</h2>\n<p>" << html_escape(r.synthetic_caption) << "</p>\n<img style=\"max-width:100%\" alt=\"synthetic images\" src=\"data:image/png;base64,"
          << base64(read_file(r.synthetic_grid)) << "\">\n";
+  if (!r.whole_grid.empty() && fs::exists(r.whole_grid))
+    html << "<h2>Whole synthetic photographs and labels</h2>\n<p>" << html_escape(r.whole_caption)
+         << "</p>\n<img style=\"max-width:100%\" alt=\"whole synthetic photographs\" src=\"data:image/png;base64,"
+         << base64(read_file(r.whole_grid)) << "\">\n";
   if (!r.comparison_grid.empty() && fs::exists(r.comparison_grid))
     html << "<h2>Errors side by side</h2>\n<p>" << html_escape(r.comparison_caption)
          << "</p>\n<img style=\"max-width:100%\" alt=\"errors side by side\" src=\"data:image/png;base64,"

@@ -34,6 +34,8 @@ struct PipelineReport {
   std::vector<nlohmann::json> gan_metrics;  // gan/gan_metrics.h GanMetrics as JSON
   std::filesystem::path synthetic_grid;     // PNG of synthetic images with their labels ("" = none)
   std::string synthetic_caption;            // what its rows show
+  std::filesystem::path whole_grid;         // PNG of whole synthetic photographs above their labels ("" = none)
+  std::string whole_caption;                // what whole_grid shows
   std::filesystem::path comparison_grid;    // PNG of evaluation photographs beside two models' errors ("" = none)
   std::string comparison_caption;           // what comparison_grid shows, colours included
   std::string notes;                        // e.g. pseudo-labelling acceptance counts
