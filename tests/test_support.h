@@ -1,6 +1,10 @@
 // Helpers shared by the tests: scratch folders and the DRIVE data-set location.
 #pragma once
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -52,5 +56,18 @@ inline bool contains(const std::string& s, const std::string& part) { return s.f
   ASSERT_TRUE(std::filesystem::is_directory(var / "training") || std::filesystem::is_directory(var / "test") || \
               std::filesystem::is_directory(var / "testing"))                                        \
       << "VESSELGAN_DRIVE=" << var##_env << " is set but holds no DRIVE data (training/ or test/)";
+
+// A TCP port on loopback that nothing listens on right now (for a data-parallel job's rendezvous).
+inline int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
 
 }  // namespace vg::test

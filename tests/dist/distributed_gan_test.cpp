@@ -6,7 +6,7 @@
 #include <map>
 
 #include "module_difference.h"
-#include "smoke/run_cli.h"
+#include "dist_cli.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/gan/gan_models.h"
@@ -41,14 +41,6 @@ std::string gan_args(const fs::path& run, const std::string& kimg, int batch = 4
       "discriminator": {"channel_base": 256, "channel_max": 16, "mbstd_group": 4}})");
   return "gan train --data " + phantoms() + " --out " + run.string() + " --preset toy --config " + config.string() +
          " --kimg " + kimg + " --batch " + std::to_string(batch) + " --device cpu --threads 1";
-}
-
-std::string launch(int nproc, const std::string& args) {
-  return "launch --nproc " + std::to_string(nproc) + " -- vesselgan " + args;
-}
-
-test::CliResult run_ranks(int ranks, const std::string& args, const test::ScratchDir& dir) {
-  return test::run_vesselgan(ranks == 1 ? args : launch(ranks, args), dir);
 }
 
 fs::path last_of(const fs::path& run) { return run / "checkpoints" / "last.pt"; }
@@ -101,7 +93,7 @@ fs::path reference(int ranks, const std::string& kimg) {
   const auto key = std::make_pair(ranks, kimg);
   if (!done.count(key)) {
     const fs::path run = shared().path() / ("ref" + std::to_string(ranks) + "x" + kimg);
-    const auto r = run_ranks(ranks, gan_args(run, kimg), shared());
+    const auto r = test::run_ranks(ranks, gan_args(run, kimg), shared());
     EXPECT_EQ(r.code, 0) << r.err;
     done[key] = run;
   }
@@ -124,9 +116,9 @@ TEST(DistributedGan, TwoRanksEndWhereOneRankEnds) {
 // Stopped at its snapshot after 2 steps and resumed (extended to 4 steps) with `resume_ranks`.
 fs::path stopped_and_resumed(int start_ranks, int resume_ranks, const test::ScratchDir& dir) {
   const fs::path run = dir.path() / "run";
-  auto r = run_ranks(start_ranks, gan_args(run, "0.008"), dir);
+  auto r = test::run_ranks(start_ranks, gan_args(run, "0.008"), dir);
   EXPECT_EQ(r.code, 0) << r.err;
-  r = run_ranks(resume_ranks, gan_args(run, "0.016") + " --resume", dir);
+  r = test::run_ranks(resume_ranks, gan_args(run, "0.016") + " --resume", dir);
   EXPECT_EQ(r.code, 0) << r.err;
   return run;
 }
@@ -151,7 +143,7 @@ TEST(DistributedGan, StartedWithTwoRanksResumesWithOne) {
 
 TEST(DistributedGan, ABatchThatDoesNotSplitIsAnErrorOnEveryRank) {
   test::ScratchDir dir("dist_gan_split");
-  const auto r = run_ranks(2, gan_args(dir.path() / "run", "0.016", 6), dir);
+  const auto r = test::run_ranks(2, gan_args(dir.path() / "run", "0.016", 6), dir);
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_TRUE(test::contains(r.err, "does not split over 2 ranks")) << r.err;
 }

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "module_difference.h"
-#include "smoke/run_cli.h"
+#include "dist_cli.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/gan/painter.h"
@@ -34,11 +34,6 @@ std::string painter_args(const fs::path& run, int steps, int batch = 4) {
       "d_channels": 4, "log_every": 2, "snapshot_every": 2}})");
   return "gan train-painter --data " + phantoms() + " --out " + run.string() + " --config " + config.string() +
          " --steps " + std::to_string(steps) + " --batch " + std::to_string(batch) + " --device cpu --threads 1";
-}
-
-test::CliResult run_ranks(int ranks, const std::string& args, const test::ScratchDir& dir) {
-  return test::run_vesselgan(ranks == 1 ? args : "launch --nproc " + std::to_string(ranks) + " -- vesselgan " + args,
-                             dir);
 }
 
 fs::path last_of(const fs::path& run) { return run / "checkpoints" / "last.pt"; }
@@ -84,7 +79,7 @@ fs::path reference(int ranks, int steps) {
   const auto key = std::make_pair(ranks, steps);
   if (!done.count(key)) {
     const fs::path run = shared().path() / ("ref" + std::to_string(ranks) + "x" + std::to_string(steps));
-    const auto r = run_ranks(ranks, painter_args(run, steps), shared());
+    const auto r = test::run_ranks(ranks, painter_args(run, steps), shared());
     EXPECT_EQ(r.code, 0) << r.err;
     done[key] = run;
   }
@@ -105,9 +100,9 @@ TEST(DistributedPainter, TwoRanksEndWhereOneRankEnds) {
 // Stopped after 2 steps and resumed (lengthened to 4) with `resume_ranks`.
 fs::path stopped_and_resumed(int start_ranks, int resume_ranks, const test::ScratchDir& dir) {
   const fs::path run = dir.path() / "run";
-  auto r = run_ranks(start_ranks, painter_args(run, 2), dir);
+  auto r = test::run_ranks(start_ranks, painter_args(run, 2), dir);
   EXPECT_EQ(r.code, 0) << r.err;
-  r = run_ranks(resume_ranks, painter_args(run, 4) + " --resume", dir);
+  r = test::run_ranks(resume_ranks, painter_args(run, 4) + " --resume", dir);
   EXPECT_EQ(r.code, 0) << r.err;
   return run;
 }
@@ -130,7 +125,7 @@ TEST(DistributedPainter, StartedWithTwoRanksResumesWithOne) {
 TEST(DistributedPainter, ABatchThatDoesNotSplitIsAnErrorOnEveryRank) {
   test::ScratchDir dir("dist_painter_split");
   const fs::path run = dir.path() / "run";
-  const auto r = run_ranks(2, painter_args(run, 2, 3), dir);
+  const auto r = test::run_ranks(2, painter_args(run, 2, 3), dir);
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_TRUE(test::contains(r.err, "painter.batch = 3 does not split over 2 ranks")) << r.err;
   EXPECT_FALSE(fs::exists(last_of(run)));

@@ -1,7 +1,7 @@
 // The pipeline as a data-parallel job through the real program (Gloo, 2 ranks on loopback, tiny networks on
 // phantoms): every stage runs, the training stages train data-parallel and end where one process ends, the
 // other stages run once (on rank 0), and the run folder is one job's, which a single process then finds cached.
-#include "smoke/run_cli.h"
+#include "dist_cli.h"
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/jsonl.h"
 
@@ -54,7 +54,7 @@ TEST(DistributedPipeline, TwoRanksRunEveryStageOnceAndTrainWhatOneProcessTrains)
   const fs::path one = shared().path() / "one", two = shared().path() / "two";
   auto r = test::run_vesselgan(pipeline_args(one), shared());
   ASSERT_EQ(r.code, 0) << r.err;
-  r = test::run_vesselgan("launch --nproc 2 -- vesselgan " + pipeline_args(two), shared());
+  r = test::run_ranks(2, pipeline_args(two), shared());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "pipeline finished")) << r.out;
   for (const char* f : {"report/report.md", "report/results.json", "generate/manifest.json", "gan/generator.pt"})

@@ -2,15 +2,12 @@
 // 2 ranks end where 1 rank ends with the same global batch; a killed job resumes with 2 ranks (bit for bit)
 // or 1 rank; and a dead rank, an unreachable master or ranks started differently each end every surviving
 // rank with a one-line error, in bounded time, without a half-written run folder.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdlib>
 
 #include "module_difference.h"
-#include "smoke/run_cli.h"
+#include "dist_cli.h"
 #include "vesselgan/core/jsonl.h"
 #include "vesselgan/io/checkpoint.h"
 #include "vesselgan/seg/trainer.h"
@@ -42,22 +39,6 @@ std::string train_args(const fs::path& run, int epochs) {
                                   "select": "auc"})");
   return "train --data " + phantoms() + " --out " + run.string() + " --preset quick --config " + config.string() +
          " --batch 2 --val-count 2 --device cpu --threads 1";
-}
-
-std::string launch(int nproc, const std::string& args) {
-  return "launch --nproc " + std::to_string(nproc) + " -- vesselgan " + args;
-}
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 // The torchrun variables of rank `rank` of `world` (a shell prefix).
@@ -111,7 +92,7 @@ fs::path reference(int ranks, int epochs) {
   if (!done.count(key)) {
     const fs::path run = shared().path() / ("ref" + std::to_string(ranks) + "x" + std::to_string(epochs));
     const std::string args = train_args(run, epochs);
-    const auto r = test::run_vesselgan(ranks == 1 ? args : launch(ranks, args), shared());
+    const auto r = test::run_ranks(ranks, args, shared());
     EXPECT_EQ(r.code, 0) << r.err;
     done[key] = run;
   }
@@ -170,8 +151,8 @@ TEST(DistributedTrain, KilledJobResumesWithAnyNumberOfRanks) {
     SCOPED_TRACE(std::to_string(start_ranks) + " ranks resumed with " + std::to_string(resume_ranks));
     const fs::path run = dir.path() / (std::to_string(start_ranks) + "to" + std::to_string(resume_ranks));
     const std::string args = train_args(run, kEpochs);
-    ASSERT_TRUE(kill_mid_run(start_ranks == 1 ? args : launch(start_ranks, args), run, kEpochs, dir));
-    const auto r = test::run_vesselgan(resume_ranks == 1 ? args + " --resume" : launch(resume_ranks, args + " --resume"), dir);
+    ASSERT_TRUE(kill_mid_run(start_ranks == 1 ? args : test::launch(start_ranks, args), run, kEpochs, dir));
+    const auto r = test::run_vesselgan(resume_ranks == 1 ? args + " --resume" : test::launch(resume_ranks, args + " --resume"), dir);
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(read_jsonl(run / "stats.jsonl").size(), static_cast<size_t>(kEpochs));
     if (start_ranks == 2 && resume_ranks == 2) {
@@ -206,7 +187,7 @@ TEST(DistributedFailures, UnreachableMasterIsAnErrorWithinTheTimeout) {
   test::ScratchDir dir("dist_unreachable");
   const fs::path run = dir.path() / "run";
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = test::run_vesselgan(train_args(run, 2), dir, rank_env(1, 2, free_port(), 2));
+  const auto r = test::run_vesselgan(train_args(run, 2), dir, rank_env(1, 2, test::free_port(), 2));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_TRUE(one_line(r.err, "could not reach the master 127.0.0.1:")) << r.err;
@@ -217,7 +198,7 @@ TEST(DistributedFailures, UnreachableMasterIsAnErrorWithinTheTimeout) {
 TEST(DistributedFailures, RanksStartedWithDifferentConfigsStopBeforeWriting) {
   test::ScratchDir dir("dist_mismatch");
   const fs::path run = dir.path() / "run";
-  const int port = free_port();
+  const int port = test::free_port();
   auto r0 = start_rank(0, 2, port, train_args(run, 2), dir);
   auto r1 = start_rank(1, 2, port, train_args(run, 2) + " --seed 7", dir);
   EXPECT_EQ(r0->wait(), 2) << r0->err();
@@ -233,7 +214,7 @@ TEST(DistributedFailures, RanksGivenDifferentDataStopBeforeWriting) {
   // The same file names and sizes, other pixels.
   ASSERT_EQ(test::run_vesselgan("phantom --n 6 --n-test 1 --size 64 --seed 99 --out " + other.string(), dir).code, 0);
   std::string args = train_args(run, 2);
-  const int port = free_port();
+  const int port = test::free_port();
   auto r0 = start_rank(0, 2, port, args, dir);
   auto r1 = start_rank(1, 2, port, args.replace(args.find(phantoms()), phantoms().size(), other.string()), dir);
   EXPECT_EQ(r0->wait(), 2) << r0->err();
@@ -246,7 +227,7 @@ TEST(DistributedFailures, ABatchThatDoesNotSplitIsAnErrorOnEveryRank) {
   test::ScratchDir dir("dist_batch");
   std::string args = train_args(dir.path() / "run", 2);
   args.replace(args.find("--batch 2"), 9, "--batch 3");
-  const auto r = test::run_vesselgan(launch(2, args), dir);
+  const auto r = test::run_vesselgan(test::launch(2, args), dir);
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_TRUE(contains(r.err, "train.batch_size = 3 does not split over 2 ranks")) << r.err;
   EXPECT_FALSE(fs::exists(dir.path() / "run" / "checkpoints"));
@@ -255,7 +236,7 @@ TEST(DistributedFailures, ABatchThatDoesNotSplitIsAnErrorOnEveryRank) {
 TEST(DistributedFailures, ADeadRankStopsTheOthersWithAnError) {
   test::ScratchDir dir("dist_dead");
   const fs::path run = dir.path() / "run";
-  const int port = free_port();
+  const int port = test::free_port();
   auto r0 = start_rank(0, 2, port, train_args(run, 200), dir, 10);
   auto r1 = start_rank(1, 2, port, train_args(run, 200), dir, 10);
   ASSERT_TRUE(r0->wait_for([&] { return recorded_epoch(run) >= 1; }, 120, 2)) << r0->err();
@@ -271,7 +252,7 @@ TEST(DistributedFailures, ADeadRankStopsTheOthersWithAnError) {
 TEST(DistributedFailures, CommandsThatAreNotDataParallelYetRefuseToRunAsRanks) {
   test::ScratchDir dir("dist_refused");
   const fs::path run = dir.path() / "demo";
-  const auto r = test::run_vesselgan(launch(2, "demo --out " + run.string()), dir);
+  const auto r = test::run_vesselgan(test::launch(2, "demo --out " + run.string()), dir);
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_TRUE(contains(r.err, "demo does not train data-parallel yet")) << r.err;
   EXPECT_FALSE(fs::exists(run));

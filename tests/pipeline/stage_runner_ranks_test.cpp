@@ -2,10 +2,6 @@
 // loopback): rank 0 alone runs a generation-like stage, however much longer than the job's collective timeout
 // it takes, and every rank gets its outputs; a training stage runs on every rank; a rerun finds both cached on
 // every rank, with rank 0's outputs.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,21 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Runs `rank_body(rank, world)` as both ranks of a 2-rank job with a 1 s collective timeout, one thread each.
 void run_two_ranks(const std::function<void(int, const Collective&)>& rank_body) {
-  const int port = free_port();
+  const int port = test::free_port();
   std::vector<std::thread> ranks;
   std::vector<std::string> errors(2);
   for (int r = 0; r < 2; ++r)

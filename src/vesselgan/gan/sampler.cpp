@@ -16,12 +16,13 @@ namespace vg {
 
 namespace fs = std::filesystem;
 
-namespace {
 std::string image_id(int64_t index) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(index));
   return buf;
 }
+
+namespace {
 // out/grid.png: images 0..n-1 as written, 8 a row; with labels each row of images above a row of their labels.
 void write_sample_grid(const fs::path& out, int64_t n, bool labels) {
   const int64_t cols = 8;

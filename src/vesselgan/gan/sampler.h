@@ -26,6 +26,9 @@ torch::Tensor sample_images(Generator& G, int64_t first, int64_t n, double psi, 
 torch::Tensor sample_with_labels(const LoadedGenerator& g, int64_t first, int64_t n, double psi, uint64_t seed,
                                  const torch::Device& device);
 
+// The file stem of generated image `index`: 6 digits ("000042").
+std::string image_id(int64_t index);
+
 struct GenerateOptions {
   int64_t count = 100;
   double truncation = 0.7;   // psi: 1 = no truncation, 0 = the mean image

@@ -9,6 +9,7 @@
 #include "vesselgan/core/files.h"
 #include "vesselgan/core/json_fields.h"
 #include "vesselgan/core/rng.h"
+#include "vesselgan/gan/sampler.h"
 #include "vesselgan/io/image_io.h"
 
 namespace vg {
@@ -16,12 +17,6 @@ namespace vg {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string whole_id(int64_t index) {
-  char id[16];
-  std::snprintf(id, sizeof id, "%06lld", static_cast<long long>(index));
-  return id;
-}
 
 // The centre height x width of a [C, S, S] square (S >= both).
 torch::Tensor centre(const torch::Tensor& t, int64_t height, int64_t width) {
@@ -135,7 +130,7 @@ int64_t generate_whole(const LoadedGenerator& g, const fs::path& out, const Whol
   int64_t written = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < o.count; ++i) {
-    const std::string id = whole_id(i);
+    const std::string id = image_id(i);
     if (!fs::exists(out / "images" / (id + ".png"))) {
       const WholePhotograph p = paint_whole(g, i, o, device);
       // Label and mask first, the photograph last: a photograph on disk means its sample is complete.
