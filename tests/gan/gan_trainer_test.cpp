@@ -41,6 +41,15 @@ TEST(GanOptions, PresetsAreValidAndRoundTripThroughJson) {
   EXPECT_EQ(gan_preset("patch128").mode, "patch");
 }
 
+// label32 is the recipe of the run that drew (configs/gan/label32-g05.json on label64): label64 at 32 px, gamma 0.5.
+TEST(GanOptions, Label32IsLabel64At32PixelsWithGammaHalf) {
+  GanTrainOptions drew = gan_preset("label64");
+  from_json(nlohmann::json{{"resolution", 32}, {"r1_gamma", 0.5}, {"kimg", 200}, {"snapshot_kimg", 20}}, drew);
+  finalize(drew);
+  EXPECT_EQ(nlohmann::json(gan_preset("label32")), nlohmann::json(drew));
+  EXPECT_EQ(gan_preset("label32").mode, "label-patch");
+}
+
 TEST(GanOptions, RejectsBadValuesWithOneLineNamingTheField) {
   GanTrainOptions o = gan_preset("toy");
   o.resolution = 48;
