@@ -236,8 +236,9 @@ void add_gan(CLI::App& app) {
   exp->add_option("--model", x->model, "GAN run folder or checkpoint (not with --maps procedural)");
   exp->add_option("--out", x->out, "generator file to write (refused when it exists)")->required();
   exp->add_option("--painter", x->painter,
-                  "painter run folder or checkpoint (gan train-painter): with a label-patch run, a label-first "
-                  "generator that draws vessel maps and paints photographs around them");
+                  "painter run folder or checkpoint (gan train-painter), or a label-first generator file (its "
+                  "painter): with a label-patch run, a label-first generator that draws vessel maps and paints "
+                  "photographs around them");
   exp->add_option("--maps", x->maps,
                   "label-first vessel maps: stylegan2 (the --model run's) or procedural (grown trees, no --model)")
       ->check(CLI::IsMember({"stylegan2", "procedural"}))

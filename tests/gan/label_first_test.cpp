@@ -205,5 +205,30 @@ TEST(LabelFirstGenerator, ProceduralFilePaintsGrownTrees) {
   EXPECT_EQ(read_image(dir.path() / "g" / "grid.png").pixels.sizes(), torch::IntArrayRef({3, 128, 512}));
 }
 
+// A label-first generator file lends its painter to another export (e.g. learned 32 px maps painted by the
+// shipped painter); a generator file without a painter cannot.
+TEST(LabelFirstGenerator, AGeneratorFileLendsItsPainterToAnotherExport) {
+  test::ScratchDir dir("label_first_lend");
+  train_painter(phantoms(2, 96), tiny_painter(2), dir.path() / "painter", torch::kCPU);
+  ProceduralMapOptions maps;
+  maps.photo_size = 256;
+  export_procedural_generator(dir.path() / "painter", 64, maps, dir.path() / "first.pt");
+  export_procedural_generator(dir.path() / "first.pt", 32, maps, dir.path() / "second.pt");
+  const LoadedGenerator first = load_generator(dir.path() / "first.pt", torch::kCPU),
+                        second = load_generator(dir.path() / "second.pt", torch::kCPU);
+  ASSERT_TRUE(second.painter);
+  EXPECT_EQ(second.options.resolution, 32);
+  for (const auto& p : first.painter->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), second.painter->named_parameters()[p.key()])) << p.key();
+  // An image-only GAN's file has no painter to lend.
+  const GanTrainOptions image_only = test::tiny_gan("toy", 32, 0.008, 0.008, 1);
+  train_gan(phantoms(2, 64), image_only, dir.path() / "gan", torch::kCPU);
+  export_generator(dir.path() / "gan", dir.path() / "image-only.pt");
+  EXPECT_NE(test::user_error([&] {
+              export_procedural_generator(dir.path() / "image-only.pt", 32, maps, dir.path() / "x.pt");
+            }).find("without a painter"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace vg

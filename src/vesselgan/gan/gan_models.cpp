@@ -113,6 +113,21 @@ LoadedGenerator load_generator(const std::filesystem::path& path, const torch::D
   return out;
 }
 
+namespace {
+// The painter of a painter run (folder or checkpoint) or of a label-first generator file.
+Painter painter_from(const std::filesystem::path& path, const torch::Device& device) {
+  const std::filesystem::path file = std::filesystem::is_directory(path) ? path / "checkpoints" / "last.pt" : path;
+  if (std::filesystem::is_regular_file(file) && read_checkpoint_header(file).kind == kGanGeneratorKind) {
+    const LoadedGenerator g = load_generator(file, device);
+    if (!g.painter)
+      throw UserError("--painter " + path.string() + " is a generator file without a painter (give a painter run or "
+                      "a label-first generator file)");
+    return g.painter;
+  }
+  return load_painter(path, device);
+}
+}  // namespace
+
 std::filesystem::path export_generator(const std::filesystem::path& run_checkpoint, const std::filesystem::path& out,
                                        const std::filesystem::path& painter_path) {
   const auto cpu = torch::Device(torch::kCPU);
@@ -128,7 +143,7 @@ std::filesystem::path export_generator(const std::filesystem::path& run_checkpoi
   CheckpointHeader h = load_checkpoint(path, kGanCheckpointKind, *models, cpu);
   Painter painter{nullptr};
   if (!painter_path.empty()) {
-    painter = load_painter(painter_path, cpu);
+    painter = painter_from(painter_path, cpu);
     h.state["painter_from"] = std::filesystem::absolute(painter_path).string();
   }
   GeneratorFile file(models->G_ema, models->D, painter);
@@ -144,7 +159,7 @@ void export_procedural_generator(const std::filesystem::path& painter_path, int6
                                  const ProceduralMapOptions& maps, const std::filesystem::path& out) {
   validate(maps);
   const auto cpu = torch::Device(torch::kCPU);
-  Painter painter = load_painter(painter_path, cpu);
+  Painter painter = painter_from(painter_path, cpu);
   const bool pow2 = size >= 32 && (size & (size - 1)) == 0;
   check_field(pow2 && size <= maps.photo_size / 2 && size % (int64_t{1} << painter->options().levels) == 0,
               "generator size", size, "a power of two from 32 to " + std::to_string(maps.photo_size / 2));
