@@ -60,6 +60,12 @@ class GatherShards : public torch::autograd::Function<GatherShards> {
 
 }  // namespace
 
+void check_splits(const Collective& world, int64_t rows, const std::string& what) {
+  if (rows % world.size() != 0)
+    throw UserError(what + " = " + std::to_string(rows) + " does not split over " + std::to_string(world.size()) +
+                    " ranks; valid: a multiple of the number of ranks");
+}
+
 BatchShard shard_of(int64_t total, int64_t rank, int64_t ranks) {
   TORCH_CHECK(ranks >= 1 && rank >= 0 && rank < ranks, "shard_of: rank ", rank, " of ", ranks);
   if (total < ranks)

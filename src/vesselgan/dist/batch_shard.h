@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "vesselgan/dist/collective.h"
 
@@ -41,6 +42,9 @@ class BatchShardScope {
 
 // The active shard, or null outside a scope.
 const BatchShard* active_batch_shard();
+
+// UserError unless `rows` (a global batch, named `what`, e.g. "gan.batch") splits evenly over the ranks.
+void check_splits(const Collective& world, int64_t rows, const std::string& what);
 
 // This rank's rows of a tensor whose first dimension is the global batch (the tensor itself outside a scope).
 torch::Tensor shard_rows(const torch::Tensor& global);

@@ -84,6 +84,14 @@ void check_same_on_all_ranks(const Collective& world, const std::string& what, c
   }
 }
 
+void check_same_job(const Collective& world, const nlohmann::json& config, const std::string& data,
+                    const nlohmann::json& resume_state) {
+  check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
+  check_same_on_all_ranks(world, "the training data (image files)", data);
+  check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",
+                          resume_state.dump());
+}
+
 std::string broadcast_text(const Collective& world, const std::string& text) {
   if (!world.distributed()) return text;
   torch::Tensor size = torch::tensor({static_cast<int64_t>(text.size())}, torch::TensorOptions().dtype(torch::kLong));

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ std::vector<double> mean_over_ranks(const Collective& world, std::vector<double>
 // UserError on every rank unless `text` (e.g. the resolved config and the data's fingerprint) is the same on
 // all ranks; `what` names it in the message.
 void check_same_on_all_ranks(const Collective& world, const std::string& what, const std::string& text);
+
+// What a job needs before anything is written: the same recipe (`config`), the same training data (`data`, e.g.
+// samples_fingerprint) and the same resume state on every rank; a UserError on every rank naming which differs.
+void check_same_job(const Collective& world, const nlohmann::json& config, const std::string& data,
+                    const nlohmann::json& resume_state);
 
 // Rank 0's `text` on every rank (two broadcasts: its length, then its bytes); `text` itself alone.
 std::string broadcast_text(const Collective& world, const std::string& text);

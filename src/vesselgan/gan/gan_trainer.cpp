@@ -151,12 +151,6 @@ GanModels seeded_models(const GanTrainOptions& opt, const torch::Device& device)
 
 // The scope of one data-parallel phase over `rows` global rows (none when training alone). UserError when the
 // rows do not split evenly (the minibatch-stddev groups and ADA's sums need equal shards).
-void check_splits(const Collective& world, int64_t rows, const char* what) {
-  if (rows % world.size() != 0)
-    throw UserError(std::string(what) + " = " + std::to_string(rows) + " does not split over " +
-                    std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks");
-}
-
 void enter_phase(std::optional<BatchShardScope>& scope, const Collective& world, int64_t rows, const char* what) {
   if (!world.distributed()) return;
   check_splits(world, rows, what);
@@ -262,12 +256,8 @@ class GanRun {
                                      std::make_pair(std::max<int64_t>(1, B / opt.pl_batch_shrink),
                                                     "gan.batch / gan.pl_batch_shrink (the path-length batch)")})
       if (pl_on || rows == B) check_splits(world, rows, what);
-    check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
-    check_same_on_all_ranks(world, "the training data (image files)", samples_fingerprint(data));
-    const std::string resume_state =
-        resume_path.empty() ? "" : read_checkpoint_header(resume_path, kGanCheckpointKind).state.dump();
-    check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",
-                            resume_state);
+    check_same_job(world, config, samples_fingerprint(data),
+                   resume_path.empty() ? nlohmann::json() : read_checkpoint_header(resume_path, kGanCheckpointKind).state);
   }
 
   // This rank's rows of a global batch (split as the training phases split it).

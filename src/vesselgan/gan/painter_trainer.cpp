@@ -69,13 +69,8 @@ torch::Tensor l1_loss(const torch::Tensor& fake, const Batch& b, const torch::Te
 void check_agreement(const Collective& world, const PainterOptions& o, const std::vector<Sample>& data,
                      const nlohmann::json& config, const nlohmann::json& resume_state) {
   if (!world.distributed()) return;
-  if (o.batch % world.size() != 0)
-    throw UserError("painter.batch = " + std::to_string(o.batch) + " does not split over " +
-                    std::to_string(world.size()) + " ranks; valid: a multiple of the number of ranks");
-  check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
-  check_same_on_all_ranks(world, "the training data (image files)", samples_fingerprint(data));
-  check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",
-                          resume_state.dump());
+  check_splits(world, o.batch, "painter.batch");
+  check_same_job(world, config, samples_fingerprint(data), resume_state);
 }
 
 // Mean and covariance of the appearance codes of `batches` x `n` random crops.
@@ -117,8 +112,9 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
     throw UserError("run folder " + run_dir.string() +
                     " already holds a painter run (pass --resume to continue it, or choose another --out)");
   PainterOptions o = options_in;
+  const CheckpointHeader resumed = resume ? read_checkpoint_header(last_path, kPainterCheckpointKind) : CheckpointHeader{};
   if (resume) {
-    o = read_checkpoint_header(last_path, kPainterCheckpointKind).config.at("painter").get<PainterOptions>();
+    o = resumed.config.at("painter").get<PainterOptions>();
     o.steps = std::max(o.steps, options_in.steps);  // a resumed run may be lengthened, nothing else
   }
   seed_everything(o.seed);
@@ -133,8 +129,7 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
 
   nlohmann::json config = {{"painter", o}, {"data_ids", nlohmann::json::array()}};
   for (const auto& s : data) config["data_ids"].push_back(s.id);
-  check_agreement(world, o, data, config,
-                  resume ? read_checkpoint_header(last_path, kPainterCheckpointKind).state : nlohmann::json());
+  check_agreement(world, o, data, config, resumed.state);
   int64_t step = 0;
   if (resume) {
     std::map<std::string, torch::Tensor> extra = {{"rng_cpu", {}}, {"rng_device", {}}};

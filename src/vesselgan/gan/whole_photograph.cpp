@@ -55,6 +55,13 @@ torch::Tensor fundus_shading(const PhantomGeometry& g, int64_t height, int64_t w
   return out;
 }
 
+// UserError for a generator that cannot paint whole photographs.
+void require_painter(const LoadedGenerator& g) {
+  if (!g.painter)
+    throw UserError(g.path.string() + " has no painter: whole photographs need a label-first generator file "
+                    "(the shipped models/generator-drive.pt, or gan export --painter)");
+}
+
 }  // namespace
 
 void validate(const WholeOptions& o) {
@@ -66,9 +73,7 @@ void validate(const WholeOptions& o) {
 WholePhotograph paint_whole(const LoadedGenerator& g, int64_t index, const WholeOptions& o,
                             const torch::Device& device) {
   validate(o);
-  if (!g.painter)
-    throw UserError(g.path.string() + " has no painter: whole photographs need a label-first generator file "
-                    "(the shipped models/generator-drive.pt, or gan export --painter)");
+  require_painter(g);
   // The tree grows in the square that holds the frame; the frame is its centre.
   PhantomOptions trees = o.trees;
   trees.size = std::max(o.width, o.height);
@@ -109,9 +114,7 @@ WholePhotograph paint_whole(const LoadedGenerator& g, int64_t index, const Whole
 int64_t generate_whole(const LoadedGenerator& g, const fs::path& out, const WholeOptions& o,
                        const torch::Device& device, const ProgressFn& progress) {
   validate(o);
-  if (!g.painter)  // before anything is written
-    throw UserError(g.path.string() + " has no painter: whole photographs need a label-first generator file "
-                    "(the shipped models/generator-drive.pt, or gan export --painter)");
+  require_painter(g);  // before anything is written
   for (const char* sub : {"images", "labels", "masks"}) fs::create_directories(out / sub);
   const nlohmann::json info = {
       {"checkpoint", fs::absolute(g.path).string()},

@@ -54,8 +54,8 @@ nlohmann::json StageRunner::run(const std::string& name, const nlohmann::json& i
   if (matches(from_, name)) forcing_ = true;
   const fs::path dir = run_dir_ / name;
   // Rank 0 decides (and readies the folder) before any rank starts the body.
-  const nlohmann::json decision =
-      nlohmann::json::parse(broadcast_text(world_, world_.is_main() ? prepare(dir, inputs).dump() : ""));
+  nlohmann::json decision = world_.is_main() ? prepare(dir, inputs) : nlohmann::json();
+  if (world_.distributed()) decision = nlohmann::json::parse(broadcast_text(world_, decision.dump()));
   StageRecord rec;
   rec.name = name;
   if (decision.at("cached").get<bool>()) {

@@ -171,10 +171,7 @@ void check_data_parallel(const Collective& world, const TrainOptions& opt, int64
     throw UserError("the last batch of each epoch holds " + std::to_string(last) + " of " +
                     std::to_string(per_epoch) + " samples, fewer than the " + std::to_string(world.size()) +
                     " ranks; valid: a batch_size that leaves no remainder or at least one sample per rank");
-  check_same_on_all_ranks(world, "the training recipe (config)", config.dump());
-  check_same_on_all_ranks(world, "the training data (image files)", samples_fingerprint(targets) + samples_fingerprint(val));
-  check_same_on_all_ranks(world, "the resume state (checkpoints/last.pt must be the same file on every rank)",
-                          resume_state.dump());
+  check_same_job(world, config, samples_fingerprint(targets) + samples_fingerprint(val), resume_state);
 }
 
 void set_lr(torch::optim::Adam& opt, double lr) {
