@@ -9,12 +9,22 @@
 #include <sstream>
 
 #include "vesselgan/core/device.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
 
 namespace vg::cli {
 
 void add_compute_flags(CLI::App& cmd, ComputeFlags& f) {
   cmd.add_option("--device", f.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd.add_option("--threads", f.threads, "CPU threads (0 = all cores)")->capture_default_str();
+}
+
+nlohmann::json config_section(const std::string& path, const std::string& section) {
+  if (!std::filesystem::exists(path)) throw UserError("--config " + path + " does not exist (give a JSON file)");
+  const auto j = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (j.is_discarded()) throw UserError("--config " + path + " is not valid JSON");
+  if (!j.is_object()) throw UserError("--config " + path + " is not a JSON object of options");
+  return j.contains(section) ? j.at(section) : j;
 }
 
 torch::Device setup_compute(const ComputeFlags& f) {

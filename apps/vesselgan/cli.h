@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "vesselgan/core/progress.h"
@@ -35,6 +36,11 @@ struct ComputeFlags {
   int threads = 0;
 };
 void add_compute_flags(CLI::App& cmd, ComputeFlags& f);
+
+// The options a --config file holds for one command: its `section` member when it has one ({"train": {...}},
+// so a run's config.json works), else the whole object. UserError naming the file when it is missing, not
+// JSON, or not a JSON object.
+nlohmann::json config_section(const std::string& path, const std::string& section);
 
 // Resolves the device, sets threads and backend switches; returns the device and prints one line about it.
 torch::Device setup_compute(const ComputeFlags& f);

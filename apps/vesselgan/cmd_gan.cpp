@@ -35,9 +35,7 @@ GanTrainOptions resolve_options(const GanTrainFlags& f) {
   // Precedence: preset < config file < flags (design.md).
   GanTrainOptions opt = gan_preset(f.preset);
   if (!f.config.empty()) {
-    auto j = nlohmann::json::parse(read_file(f.config), nullptr, false);
-    if (j.is_discarded()) throw UserError("config " + f.config + " is not valid JSON");
-    from_json(j.contains("gan") ? j["gan"] : j, opt);
+    from_json(config_section(f.config, "gan"), opt);
   }
   if (f.resolution > 0) opt.resolution = f.resolution;
   if (!f.mode.empty()) opt.mode = f.mode;

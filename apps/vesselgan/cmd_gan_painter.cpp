@@ -35,9 +35,7 @@ void run_train_painter(PainterFlags f) {
   if (f.run.data.empty()) throw UserError("--data is required (no earlier painter run in " + out.string() + " to resume)");
   PainterOptions o;
   if (!f.config.empty()) {
-    auto j = nlohmann::json::parse(read_file(f.config), nullptr, false);
-    if (j.is_discarded()) throw UserError("config " + f.config + " is not valid JSON");
-    from_json(j.contains("painter") ? j["painter"] : j, o);
+    from_json(config_section(f.config, "painter"), o);
   }
   if (f.steps > 0) o.steps = f.steps;
   if (f.batch > 0) o.batch = f.batch;

@@ -3,7 +3,6 @@
 
 #include "cli.h"
 #include "vesselgan/core/error.h"
-#include "vesselgan/core/files.h"
 #include "vesselgan/data/phantom.h"
 
 namespace vg::cli {
@@ -21,11 +20,7 @@ void run_phantom(const PhantomFlags& f) {
   const int n_test = f.n_test >= 0 ? f.n_test : std::max(1, f.n / 4);
   PhantomOptions opt;
   if (!f.config.empty()) {
-    if (!std::filesystem::exists(f.config)) throw UserError("--config " + f.config + " does not exist (give a JSON file)");
-    const auto j = nlohmann::json::parse(read_file(f.config), nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      throw UserError("--config " + f.config + " is not a JSON object of phantom options (e.g. {\"branch_spacing\": 0.08})");
-    from_json(j.contains("phantom") ? j["phantom"] : j, opt);
+    from_json(config_section(f.config, "phantom"), opt);
   }
   opt.size = f.size;
   validate(opt);

@@ -26,10 +26,7 @@ void run_train(const TrainFlags& f) {
   // Precedence: preset < config file < flags (design.md).
   TrainOptions opt = train_preset(f.preset);
   if (!f.config.empty()) {
-    const auto text = read_file(f.config);
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded()) throw UserError("config " + f.config + " is not valid JSON");
-    from_json(j.contains("train") ? j["train"] : j, opt);
+    from_json(config_section(f.config, "train"), opt);
   }
   if (f.epochs > 0) opt.schedule = {{f.epochs, f.lr > 0 ? f.lr : opt.schedule.front().lr}};
   else if (f.lr > 0) for (auto& s : opt.schedule) s.lr *= f.lr / opt.schedule.front().lr;
