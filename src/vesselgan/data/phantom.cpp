@@ -363,15 +363,14 @@ void write_phantom_dataset(const std::filesystem::path& dir, int n_train, int n_
   }
 }
 
-namespace {
-
-// x: [C, S, S] -> [C, fh, fw], centered: cropped where the frame is smaller, black-padded where larger.
-torch::Tensor frame(const torch::Tensor& x, int64_t fh, int64_t fw) {
+torch::Tensor frame_centred(const torch::Tensor& x, int64_t fh, int64_t fw) {
   torch::Tensor y = x;
   if (fh < y.size(1)) y = y.narrow(1, (y.size(1) - fh) / 2, fh);
   if (fw < y.size(2)) y = y.narrow(2, (y.size(2) - fw) / 2, fw);
   return pad_center(y.contiguous(), std::max(fh, y.size(1)), std::max(fw, y.size(2)));
 }
+
+namespace {
 
 torch::Tensor dilate1(const torch::Tensor& label) {  // [1, H, W] {0, 1}: a 3x3 dilation
   return F::max_pool2d(label.unsqueeze(0), F::MaxPool2dFuncOptions(3).stride(1).padding(1))[0];
@@ -425,22 +424,22 @@ void write_phantom_layout(const std::filesystem::path& dir, const std::string& l
     const std::string& id = ids[i];
     if (layout == "chase") {
       const int64_t fw = std::llround(static_cast<double>(S) * 999.0 / 960.0);
-      write_jpeg(dir / (id + ".jpg"), frame(p.image, S, fw));
-      write_png(dir / (id + "_1stHO.png"), frame(p.label, S, fw));
-      write_png(dir / (id + "_2ndHO.png"), frame(dilate1(p.label), S, fw));
+      write_jpeg(dir / (id + ".jpg"), frame_centred(p.image, S, fw));
+      write_png(dir / (id + "_1stHO.png"), frame_centred(p.label, S, fw));
+      write_png(dir / (id + "_2ndHO.png"), frame_centred(dilate1(p.label), S, fw));
     } else if (layout == "stare") {
       const int64_t fh = std::llround(static_cast<double>(S) * 605.0 / 700.0);
-      write_pnm(dir / "stare-images" / (id + ".ppm"), frame(p.image, fh, S));
-      write_pnm(dir / "labels-ah" / (id + ".ah.ppm"), frame(p.label, fh, S));
-      write_pnm(dir / "labels-vk" / (id + ".vk.ppm"), frame(dilate1(p.label), fh, S));
+      write_pnm(dir / "stare-images" / (id + ".ppm"), frame_centred(p.image, fh, S));
+      write_pnm(dir / "labels-ah" / (id + ".ah.ppm"), frame_centred(p.label, fh, S));
+      write_pnm(dir / "labels-vk" / (id + ".vk.ppm"), frame_centred(dilate1(p.label), fh, S));
     } else if (layout == "hrf") {
       const int64_t fh = std::llround(static_cast<double>(S) * 2.0 / 3.0);
-      write_jpeg(dir / "images" / (id + (i % 3 == 1 ? ".JPG" : ".jpg")), frame(p.image, fh, S));
-      write_tiff(dir / "manual1" / (id + ".tif"), frame(p.label, fh, S));
-      write_tiff(dir / "mask" / (id + "_mask.tif"), frame(p.mask, fh, S));
+      write_jpeg(dir / "images" / (id + (i % 3 == 1 ? ".JPG" : ".jpg")), frame_centred(p.image, fh, S));
+      write_tiff(dir / "manual1" / (id + ".tif"), frame_centred(p.label, fh, S));
+      write_tiff(dir / "mask" / (id + "_mask.tif"), frame_centred(p.mask, fh, S));
     } else {  // photos
       const int64_t fw = std::llround(static_cast<double>(S) * 4.0 / 3.0);
-      write_jpeg(dir / (id + ".jpg"), frame(p.image, S, fw));
+      write_jpeg(dir / (id + ".jpg"), frame_centred(p.image, S, fw));
     }
   }
 }

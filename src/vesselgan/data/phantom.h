@@ -58,6 +58,10 @@ struct PhantomSample {
 // CPU tensors.
 PhantomSample make_phantom(const PhantomOptions& opt, uint64_t seed);
 
+// x: [C, S, S] -> [C, fh, fw], centred: cropped where the frame is smaller, black-padded where larger (a
+// phantom framed as a camera's photograph; the crop starts at ((S - fh) / 2, (S - fw) / 2)).
+torch::Tensor frame_centred(const torch::Tensor& x, int64_t fh, int64_t fw);
+
 // Seed of image `index` (0-based, train first, then test) of write_phantom_dataset(..., seed).
 uint64_t phantom_seed(uint64_t seed, int64_t index);
 

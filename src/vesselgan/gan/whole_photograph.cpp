@@ -18,12 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The centre height x width of a [C, S, S] square (S >= both).
-torch::Tensor centre(const torch::Tensor& t, int64_t height, int64_t width) {
-  const int64_t top = (t.size(1) - height) / 2, left = (t.size(2) - width) / 2;
-  return t.slice(1, top, top + height).slice(2, left, left + width).contiguous();
-}
-
 // What a crop cannot show, as a gain on the painted photograph: light falling off toward the rim, the darker
 // macula, the bright optic disc. Measured on DRIVE's training photographs without 22 and 28
 // (scripts/measure_drive_shading.py: the background's median luminance, vessels excluded, relative to that
@@ -79,8 +73,8 @@ WholePhotograph paint_whole(const LoadedGenerator& g, int64_t index, const Whole
   trees.size = std::max(o.width, o.height);
   const PhantomSample tree = make_phantom(trees, phantom_seed(o.seed, index));
   WholePhotograph p;
-  p.label = centre(tree.label, o.height, o.width);
-  p.mask = centre(tree.mask, o.height, o.width);
+  p.label = frame_centred(tree.label, o.height, o.width);
+  p.mask = frame_centred(tree.mask, o.height, o.width);
   const int64_t top = (trees.size - o.height) / 2, left = (trees.size - o.width) / 2;
 
   // The painter paints a canvas its levels divide; the photograph is its top-left corner.
