@@ -73,7 +73,10 @@ void run_gan_train(GanTrainFlags f) {
     recall_run_data(run_json, f.run);
   }
   if (f.run.data.empty()) throw UserError("--data is required (no earlier GAN run in " + out.string() + " to resume)");
-  GanTrainOptions opt = resolve_options(f);
+  // On resume the checkpoint's recipe runs (only --kimg may lengthen it): the data and the header follow it.
+  GanTrainOptions asked = resolve_options(f);
+  if (f.resume_given) asked.kimg = f.kimg;  // a preset's length must not lengthen a resumed run unasked
+  GanTrainOptions opt = gan_recipe_to_run(asked, out, control);
   if (!f.init.empty() && !f.resume_given) {
     control.init_from = f.init;
     opt = with_networks_of(f.init, opt);

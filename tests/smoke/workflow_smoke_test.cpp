@@ -42,6 +42,23 @@ TEST(WorkflowSmoke, RefusedTrainingRunsLeaveTheRunFolderAlone) {
   EXPECT_EQ(read_file(gan + "/run.json"), gan_json) << "a refused gan train rewrote run.json";
 }
 
+TEST(WorkflowSmoke, ResumedGanTrainRunsAndReportsTheCheckpointsRecipe) {
+  // `gan train --out RUN --resume` alone continues RUN's recipe: not the default preset's batch or length.
+  test::ScratchDir dir("wf_gan_resume");
+  const std::string a = (dir.path() / "a").string(), gan = (dir.path() / "gan").string();
+  ASSERT_EQ(run_cli("phantom --n 4 --n-test 1 --size 64 --out " + a, dir).code, 0);
+  auto r = run_cli("gan train --data " + a + " --out " + gan + " --preset toy --kimg 0.016 --batch 8 --threads 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_cli("gan train --out " + gan + " --resume --threads 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(test::contains(r.err, "0.016 kimg, batch 8")) << r.err;
+  EXPECT_TRUE(test::contains(r.out, "trained to 0.016 kimg")) << r.out;
+  r = run_cli("gan train --out " + gan + " --resume --kimg 0.032 --threads 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(test::contains(r.err, "0.032 kimg, batch 8")) << r.err;
+  EXPECT_TRUE(test::contains(r.out, "trained to 0.032 kimg")) << r.out;
+}
+
 TEST(WorkflowSmoke, SegmentAllSplitsWritesOneSetOfFilesPerSampleId) {
   // Two splits holding the same file names: ids become train_01 / test_01, and so do the outputs.
   test::ScratchDir dir("wf_all_splits");

@@ -569,4 +569,9 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
   return run.train();
 }
 
+GanTrainOptions gan_recipe_to_run(const GanTrainOptions& options, const fs::path& run_dir,
+                                  const GanRunControl& control) {
+  return options_of(resume_path_of(control, run_dir, run_dir / "checkpoints" / "last.pt"), options);
+}
+
 }  // namespace vg

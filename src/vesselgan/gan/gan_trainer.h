@@ -52,6 +52,12 @@ GanTrainResult train_gan(const std::vector<Sample>& data, const GanTrainOptions&
                          const GanRunControl& control = {}, const ProgressFn& progress = {},
                          const Collective& world = Collective());
 
+// The recipe train_gan will run with these options and control in run_dir: the checkpoint's when it resumes (only
+// its length may grow, to options.kimg), the given options for a fresh run. UserError as train_gan's for a
+// resume_from that names nothing, or a fresh run in a folder that holds one.
+GanTrainOptions gan_recipe_to_run(const GanTrainOptions& options, const std::filesystem::path& run_dir,
+                                  const GanRunControl& control);
+
 // "snapshot-000004.000.pt" style names: kimg with three decimals, so fractional runs sort and stay unique.
 std::string kimg_label(double kimg);
 
