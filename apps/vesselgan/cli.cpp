@@ -69,7 +69,7 @@ ProgressFn make_progress_printer() {
   auto bar_shown = std::make_shared<bool>(false);
   return [tty, last_line, bar_shown](const Progress& p) {
     const double frac = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 0.0;
-    const double eta = frac > 0 ? p.elapsed_s * (1 - frac) / frac : NAN;
+    const double eta = eta_seconds(p);
     if (p.stage == "pipeline") {  // a stage starts or is skipped
       if (*bar_shown) std::cerr << "\r\033[K";
       *bar_shown = false;

@@ -419,6 +419,7 @@ class GanRun {
     p.stage = stage;
     p.unit = "img";
     p.done = nimg;
+    p.done_at_start = run_start_nimg;
     p.total = total_nimg;
     p.elapsed_s = seconds_since(t_run);
     return p;

@@ -235,6 +235,7 @@ PainterTrainResult train_painter(const std::vector<Sample>& data, const PainterO
         p.stage = "painter";
         p.unit = "step";
         p.done = step;
+        p.done_at_start = start_step;
         p.total = o.steps;
         p.elapsed_s = std::chrono::duration<double>(Clock::now() - t0).count();
         p.scalars = {{"l1", r.l1}, {"loss_adv", sum_adv / n}, {"loss_d", sum_d / n}};

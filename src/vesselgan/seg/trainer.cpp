@@ -257,6 +257,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       patches ? std::optional<PatchSampler>(make_patch_sampler(targets, opt, device)) : std::nullopt;
   const Stacked va = stack_samples(val, opt.input, multiple, device);
   const int64_t steps_per_epoch = (n + opt.batch_size - 1) / opt.batch_size;
+  const int64_t start_step = step;  // steps of a resumed run done before this process
   const int64_t epochs = total_epochs(opt);
   const auto t_run = Clock::now();
 
@@ -311,6 +312,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
         p.stage = "train";
         p.unit = "step";
         p.done = step;
+        p.done_at_start = start_step;
         p.total = epochs * steps_per_epoch;
         p.elapsed_s = seconds_since(t_run);
         p.scalars = {{"epoch", epoch + 1}, {"loss", loss_value}, {"lr", lr}};
@@ -362,6 +364,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       p.stage = "epoch";
       p.unit = "epoch";
       p.done = epoch + 1;
+      p.done_at_start = start_epoch;
       p.total = epochs;
       p.elapsed_s = result.seconds;
       p.scalars = {{"train_loss", train_loss}, {"lr", lr}};
