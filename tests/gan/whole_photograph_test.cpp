@@ -8,6 +8,7 @@
 #include "test_support.h"
 #include "tiny_gan.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/core/files.h"
 #include "vesselgan/data/dataset.h"
 #include "vesselgan/gan/whole_photograph.h"
 
@@ -98,6 +99,36 @@ TEST(WholePhotograph, AGenerationIsADataSetAndResumes) {
   ASSERT_EQ(samples.size(), 3U);
   EXPECT_TRUE(torch::equal(samples[1].label, paint_whole(g, 1, small(), torch::kCPU).label));
   EXPECT_TRUE(samples[1].has_mask);
+}
+
+TEST(WholePhotograph, AFolderOfOneGenerationRefusesOtherOptionsAndKeepsItsPhotographs) {
+  test::ScratchDir dir("whole_other_options");
+  const auto g = tiny_label_first();
+  ASSERT_EQ(generate_whole(g, dir.path(), small(), torch::kCPU), 3);
+  const std::string info = read_file(dir.path() / "generate.json");
+  const std::string first = read_file(dir.path() / "images" / "000000.png");
+  std::filesystem::remove(dir.path() / "images" / "000001.png");
+  WholeOptions wide = small();
+  wide.appearance.wide = true;
+  EXPECT_THROW(generate_whole(g, dir.path(), wide, torch::kCPU), UserError);
+  EXPECT_EQ(read_file(dir.path() / "generate.json"), info);
+  EXPECT_EQ(read_file(dir.path() / "images" / "000000.png"), first);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "images" / "000001.png"));
+  EXPECT_EQ(generate_whole(g, dir.path(), small(), torch::kCPU), 1);  // the same options resume
+}
+
+TEST(WholePhotograph, WideAppearanceChangesThePhotographOnlyInsideItsFov) {
+  const auto g = tiny_label_first();
+  WholeOptions wide = small();
+  wide.appearance.wide = true;
+  const auto plain = paint_whole(g, 1, small(), torch::kCPU), varied = paint_whole(g, 1, wide, torch::kCPU);
+  EXPECT_TRUE(torch::equal(plain.label, varied.label));
+  EXPECT_TRUE(torch::equal(plain.mask, varied.mask));
+  EXPECT_FALSE(torch::equal(plain.image, varied.image));
+  EXPECT_EQ(varied.image.mul(1 - varied.mask).abs().max().item<double>(), 0.0);
+  EXPECT_GE(varied.image.min().item<double>(), 0.0);
+  EXPECT_LE(varied.image.max().item<double>(), 1.0);
+  EXPECT_TRUE(torch::equal(varied.image, paint_whole(g, 1, wide, torch::kCPU).image));
 }
 
 }  // namespace

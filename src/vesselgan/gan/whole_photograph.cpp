@@ -50,7 +50,7 @@ torch::Tensor fundus_shading(const PhantomGeometry& g, int64_t height, int64_t w
 }
 
 // UserError for a generator that cannot paint whole photographs.
-void require_painter(const LoadedGenerator& g) {
+void require_whole_painter(const LoadedGenerator& g) {
   if (!g.painter)
     throw UserError(g.path.string() + " has no painter: whole photographs need a label-first generator file "
                     "(the shipped models/generator-drive.pt, or gan export --painter)");
@@ -62,12 +62,13 @@ void validate(const WholeOptions& o) {
   check_field(o.width >= 64 && o.width <= 2048, "whole.width", o.width, "64 to 2048 pixels");
   check_field(o.height >= 64 && o.height <= 2048, "whole.height", o.height, "64 to 2048 pixels");
   check_field(o.count >= 1, "whole.count", o.count, ">= 1");
+  validate(o.appearance);
 }
 
 WholePhotograph paint_whole(const LoadedGenerator& g, int64_t index, const WholeOptions& o,
                             const torch::Device& device) {
   validate(o);
-  require_painter(g);
+  require_whole_painter(g);
   // The tree grows in the square that holds the frame; the frame is its centre.
   PhantomOptions trees = o.trees;
   trees.size = std::max(o.width, o.height);
@@ -101,16 +102,16 @@ WholePhotograph paint_whole(const LoadedGenerator& g, int64_t index, const Whole
     shading = fundus_shading(tree.geometry, o.height, o.width, top, left, background,
                              {jitter[0].item<double>(), jitter[1].item<double>(), jitter[2].item<double>()});
   }
-  p.image = painted.mul(shading).clamp(0, 1).mul(p.mask).contiguous();
+  const AppearanceDraw look = draw_appearance(o.appearance, mix_seed(o.seed ^ 0x77686f6cULL) ^ static_cast<uint64_t>(index));
+  p.image = apply_appearance(painted.mul(shading).clamp(0, 1), look).mul(p.mask).contiguous();
   return p;
 }
 
 int64_t generate_whole(const LoadedGenerator& g, const fs::path& out, const WholeOptions& o,
                        const torch::Device& device, const ProgressFn& progress) {
   validate(o);
-  require_painter(g);  // before anything is written
-  for (const char* sub : {"images", "labels", "masks"}) fs::create_directories(out / sub);
-  const nlohmann::json info = {
+  require_whole_painter(g);  // before anything is written
+  nlohmann::json info = {
       {"checkpoint", fs::absolute(g.path).string()},
       {"whole", true},
       {"width", o.width},
@@ -120,10 +121,20 @@ int64_t generate_whole(const LoadedGenerator& g, const fs::path& out, const Whol
       {"trees", o.trees},
       {"labels", "the procedural tree (data/phantom.h), exact"},
       {"shading", o.shading},
+      {"appearance", o.appearance},
       {"images", o.shading ? "the whole map painted by the generator's painter, shaded with DRIVE's light "
                              "fall-off, macula and optic disc, black outside the FOV"
                            : "the whole map painted by the generator's painter, black outside the FOV"}};
-  write_file_atomic(out / "generate.json", info.dump(2) + "\n");
+  if (o.appearance.wide)
+    info["images"] = info["images"].get<std::string>() + "; then each photograph's own exposure, colour cast, "
+                     "illumination gradient, gamma, blur and noise, drawn from the ranges in `appearance`";
+  // A folder holds one generation: resuming it with other options would mix two kinds of photograph.
+  const fs::path info_path = out / "generate.json";
+  if (fs::exists(info_path) && nlohmann::json::parse(read_file(info_path), nullptr, false) != info)
+    throw UserError(out.string() + " holds whole photographs generated with other options (its generate.json); "
+                    "resume it with the same options, or choose another --out");
+  for (const char* sub : {"images", "labels", "masks"}) fs::create_directories(out / sub);
+  write_file_atomic(info_path, info.dump(2) + "\n");
   int64_t written = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < o.count; ++i) {

@@ -12,6 +12,7 @@
 
 #include "vesselgan/core/progress.h"
 #include "vesselgan/data/phantom.h"
+#include "vesselgan/gan/appearance.h"
 #include "vesselgan/gan/gan_models.h"
 
 namespace vg {
@@ -22,6 +23,7 @@ struct WholeOptions {
   uint64_t seed = 0;
   PhantomOptions trees;  // size is set from width and height (the square the tree grows in)
   bool shading = true;   // light fall-off, macula and optic disc (false: the painter's output alone)
+  AppearanceOptions appearance;  // wide: each photograph's own exposure, colour, gamma, ... (gan/appearance.h)
 };
 void validate(const WholeOptions& o);
 
