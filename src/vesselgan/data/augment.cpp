@@ -12,7 +12,6 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 // ITU-R BT.601 luma, the Y row of YIQ.
 torch::Tensor gray(const torch::Tensor& img) {
@@ -42,7 +41,7 @@ torch::Tensor flip_where(const torch::Tensor& x, const torch::Tensor& flip, int6
 
 namespace {
 
-const auto kFields = [](auto& o, auto&& field) {
+const auto kAugmentFields = [](auto& o, auto&& field) {
   field("enabled", o.enabled);
   field("hflip", o.hflip);
   field("vflip", o.vflip);
@@ -61,11 +60,11 @@ const auto kFields = [](auto& o, auto&& field) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const AugmentOptions& o) { j = fields_to_json(o, kFields); }
-void from_json(const nlohmann::json& j, AugmentOptions& o) { fields_from_json(j, "augment", o, kFields); }
+void to_json(nlohmann::json& j, const AugmentOptions& o) { j = fields_to_json(o, kAugmentFields); }
+void from_json(const nlohmann::json& j, AugmentOptions& o) { fields_from_json(j, "augment", o, kAugmentFields); }
 
 void validate(const AugmentOptions& o) {
-  validate_fields("augment", o, kFields);
+  validate_fields("augment", o, kAugmentFields);
   check_field(o.scale_max >= o.scale_min && o.scale_max <= 10, "augment.scale_max", o.scale_max, "scale_min..10");
 }
 
@@ -123,7 +122,7 @@ SegBatch augment(const SegBatch& batch, const AugmentOptions& opt) {
   torch::Tensor vflip =
       opt.vflip ? torch::rand({N}, fopt) < 0.5 : torch::zeros({N}, fopt.dtype(torch::kBool));
   if (warp) {
-    const auto deg = kPi / 180.0;
+    const auto deg = M_PI / 180.0;
     const torch::Tensor angle =
         opt.rotate_deg > 0 ? uniform(-opt.rotate_deg * deg, opt.rotate_deg * deg) : torch::zeros({N}, fopt);
     const torch::Tensor zoom = uniform(opt.scale_min, opt.scale_max);
@@ -165,7 +164,7 @@ SegBatch augment(const SegBatch& batch, const AugmentOptions& opt) {
     const torch::Tensor yiq =
         torch::tensor({0.299, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312}, dopt).view({3, 3});
     const torch::Tensor yiq_inv = torch::inverse(yiq);
-    const torch::Tensor phi = uniform(-opt.hue * 2 * kPi, opt.hue * 2 * kPi).to(torch::kDouble);
+    const torch::Tensor phi = uniform(-opt.hue * 2 * M_PI, opt.hue * 2 * M_PI).to(torch::kDouble);
     const torch::Tensor c = torch::cos(phi), s = torch::sin(phi), one = torch::ones_like(phi),
                         zero = torch::zeros_like(phi);
     const torch::Tensor rot = torch::stack({one, zero, zero, zero, c, -s, zero, s, c}, 1).view({N, 3, 3});

@@ -9,7 +9,7 @@ namespace vg {
 
 namespace {
 
-const auto kFields = [](auto& o, auto&& field) {
+const auto kDegradeFields = [](auto& o, auto&& field) {
   field("p", o.p, within(0, 1, "0..1 (probability per degradation and sample)"));
   field("blur_max", o.blur_max, within(0, 20, "0..20 px (0 = off)"));
   field("exposure_min", o.exposure_min, within(0.01, 1, "0.01..1 (1 = off)"));
@@ -20,9 +20,9 @@ const auto kFields = [](auto& o, auto&& field) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const DegradeOptions& o) { j = fields_to_json(o, kFields); }
-void from_json(const nlohmann::json& j, DegradeOptions& o) { fields_from_json(j, "augment.degrade", o, kFields); }
-void validate(const DegradeOptions& o) { validate_fields("augment.degrade", o, kFields); }
+void to_json(nlohmann::json& j, const DegradeOptions& o) { j = fields_to_json(o, kDegradeFields); }
+void from_json(const nlohmann::json& j, DegradeOptions& o) { fields_from_json(j, "augment.degrade", o, kDegradeFields); }
+void validate(const DegradeOptions& o) { validate_fields("augment.degrade", o, kDegradeFields); }
 
 bool active(const DegradeOptions& o) {
   return o.p > 0 && (o.blur_max > 0 || o.exposure_min < 1 || o.gamma_max > 1 || o.noise_max > 0 || o.jpeg_min < 100);

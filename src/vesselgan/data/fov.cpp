@@ -15,7 +15,7 @@ namespace {
 
 // In-place separable gaussian blur of an h x w plane (row-major), mirrored borders. Plain loops: for one
 // small plane they beat the tensor library's convolution setup by far.
-void gaussian_blur(std::vector<float>& v, int64_t h, int64_t w, double sigma) {
+void blur_plane(std::vector<float>& v, int64_t h, int64_t w, double sigma) {
   if (sigma < 0.3) return;
   const int64_t r = std::min<int64_t>({static_cast<int64_t>(std::ceil(3 * sigma)), h - 1, w - 1});
   if (r < 1) return;
@@ -173,7 +173,7 @@ torch::Tensor estimate_fov(const torch::Tensor& image, const FovOptions& o) {
                 w = std::max<int64_t>(1, std::llround(W * shrink));
   vt = resize_to(vt, h, w).contiguous();
   std::vector<float> v(vt.data_ptr<float>(), vt.data_ptr<float>() + h * w);
-  gaussian_blur(v, h, w, o.smooth_sigma * static_cast<double>(std::max(h, w)));
+  blur_plane(v, h, w, o.smooth_sigma * static_cast<double>(std::max(h, w)));
 
   // 2. Surround and fundus levels.
   const int64_t c = std::max<int64_t>(1, std::llround(o.corner * static_cast<double>(std::min(h, w))));

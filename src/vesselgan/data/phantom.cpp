@@ -23,7 +23,6 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 // ---- randomness: the engine's raw output is portable; the conversions below are ours, so the phantoms
 // do not depend on the standard library's distribution algorithms ----
@@ -40,9 +39,9 @@ class Rng {
     }
     const double u = 1.0 - uniform(), v = uniform();  // u in (0, 1]
     const double r = std::sqrt(-2.0 * std::log(u));
-    spare_ = r * std::sin(2 * kPi * v);
+    spare_ = r * std::sin(2 * M_PI * v);
     has_spare_ = true;
-    return r * std::cos(2 * kPi * v);
+    return r * std::cos(2 * M_PI * v);
   }
   double exponential(double mean) { return -mean * std::log(1.0 - uniform()); }
   torch::Tensor normal_tensor(std::vector<int64_t> shape) {
@@ -144,10 +143,10 @@ void grow_trees(const PhantomOptions& opt, const Scene& sc, double side, double 
   std::priority_queue<Branch> pending;
   for (int64_t t = 0; t < opt.num_trees; ++t) {
     const Template& tp = templates[t];
-    double a = (tp.angle_deg + rng.uniform(-8, 8)) * kPi / 180;
+    double a = (tp.angle_deg + rng.uniform(-8, 8)) * M_PI / 180;
     double bias = tp.bias * rng.uniform(0.8, 1.2) / R;
     if (side > 0) {  // disc on the right, macula to the left: mirror x (angle -> pi - angle, curvature flips)
-      a = kPi - a;
+      a = M_PI - a;
       bias = -bias;
     }
     const double w = tp.width * trunk * rng.uniform(0.9, 1.1);
@@ -192,8 +191,8 @@ void grow_trees(const PhantomOptions& opt, const Scene& sc, double side, double 
         const double alpha = 0.25 + 0.75 * std::pow(rng.uniform(), 2.0);
         const double wa = b.width / std::cbrt(1 + alpha * alpha * alpha), wb = alpha * wa;
         const double turn = rng.uniform() < 0.5 ? -1.0 : 1.0;
-        const double child_angle = b.angle + turn * rng.uniform(35, 75) * kPi / 180;
-        b.angle -= turn * rng.uniform(5, 25) * alpha * alpha * kPi / 180;  // the parent yields a little
+        const double child_angle = b.angle + turn * rng.uniform(35, 75) * M_PI / 180;
+        b.angle -= turn * rng.uniform(5, 25) * alpha * alpha * M_PI / 180;  // the parent yields a little
         b.width = wa;
         if (wb >= w_min) pending.push({b.x, b.y, child_angle, wb, 0.0, 1.0, b.strength, 0.0, 1.5 * R});
       }
@@ -213,7 +212,7 @@ std::vector<float> smooth_noise(Rng& rng, int64_t g, int64_t S) {
 }
 
 // In-place separable gaussian blur of `channels` planes of S x S floats, replicate borders.
-void gaussian_blur(std::vector<float>& img, int64_t channels, int64_t S, double sigma) {
+void blur_channels(std::vector<float>& img, int64_t channels, int64_t S, double sigma) {
   const int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3 * sigma)));
   std::vector<double> k(static_cast<size_t>(2 * radius + 1));
   double sum = 0;
@@ -322,7 +321,7 @@ PhantomSample make_phantom(const PhantomOptions& opt, uint64_t seed) {
   }
   // Optics and sensor: slight blur, gaussian noise; then the FOV aperture (anti-aliased rim, black outside).
   const double sigma = opt.blur * sc.S;
-  if (sigma >= 0.2) gaussian_blur(img, 3, S, sigma);
+  if (sigma >= 0.2) blur_channels(img, 3, S, sigma);
   std::vector<float> label(P), mask(P);
   for (size_t k = 0; k < P; ++k) {
     const int64_t i = static_cast<int64_t>(k) / S, j = static_cast<int64_t>(k) % S;

@@ -14,7 +14,6 @@ namespace vg {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 using T = torch::Tensor;
 
@@ -150,7 +149,7 @@ torch::Tensor AugmentPipe::geometric(const torch::Tensor& images, double p) cons
   // Pre- and post-rotation each fire with p_rot so that P(at least one) = rotate * p.
   const double p_rot = 1 - std::sqrt(std::min(std::max(1 - o.rotate * p, 0.0), 1.0));
   auto rotation = [&]() {
-    T theta = (rand_rows({N}, fopt) * 2 - 1) * (kPi * o.rotate_max);
+    T theta = (rand_rows({N}, fopt) * 2 - 1) * (M_PI * o.rotate_max);
     theta = m(torch::where(fires(N, p_rot, fopt), theta, torch::zeros_like(theta)));
     return rotate2d(torch::cos(theta), torch::sin(theta));  // inverse of the rotation by -theta
   };
@@ -218,7 +217,7 @@ torch::Tensor AugmentPipe::color(const torch::Tensor& images, double p) const {
     M = torch::matmul(I4 - 2 * vv * m(i), M);
   }
   if (o.hue > 0) {  // rotation about the luma axis (Rodrigues: cos I + sin [v]x + (1 - cos) v v^T)
-    T theta = (rand_rows({N}, fopt) * 2 - 1) * (kPi * o.hue_max);
+    T theta = (rand_rows({N}, fopt) * 2 - 1) * (M_PI * o.hue_max);
     theta = torch::where(fires(N, o.hue * p, fopt), theta, torch::zeros_like(theta));
     // [v]x for v = a (1, 1, 1) is a (P^T - P), P the cyclic permutation (eye rolled by one column).
     const T P = torch::eye(3, mopt).roll(1, 1);

@@ -12,7 +12,7 @@ namespace {
 bool power_of_two_resolution(int64_t r) { return r >= 32 && r <= 1024 && (r & (r - 1)) == 0; }
 bool is_finite(double v) { return std::isfinite(v); }
 
-const auto kFields = [](auto& o, auto&& field) {
+const auto kGanFields = [](auto& o, auto&& field) {
   field("mode", o.mode, one_of({"full", "patch", "joint", "joint-patch", "label-patch"}));
   field("resolution", o.resolution, rule(power_of_two_resolution, "a power of two from 32 to 1024"));
   field("mirror", o.mirror);
@@ -47,8 +47,8 @@ const auto kFields = [](auto& o, auto&& field) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const GanTrainOptions& o) { j = fields_to_json(o, kFields); }
-void from_json(const nlohmann::json& j, GanTrainOptions& o) { fields_from_json(j, "gan", o, kFields); }
+void to_json(nlohmann::json& j, const GanTrainOptions& o) { j = fields_to_json(o, kGanFields); }
+void from_json(const nlohmann::json& j, GanTrainOptions& o) { fields_from_json(j, "gan", o, kGanFields); }
 
 int64_t image_channels(const GanTrainOptions& o) { return is_label_mode(o) ? 1 : is_joint_mode(o) ? 4 : 3; }
 bool is_patch_mode(const GanTrainOptions& o) {
@@ -75,7 +75,7 @@ void finalize(GanTrainOptions& o) {
 }
 
 void validate(const GanTrainOptions& o) {
-  validate_fields("gan", o, kFields);
+  validate_fields("gan", o, kGanFields);
   check_field(o.pl_batch_shrink >= 1 && o.pl_batch_shrink <= o.batch, "gan.pl_batch_shrink", o.pl_batch_shrink,
               "1 to batch");
   check_field(o.generator.resolution == o.resolution && o.discriminator.resolution == o.resolution,

@@ -45,7 +45,7 @@ void write_sample_grid(const fs::path& out, int64_t n, bool labels) {
   write_png(out / "grid.png", image_grid(torch::stack(tiles).mul(2).sub(1), cols), 8);
 }
 // UserError for a label-patch generator that comes without the painter its maps need.
-void require_painter(const LoadedGenerator& g) {
+void require_painter_for_maps(const LoadedGenerator& g) {
   if (is_label_mode(g.options) && !g.painter)
     throw UserError(g.path.string() + " draws vessel maps only (label-patch): use a label-first generator file "
                     "that holds its painter (gan export --painter)");
@@ -72,7 +72,7 @@ torch::Tensor sample_with_labels(const LoadedGenerator& g, int64_t first, int64_
   if (is_joint_mode(g.options)) return sample_images(G, first, n, psi, seed, device);
   if (!is_label_mode(g.options))
     throw UserError(g.path.string() + " is a '" + g.options.mode + "' generator: it draws no vessel labels");
-  require_painter(g);
+  require_painter_for_maps(g);
   const auto maps = g.maps == "procedural"
                         ? procedural_vessel_maps(seed, first, n, g.options.resolution, g.procedural).to(device)
                         : sample_images(G, first, n, psi, seed, device);  // [n, 1, R, R]
@@ -103,7 +103,7 @@ GenerateResult generate_images(const LoadedGenerator& g, const fs::path& out, co
                                const torch::Device& device, const ProgressFn& progress) {
   validate(o);
   const bool joint = learns_labels(g.options);
-  require_painter(g);  // before anything is written
+  require_painter_for_maps(g);  // before anything is written
   // Patches cropped wholly inside the FOV (patch_min_fov 1) are all FOV; any other image gets an estimate.
   const bool all_fov = is_patch_mode(g.options) && g.options.patch_min_fov >= 1;
   for (const char* sub : {"images", "masks"}) fs::create_directories(out / sub);

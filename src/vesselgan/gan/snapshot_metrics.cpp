@@ -11,7 +11,7 @@ namespace vg {
 
 namespace {
 
-const auto kFields = [](auto& o, auto&& field) {
+const auto kSnapshotMetricsFields = [](auto& o, auto&& field) {
   field("count", o.count, within(2, 100000, "2 to 100000 images"));
   field("truncation", o.truncation, within(0, 1, "0 to 1"));
   field("seed", o.seed);
@@ -52,8 +52,8 @@ torch::Tensor features_of(const torch::Tensor& signed_images, FeatureNetwork& ne
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const SnapshotMetricsOptions& o) { j = fields_to_json(o, kFields); }
-void validate(const SnapshotMetricsOptions& o) { validate_fields("snapshot metrics", o, kFields); }
+void to_json(nlohmann::json& j, const SnapshotMetricsOptions& o) { j = fields_to_json(o, kSnapshotMetricsFields); }
+void validate(const SnapshotMetricsOptions& o) { validate_fields("snapshot metrics", o, kSnapshotMetricsFields); }
 
 torch::Tensor feature_view(const torch::Tensor& signed_images) {
   TORCH_CHECK(signed_images.dim() == 4, "feature_view: expected [N, C, R, R], got ", signed_images.sizes());

@@ -33,7 +33,7 @@ std::string RetrainVariant::name() const { return cell() + "_s" + std::to_string
 
 namespace {
 
-const auto kFields = [](auto& c, auto&& field) {
+const auto kPipelineFields = [](auto& c, auto&& field) {
   field("data", c.data);
   field("layout", c.layout);
   field("phantom_train", c.phantom_train, within(3, 10000, "3..10000"));
@@ -69,23 +69,23 @@ const auto kFields = [](auto& c, auto&& field) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const PipelineConfig& c) { j = fields_to_json(c, kFields); }
+void to_json(nlohmann::json& j, const PipelineConfig& c) { j = fields_to_json(c, kPipelineFields); }
 
 void from_json(const nlohmann::json& j, PipelineConfig& c) {
   auto it = j.is_object() ? j.find("labels") : j.end();
-  if (it == j.end()) return fields_from_json(j, "pipeline", c, kFields);
+  if (it == j.end()) return fields_from_json(j, "pipeline", c, kPipelineFields);
   // Older configs name one route as a string.
   const nlohmann::json labels = it->is_string() ? nlohmann::json::array({*it}) : *it;
   if (!labels.is_array() || !std::all_of(labels.begin(), labels.end(), [](const auto& v) { return v.is_string(); }))
     throw UserError("pipeline.labels = " + it->dump() + " is not valid (valid: \"model\", \"gan\", or a list of them)");
   nlohmann::json patched = j;
   patched["labels"] = labels;
-  fields_from_json(patched, "pipeline", c, kFields);
+  fields_from_json(patched, "pipeline", c, kPipelineFields);
 }
 
 void validate(const PipelineConfig& c) {
   const std::string w = "pipeline.";
-  validate_fields("pipeline", c, kFields);
+  validate_fields("pipeline", c, kPipelineFields);
   check_field(c.seg.val_count >= 1, w + "seg.val_count", c.seg.val_count,
               ">= 1 (validation images choose epochs and ensemble weights)");
   check_field(!c.labels.empty(), w + "labels", c.labels, "one or more of model, gan");

@@ -8,7 +8,7 @@ namespace vg {
 
 namespace {
 
-const auto kFields = [](auto& o, auto&& field) {
+const auto kDistillFields = [](auto& o, auto&& field) {
   field("teacher", o.teacher);
   field("weight", o.weight, rule([](double w) { return w > 0 && w <= 1; }, "0 < weight <= 1"));
   field("tta", o.tta);
@@ -16,9 +16,9 @@ const auto kFields = [](auto& o, auto&& field) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const DistillOptions& o) { j = fields_to_json(o, kFields); }
-void from_json(const nlohmann::json& j, DistillOptions& o) { fields_from_json(j, "train.distill", o, kFields); }
-void validate(const DistillOptions& o) { validate_fields("train.distill", o, kFields); }
+void to_json(nlohmann::json& j, const DistillOptions& o) { j = fields_to_json(o, kDistillFields); }
+void from_json(const nlohmann::json& j, DistillOptions& o) { fields_from_json(j, "train.distill", o, kDistillFields); }
+void validate(const DistillOptions& o) { validate_fields("train.distill", o, kDistillFields); }
 
 std::vector<Sample> with_teacher_targets(const std::vector<Sample>& samples, const DistillOptions& o,
                                          const torch::Device& device) {

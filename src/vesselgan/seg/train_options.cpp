@@ -11,7 +11,7 @@ const auto kStageFields = [](auto& s, auto&& field) {
   field("lr", s.lr, rule([](double lr) { return lr > 0 && lr < 10; }, "0 < lr < 10"));
 };
 
-const auto kFields = [](auto& o, auto&& field) {
+const auto kTrainFields = [](auto& o, auto&& field) {
   field("model", o.model, section);
   field("loss", o.loss, section);
   field("augment", o.augment, section);
@@ -38,13 +38,13 @@ void from_json(const nlohmann::json& j, ScheduleStage& s) { fields_from_json(j, 
 // Without a teacher the recipe is written as before distillation existed, so the pipeline's stage keys (which
 // hold the recipe) of earlier runs still match and their trained models are reused.
 void to_json(nlohmann::json& j, const TrainOptions& o) {
-  j = fields_to_json(o, kFields);
+  j = fields_to_json(o, kTrainFields);
   if (o.distill.teacher.empty()) j.erase("distill");
 }
-void from_json(const nlohmann::json& j, TrainOptions& o) { fields_from_json(j, "train", o, kFields); }
+void from_json(const nlohmann::json& j, TrainOptions& o) { fields_from_json(j, "train", o, kTrainFields); }
 
 void validate(const TrainOptions& o) {
-  validate_fields("train", o, kFields);
+  validate_fields("train", o, kTrainFields);
   const int64_t multiple = int64_t{1} << o.model.depth;
   check_field(o.patch.size % multiple == 0, "train.patch.size", o.patch.size,
               "0 or a multiple of 2^model.depth = " + std::to_string(multiple));
