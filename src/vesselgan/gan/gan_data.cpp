@@ -39,7 +39,7 @@ torch::Tensor to_signed(const Sample& s, const GanTrainOptions& o) {
 GanImageSource::GanImageSource(const std::vector<Sample>& samples, const GanTrainOptions& o,
                                const torch::Device& device)
     : resolution_(o.resolution), channels_(image_channels(o)), patch_(is_patch_mode(o)), mirror_(o.mirror),
-      device_(device), seed_(o.seed) {
+      seed_(o.seed), device_(device) {
   if (samples.empty()) throw UserError("no training photographs for the GAN (the data set holds no images)");
   const bool joint = learns_labels(o);
   for (const auto& s : samples)

@@ -24,8 +24,8 @@ nlohmann::json read_json_or_null(const fs::path& p) {
 }  // namespace
 
 StageRunner::StageRunner(fs::path run_dir, std::string from_stage, std::string stop_after, Collective world)
-    : run_dir_(std::move(run_dir)), from_(std::move(from_stage)), stop_after_(std::move(stop_after)),
-      world_(std::move(world)) {}
+    : run_dir_(std::move(run_dir)), world_(std::move(world)), from_(std::move(from_stage)),
+      stop_after_(std::move(stop_after)) {}
 
 bool StageRunner::matches(const std::string& selector, const std::string& name) {
   if (selector.empty()) return false;
