@@ -6,6 +6,7 @@
 #include "phantom_samples.h"
 #include "test_support.h"
 #include "vesselgan/core/files.h"
+#include "vesselgan/data/dataset.h"
 #include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/gan_trainer.h"
 #include "vesselgan/gan/painter_trainer.h"
@@ -131,6 +132,30 @@ TEST(PipelineGanModel, GanInitStartsTheGanStageFromAnotherRunsNetworks) {
   c.gan_init = (dir.path() / "missing.pt").string();
   const std::string err = test::user_error([&] { run_pipeline(c, dir.path() / "run2", torch::kCPU, ro); });
   EXPECT_NE(err.find("pipeline.gan_init"), std::string::npos) << err;
+}
+
+TEST(PipelineGanModel, WholeSyntheticPhotographsOfTheRealSizeTrainTheCurricula) {
+  test::ScratchDir dir("pipeline_whole");
+  PipelineConfig c = tiny_pipeline(tiny_label_first(dir.path(), 0.12));
+  c.synthetic = "whole";
+  c.appearance.wide = true;
+  c.min_label_f1 = 0;
+  c.guard_vessel_fraction = false;  // a 2-step painter's photographs: the run's mechanics are under test
+  const fs::path run = dir.path() / "run";
+  const PipelineResult r = run_pipeline(c, run, torch::kCPU, {});
+  EXPECT_TRUE(r.finished);
+  const auto real = load_sample(find_dataset(run / "data", "train", "folder").samples.front());
+  const auto photo = load_sample(find_dataset(run / "generate", "all", "folder").samples.back());
+  EXPECT_EQ(photo.image.sizes(), real.image.sizes());  // whole photographs of the real size, not 32 px crops
+  EXPECT_TRUE(photo.has_mask);
+  EXPECT_GT(photo.label.sum().item<double>(), 0);
+  EXPECT_TRUE(fs::exists(run / "retrain" / "syn-real_aug_n4_gan_s0" / "manifest.json"));  // retrained
+  const std::string report = read_file(run / "report" / "report.md");
+  EXPECT_NE(report.find("train on such whole photographs"), std::string::npos);
+  // The same config again finds its whole photographs cached.
+  const PipelineResult again = run_pipeline(c, run, torch::kCPU, {});
+  for (const auto& s : again.stages)
+    if (s.name == "generate") EXPECT_TRUE(s.cached);
 }
 
 TEST(PipelineGanModel, LabelsFromAGeneratorThatDrawsNoneAreRefused) {

@@ -64,6 +64,26 @@ TEST(PipelineConfig, RejectsBadValuesWithOneLineNamingTheField) {
   EXPECT_THROW(pipeline_preset("slow"), UserError);
 }
 
+TEST(PipelineConfig, WholeSyntheticPhotographsNeedAPainterAndAppearanceNeedsThem) {
+  PipelineConfig c = pipeline_preset("quick");
+  finalize(c.gan);
+  c.synthetic = "whole";
+  c.appearance.wide = true;
+  EXPECT_NO_THROW(validate(c));  // quick's painter route
+  c.gan_route = "stylegan2";
+  c.labels = {"model"};  // an image-only StyleGAN2 may pseudo-label its images, but paints no whole photograph
+  EXPECT_TRUE(contains(user_error([&] { validate(c); }), "pipeline.synthetic"));
+  c.gan_model = "shipped";
+  EXPECT_NO_THROW(validate(c));
+  c.synthetic = "patches";
+  EXPECT_TRUE(contains(user_error([&] { validate(c); }), "pipeline.appearance.wide"));
+  c.synthetic = "crops";
+  EXPECT_TRUE(contains(user_error([&] { validate(c); }), "pipeline.synthetic"));
+  from_json(nlohmann::json{{"synthetic", "whole"}, {"appearance", {{"gamma_max", 2.0}}}}, c);
+  EXPECT_EQ(c.appearance.gamma_max, 2.0);
+  EXPECT_TRUE(c.appearance.wide);  // absent keys of the section keep their values
+}
+
 TEST(PipelineConfig, GridExpandsEveryCombinationSeedInnermost) {
   PipelineConfig c = pipeline_preset("quick");
   c.labels = {"model"};

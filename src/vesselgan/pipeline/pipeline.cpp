@@ -124,8 +124,10 @@ SyntheticSetCheck check_synthetic_set(const PipelineConfig& c, const std::string
   double bias = gan_options.patch_vessel_bias;
   const LoadedGenerator g = load_generator(gan_out.at("checkpoint").get<std::string>(), torch::kCPU);
   if (g.maps == "procedural" && g.painter) bias = g.procedural.vessel_bias;
-  if (route == "self") bias = 0;  // whole real photographs, compared with whole real photographs
-  const int64_t crop = route != "self" && is_patch_mode(gan_options) ? gan_options.resolution : 0;
+  // Whole real photographs, compared with whole photographs (self-training's, or whole synthetic ones).
+  const bool whole = route == "self" || c.synthetic == "whole";
+  if (whole) bias = 0;
+  const int64_t crop = !whole && is_patch_mode(gan_options) ? gan_options.resolution : 0;
   const auto [lo, hi] = real_vessel_fraction_range(real, crop, bias);
   check.real_min = lo;
   check.real_max = hi;
@@ -302,20 +304,41 @@ class PipelineRun {
                       gan_options.mode + "' generator and draws no vessel maps (use labels \"model\")");
   }
 
-  // 4. Synthetic images: the largest N once; smaller N are its prefixes.
+  // 4. Synthetic images (patches, or whole photographs of the real photographs' size): the largest N once;
+  // smaller N are its prefixes.
   void generate_synthetic() {
     GenerateOptions go;
     go.count = max_synthetic(c);
     go.truncation = c.truncation;
     go.seed = c.generate_seed;
-    gen_out = stage(
-        "generate", {{"gan", gan_out}, {"count", go.count}, {"truncation", go.truncation}, {"seed", go.seed}},
-        [&](const fs::path& dir) -> nlohmann::json {
-          const auto g = load_generator(gan_out.at("checkpoint").get<std::string>(), device);
-          const auto r = generate_images(g, dir, go, device, progress);
-          return {{"root", dir.string()}, {"count", go.count}};
-        });
+    nlohmann::json key = {{"gan", gan_out}, {"count", go.count}, {"truncation", go.truncation}, {"seed", go.seed}};
+    if (whole_synthetic()) {
+      const WholeOptions w = whole_options();
+      key["whole"] = {{"width", w.width}, {"height", w.height}, {"trees", w.trees}, {"shading", w.shading},
+                      {"appearance", w.appearance}};
+    }
+    gen_out = stage("generate", key, [&](const fs::path& dir) -> nlohmann::json {
+      const auto g = load_generator(gan_out.at("checkpoint").get<std::string>(), device);
+      if (whole_synthetic())
+        generate_whole(g, dir, whole_options(), device, progress);
+      else
+        generate_images(g, dir, go, device, progress);
+      return {{"root", dir.string()}, {"count", go.count}};
+    });
     gen_root = gen_out.at("root").get<std::string>();
+  }
+
+  bool whole_synthetic() const { return c.synthetic == "whole"; }
+
+  // Whole synthetic photographs: as many as the largest N, of the first real training photograph's size.
+  WholeOptions whole_options() const {
+    WholeOptions w;
+    w.height = real.front().image.size(1);
+    w.width = real.front().image.size(2);
+    w.count = max_synthetic(c);
+    w.seed = c.generate_seed;
+    w.appearance = c.appearance;
+    return w;
   }
 
   // Do the generator's images show the labels it drew? Measured once with model A (first seed), and read
@@ -399,7 +422,8 @@ class PipelineRun {
                 std::vector<torch::Tensor> fake_images;
                 for (const auto& f : fake_files.samples) fake_images.push_back(load_sample(f).image);
                 const torch::Tensor fake = torch::stack(fake_images);
-                const torch::Tensor reals = real_views(real, gan_options, fake.size(0), c.generate_seed + 1);
+                const torch::Tensor reals = whole_synthetic() ? real_photographs_at(fake.size(2), fake.size(3))
+                                                              : real_views(real, gan_options, fake.size(0), c.generate_seed + 1);
                 nlohmann::json all = nlohmann::json::array();
                 for (const std::string& f :
                      {std::string("color-stats"), "sa-unet:" + model_a.at(c.seeds.front()).string()}) {
@@ -411,6 +435,13 @@ class PipelineRun {
                 }
                 return {{"metrics", all}};
               });
+  }
+
+  // The real training photographs at the whole synthetic photographs' size, [N, 3, H, W].
+  torch::Tensor real_photographs_at(int64_t height, int64_t width) const {
+    std::vector<torch::Tensor> out;
+    for (const auto& s : real) out.push_back(resize_to(s.image, height, width).clamp(0, 1));
+    return torch::stack(out);
   }
 
   // 10. Scores and report (recomputed from the saved predictions: cheap, always fresh).
@@ -473,7 +504,8 @@ class PipelineRun {
     return "The generator's whole photographs (`gan generate --whole`: a procedural whole tree painted by its "
            "painter, shaded with fall-off, macula and disc), above their exact labels; " +
            std::to_string(w.width) + " x " + std::to_string(w.height) +
-           " px. The curricula above train on the generator's crops, not on these.";
+           (whole_synthetic() ? " px. The curricula above train on such whole photographs (the generate stage's)."
+                              : " px. The curricula above train on the generator's crops, not on these.");
   }
 
   // Runs (or skips, when cached) one stage, saying which; `ranks`: who runs its body in a job (stage_runner.h).

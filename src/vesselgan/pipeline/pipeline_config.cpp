@@ -53,6 +53,8 @@ const auto kPipelineFields = [](auto& c, auto&& field) {
   field("gan_init", c.gan_init);
   field("truncation", c.truncation, within(0, 2, "0..2"));
   field("generate_seed", c.generate_seed);
+  field("synthetic", c.synthetic, one_of({"patches", "whole"}));
+  field("appearance", c.appearance, section);
   field("labels", c.labels);  // a single string is read as a list of one (from_json); checked in validate
   field("pseudo_label", c.pseudo_label, section);
   field("guard_vessel_fraction", c.guard_vessel_fraction);
@@ -100,6 +102,11 @@ void validate(const PipelineConfig& c) {
               w + "labels", c.labels,
               "\"gan\" only with gan.mode joint or joint-patch, gan_route painter, or a gan_model that draws "
               "vessel maps");
+  check_field(!c.appearance.wide || c.synthetic == "whole", w + "appearance.wide", c.appearance.wide,
+              "false unless synthetic is \"whole\" (it varies whole photographs)");
+  check_field(c.synthetic != "whole" || c.gan_route == "painter" || !c.gan_model.empty(), w + "synthetic",
+              c.synthetic, "\"patches\", or \"whole\" with gan_route painter or a label-first gan_model (whole "
+              "photographs need a painter)");
   check_field(!c.orders.empty(), w + "orders", c.orders,
               "one or more of synthetic-then-real, real-then-synthetic, mixed, mixed-added, synthetic-only");
   for (const auto& o : c.orders)

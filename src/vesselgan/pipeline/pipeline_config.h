@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "vesselgan/gan/appearance.h"
 #include "vesselgan/gan/gan_options.h"
 #include "vesselgan/gan/painter.h"
 #include "vesselgan/gan/procedural_maps.h"
@@ -70,6 +71,11 @@ struct PipelineConfig {
   std::string gan_init;
   double truncation = 0.7;
   uint64_t generate_seed = 0;
+  // What the generator makes: "patches" (its own resolution), or "whole" photographs of the first real training
+  // photograph's size (gan/whole_photograph.h: a procedural whole tree painted by a label-first generator's
+  // painter, with its exact label and FOV), so the curricula train on whole synthetic photographs.
+  std::string synthetic = "patches";
+  AppearanceOptions appearance;  // whole photographs: appearance.wide varies each one (gan/appearance.h)
   // Labels of the synthetic images, a grid axis: "model" = pseudo-labels by model A, "gan" = the generator's
   // own vessel maps (gan.mode joint or joint-patch, gan_route painter, or a gan_model that draws labels),
   // "self" = no synthetic image: the unlabelled real photographs (labelled > 0) pseudo-labelled by model A,
