@@ -152,6 +152,7 @@ TEST(PipelineGanModel, WholeSyntheticPhotographsOfTheRealSizeTrainTheCurricula) 
   EXPECT_TRUE(fs::exists(run / "retrain" / "syn-real_aug_n4_gan_s0" / "manifest.json"));  // retrained
   const std::string report = read_file(run / "report" / "report.md");
   EXPECT_NE(report.find("train on such whole photographs"), std::string::npos);
+  EXPECT_EQ(report.find("these are crops"), std::string::npos);
   // The same config again finds its whole photographs cached.
   const PipelineResult again = run_pipeline(c, run, torch::kCPU, {});
   for (const auto& s : again.stages)

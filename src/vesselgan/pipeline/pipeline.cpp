@@ -461,7 +461,9 @@ class PipelineRun {
     const fs::path report_dir = run_dir / "report";
     fs::create_directories(report_dir);
     rep.synthetic_caption = write_synthetic_grid(report_dir / "synthetic.png", labelled_roots);
-    if (!rep.synthetic_caption.empty() && is_patch_mode(gan_options))
+    if (!rep.synthetic_caption.empty() && whole_synthetic())
+      rep.synthetic_caption += " These are the whole synthetic photographs the curricula train on.";
+    else if (!rep.synthetic_caption.empty() && is_patch_mode(gan_options))
       rep.synthetic_caption += " The generator draws crops of " + std::to_string(gan_options.resolution) +
                                " px, as it learnt them: these are crops, not whole synthetic photographs.";
     if (!rep.synthetic_caption.empty()) rep.synthetic_grid = report_dir / "synthetic.png";
