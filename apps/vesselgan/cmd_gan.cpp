@@ -232,8 +232,8 @@ void add_gan(CLI::App& app) {
   gen->add_option("--width", g->whole_options.width, "with --whole: photograph width")->capture_default_str();
   gen->add_option("--height", g->whole_options.height, "with --whole: photograph height")->capture_default_str();
   gen->add_flag("--appearance", g->whole_options.appearance.wide,
-                "with --whole: each photograph its own exposure, colour cast, illumination gradient, gamma, blur and "
-                "noise, from ranges wider than DRIVE's (docs/gan.md)");
+                "with --whole: each photograph its own exposure, colour cast, contrast, illumination gradient, gamma, "
+                "blur and noise, from ranges wider than DRIVE's (docs/gan.md)");
   add_compute_flags(*gen, g->compute);
   gen->callback([g] { run_gan_generate(*g); });
 

@@ -155,8 +155,11 @@ TEST(PipelineGanModel, WholeSyntheticPhotographsOfTheRealSizeTrainTheCurricula) 
   EXPECT_EQ(report.find("these are crops"), std::string::npos);
   // The same config again finds its whole photographs cached.
   const PipelineResult again = run_pipeline(c, run, torch::kCPU, {});
-  for (const auto& s : again.stages)
-    if (s.name == "generate") EXPECT_TRUE(s.cached);
+  for (const auto& s : again.stages) {
+    if (s.name == "generate") {
+      EXPECT_TRUE(s.cached);
+    }
+  }
 }
 
 TEST(PipelineGanModel, LabelsFromAGeneratorThatDrawsNoneAreRefused) {

@@ -12,7 +12,6 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-
 // ITU-R BT.601 luma, the Y row of YIQ.
 torch::Tensor gray(const torch::Tensor& img) {
   if (img.size(1) == 1) return img;

@@ -23,7 +23,6 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-
 // ---- randomness: the engine's raw output is portable; the conversions below are ours, so the phantoms
 // do not depend on the standard library's distribution algorithms ----
 

@@ -44,11 +44,6 @@ void to_json(nlohmann::json& j, const AppearanceOptions& o) { j = fields_to_json
 void from_json(const nlohmann::json& j, AppearanceOptions& o) { fields_from_json(j, "appearance", o, kAppearanceFields); }
 void validate(const AppearanceOptions& o) { validate_fields("appearance", o, kAppearanceFields); }
 
-void to_json(nlohmann::json& j, const AppearanceDraw& d) {
-  j = {{"exposure", d.exposure}, {"colour", d.colour}, {"contrast", d.contrast}, {"illumination", d.illumination}, {"angle", d.angle},
-       {"gamma", d.gamma},       {"blur", d.blur},         {"noise", d.noise}};
-}
-
 AppearanceDraw draw_appearance(const AppearanceOptions& o, uint64_t seed) {
   AppearanceDraw d;
   if (!o.wide) return d;
@@ -68,9 +63,9 @@ AppearanceDraw draw_appearance(const AppearanceOptions& o, uint64_t seed) {
 
 torch::Tensor apply_appearance(const torch::Tensor& image, const AppearanceDraw& d) {
   TORCH_CHECK(image.dim() == 3 && image.size(0) == 3, "apply_appearance: expected [3, H, W], got ", image.sizes());
-  const AppearanceDraw identity;
-  if (d.exposure == identity.exposure && d.colour == identity.colour && d.contrast == 1 && d.illumination == 0 &&
-      d.gamma == 1 && d.blur == 0 && d.noise == 0)
+  const AppearanceDraw id;  // the default draw changes nothing
+  if (d.exposure == id.exposure && d.colour == id.colour && d.contrast == id.contrast &&
+      d.illumination == id.illumination && d.gamma == id.gamma && d.blur == id.blur && d.noise == id.noise)
     return image;
   const auto gains = torch::tensor({d.colour[0], d.colour[1], d.colour[2]}, image.options()).view({3, 1, 1});
   torch::Tensor x = (image * d.exposure * gains).clamp(0, 1);

@@ -49,7 +49,6 @@ struct AppearanceDraw {
   double gamma = 1, blur = 0, noise = 0;
   uint64_t noise_seed = 0;
 };
-void to_json(nlohmann::json& j, const AppearanceDraw& d);
 
 // The levels for `seed` (the same seed draws the same levels); the identity when !o.wide.
 AppearanceDraw draw_appearance(const AppearanceOptions& o, uint64_t seed);

@@ -14,7 +14,6 @@ namespace vg {
 
 namespace {
 
-
 using T = torch::Tensor;
 
 // [N, 3, 3] homogeneous 2-D affine matrices from per-sample entries [N] (last row 0 0 1).

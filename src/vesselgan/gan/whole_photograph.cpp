@@ -127,7 +127,7 @@ int64_t generate_whole(const LoadedGenerator& g, const fs::path& out, const Whol
                            : "the whole map painted by the generator's painter, black outside the FOV"}};
   if (o.appearance.wide)
     info["images"] = info["images"].get<std::string>() + "; then each photograph's own exposure, colour cast, "
-                     "illumination gradient, gamma, blur and noise, drawn from the ranges in `appearance`";
+                     "contrast, illumination gradient, gamma, blur and noise, drawn from the ranges in `appearance`";
   // A folder holds one generation: resuming it with other options would mix two kinds of photograph.
   const fs::path info_path = out / "generate.json";
   if (fs::exists(info_path) && nlohmann::json::parse(read_file(info_path), nullptr, false) != info)

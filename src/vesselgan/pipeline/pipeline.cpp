@@ -312,15 +312,14 @@ class PipelineRun {
     go.truncation = c.truncation;
     go.seed = c.generate_seed;
     nlohmann::json key = {{"gan", gan_out}, {"count", go.count}, {"truncation", go.truncation}, {"seed", go.seed}};
-    if (whole_synthetic()) {
-      const WholeOptions w = whole_options();
+    const WholeOptions w = whole_synthetic() ? whole_options() : WholeOptions{};
+    if (whole_synthetic())
       key["whole"] = {{"width", w.width}, {"height", w.height}, {"trees", w.trees}, {"shading", w.shading},
                       {"appearance", w.appearance}};
-    }
     gen_out = stage("generate", key, [&](const fs::path& dir) -> nlohmann::json {
       const auto g = load_generator(gan_out.at("checkpoint").get<std::string>(), device);
       if (whole_synthetic())
-        generate_whole(g, dir, whole_options(), device, progress);
+        generate_whole(g, dir, w, device, progress);
       else
         generate_images(g, dir, go, device, progress);
       return {{"root", dir.string()}, {"count", go.count}};
