@@ -13,7 +13,7 @@ namespace {
 
 struct TrainFlags {
   std::string data, out, preset = "drive", config, layout = "auto", loss, variant;
-  int64_t epochs = 0, batch = 0, val_count = -1, resize = -1, pad_to = -1;
+  int64_t epochs = 0, batch = 0, val_count = -1, resize = -1, pad_to = -1, refiner = -1;
   double lr = 0;
   int64_t seed = -1, split_seed = -1;
   bool resume = false, no_augment = false;
@@ -38,6 +38,7 @@ void run_train(const TrainFlags& f) {
   if (f.split_seed >= 0) opt.split_seed = f.split_seed;
   if (!f.loss.empty()) opt.loss.kind = f.loss;
   if (!f.variant.empty()) opt.model.variant = f.variant;
+  if (f.refiner >= 0) opt.model.refiner_channels = f.refiner;
   if (f.no_augment) opt.augment.enabled = false;
 
   const auto device = rank_device(setup_compute(f.compute));
@@ -74,6 +75,9 @@ void add_train(CLI::App& app) {
                   "same validation images");
   cmd->add_option("--loss", f->loss, "bce | dice | bce+dice");
   cmd->add_option("--variant", f->variant, "sa-unet | sd-unet (no attention) | unet (no DropBlock, no attention)");
+  cmd->add_option("--refiner", f->refiner,
+                  "cascade: base channels of a small U-Net that refines the SA-UNet's map from the photograph "
+                  "and that map (W-Net style; 0 = none, the seed's SA-UNet)");
   cmd->add_flag("--no-augment", f->no_augment, "train without online augmentation");
   cmd->add_flag("--resume", f->resume, "continue the run in --out where it stopped (no-op if it finished)");
   add_compute_flags(*cmd, f->compute);

@@ -45,7 +45,9 @@ TrainOutcome train_on_data(std::string data, std::string layout, const std::file
                                                {"layout", files.layout}, {"split", "train"}}
                                         .dump(2) + "\n");
 
-  std::cerr << "model: " << opt.model.variant << ", " << count_parameters(*SAUNet(opt.model)) << " parameters\n";
+  std::cerr << "model: " << opt.model.variant
+            << (opt.model.refiner_channels > 0 ? " + refiner (" + std::to_string(opt.model.refiner_channels) + " channels)" : "")
+            << ", " << count_parameters(*SAUNet(opt.model)) << " parameters\n";
   TrainOutcome o;
   o.select = val.empty() ? "train loss" : opt.select;
   o.result = train_sa_unet(train, val, opt, out, device, resume, progress, world);

@@ -31,6 +31,33 @@ TEST(SAUNet, MapsImagesToOneLogitPerPixelForEveryVariant) {
   }
 }
 
+TEST(SAUNet, CascadeRefinesTheFirstStageFromThePhotographAndItsProbability) {
+  torch::manual_seed(0);
+  SAUNetOptions o = tiny("sa-unet");
+  o.refiner_channels = 4;
+  o.refiner_depth = 2;
+  SAUNet net(o);
+  net->eval();
+  ASSERT_TRUE(net->refiner());
+  EXPECT_EQ(net->refiner()->options().in_channels, 4);  // 3 colour channels + the first stage's probability
+  EXPECT_EQ(net->refiner()->options().variant, "unet");
+  const torch::Tensor x = torch::rand({2, 3, 32, 40});
+  const auto stages = net->forward_stages(x);
+  ASSERT_EQ(stages.size(), 2u);
+  EXPECT_EQ(stages[1].sizes(), torch::IntArrayRef({2, 1, 32, 40}));
+  EXPECT_TRUE(torch::equal(net->forward(x), stages[1]));  // forward gives the refined logits
+  const torch::Tensor by_hand = net->refiner()->forward(torch::cat({x, torch::sigmoid(stages[0])}, 1));
+  EXPECT_TRUE(torch::allclose(stages[1], by_hand, 1e-5, 1e-5));
+
+  // Without a refiner: one stage, and it is what forward gives.
+  SAUNet plain(tiny("sa-unet"));
+  plain->eval();
+  const auto one = plain->forward_stages(x);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_TRUE(torch::equal(one[0], plain->forward(x)));
+  EXPECT_FALSE(plain->refiner());
+}
+
 TEST(SAUNet, RejectsSidesThatAreNotMultiplesOfTwoToTheDepth) {
   SAUNet net(tiny("sa-unet"));
   try {
@@ -151,6 +178,16 @@ TEST(SAUNet, OptionsRoundTripThroughJsonAndValidate) {
   EXPECT_EQ(nlohmann::json::parse(R"({"depth": 2})").get<SAUNetOptions>().base_channels,
             16);  // defaults kept
   EXPECT_THROW(nlohmann::json::parse(R"({"dept": 2})").get<SAUNetOptions>(), UserError);
+
+  // Without a cascade the JSON has the seed's keys only, so older checkpoints and ensembles compare equal.
+  EXPECT_FALSE(j.contains("refiner_channels"));
+  EXPECT_FALSE(j.contains("refiner_depth"));
+  SAUNetOptions cascade;
+  cascade.refiner_channels = 8;
+  cascade.refiner_depth = 3;
+  const auto cascade_back = nlohmann::json(cascade).get<SAUNetOptions>();
+  EXPECT_EQ(cascade_back.refiner_channels, 8);
+  EXPECT_EQ(cascade_back.refiner_depth, 3);
   EXPECT_THROW(nlohmann::json::parse(R"({"depth": "two"})").get<SAUNetOptions>(), UserError);
 
   auto invalid = [](auto edit) {
@@ -172,6 +209,10 @@ TEST(SAUNet, OptionsRoundTripThroughJsonAndValidate) {
   EXPECT_NE(invalid([](auto& b) { b.keep_prob = 0.0; }).find("keep_prob"), std::string::npos);
   EXPECT_NE(invalid([](auto& b) { b.keep_prob = 1.5; }).find("keep_prob"), std::string::npos);
   EXPECT_EQ(invalid([](auto& b) { b.keep_prob = 1.0; }), "(valid)");
+  EXPECT_NE(invalid([](auto& b) { b.refiner_channels = -1; }).find("refiner_channels"), std::string::npos);
+  EXPECT_NE(invalid([](auto& b) { b.refiner_channels = 8, b.refiner_depth = 4; }).find("refiner_depth"),
+            std::string::npos);  // deeper than the first stage (3)
+  EXPECT_EQ(invalid([](auto& b) { b.refiner_channels = 8, b.refiner_depth = 3; }), "(valid)");
   EXPECT_THROW(SAUNet(SAUNetOptions{3, 16, 9}), UserError);  // the constructor validates
 }
 

@@ -126,6 +126,37 @@ TEST(Trainer, SoftLabelsTrainAsSoftTargets) {
                    .equal(weights_of(dir.path() / "hard/checkpoints/last.pt")));
 }
 
+TEST(Trainer, ACascadeStartsItsFirstStageFromAPlainSAUNetAndTrainsBothStages) {
+  test::ScratchDir dir("trainer_cascade");
+  const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
+  TrainOptions plain = tiny_options();
+  plain.schedule = {{1, 2e-3}};
+  train_sa_unet(train, val, plain, dir.path() / "plain", torch::kCPU, false);
+  const auto plain_ckpt = dir.path() / "plain/checkpoints/last.pt";
+
+  // One epoch at a vanishing rate: the run writes its starting weights, so the loading is checked alone.
+  TrainOptions cascade = plain;
+  cascade.model.refiner_channels = 4;
+  cascade.init_from = plain_ckpt.string();
+  cascade.schedule = {{1, 1e-30}};
+  const auto start = train_sa_unet(train, val, cascade, dir.path() / "start", torch::kCPU, false);
+  SAUNet loaded(cascade.model), first(plain.model);
+  load_checkpoint(start.last, kSegCheckpointKind, *loaded, torch::kCPU);
+  load_checkpoint(plain_ckpt, kSegCheckpointKind, *first, torch::kCPU);
+  auto loaded_params = loaded->named_parameters();
+  for (const auto& p : first->named_parameters())
+    EXPECT_TRUE(torch::allclose(loaded_params[p.key()], p.value(), 0, 1e-20)) << p.key();
+
+  // One epoch: both stages move (the first by its own loss and through the refiner's input).
+  cascade.schedule = {{1, 2e-3}};
+  const auto trained = train_sa_unet(train, val, cascade, dir.path() / "trained", torch::kCPU, false);
+  SAUNet after(cascade.model);
+  load_checkpoint(trained.last, kSegCheckpointKind, *after, torch::kCPU);
+  auto after_params = after->named_parameters();
+  EXPECT_FALSE(torch::equal(after_params["head.weight"], loaded_params["head.weight"]));
+  EXPECT_FALSE(torch::equal(after_params["refiner.head.weight"], loaded_params["refiner.head.weight"]));
+}
+
 TEST(Trainer, RefusesToOverwriteAnExistingRun) {
   test::ScratchDir dir("trainer_overwrite");
   auto opt = tiny_options();

@@ -37,16 +37,21 @@ void to_json(nlohmann::json& j, const SAUNetOptions& o) {
   j = nlohmann::json{
       {"in_channels", o.in_channels}, {"base_channels", o.base_channels}, {"depth", o.depth},
       {"variant", o.variant},         {"block_size", o.block_size},       {"keep_prob", o.keep_prob}};
+  if (o.refiner_channels > 0) {
+    j["refiner_channels"] = o.refiner_channels;
+    j["refiner_depth"] = o.refiner_depth;
+  }
 }
 
 void from_json(const nlohmann::json& j, SAUNetOptions& o) {
   if (!j.is_object()) throw UserError("SAUNetOptions: expected a JSON object, got " + j.dump());
-  static const std::set<std::string> keys = {"in_channels", "base_channels", "depth",
-                                             "variant",     "block_size",    "keep_prob"};
+  static const std::set<std::string> keys = {"in_channels", "base_channels",    "depth",        "variant",
+                                             "block_size",  "keep_prob",        "refiner_channels", "refiner_depth"};
   for (const auto& item : j.items()) {
     if (keys.count(item.key()) == 0)
       throw UserError("SAUNetOptions: unknown key '" + item.key() +
-                      "'; valid keys: in_channels, base_channels, depth, variant, block_size, keep_prob");
+                      "'; valid keys: in_channels, base_channels, depth, variant, block_size, keep_prob, "
+                      "refiner_channels, refiner_depth");
   }
   read_field(j, "in_channels", o.in_channels);
   read_field(j, "base_channels", o.base_channels);
@@ -54,6 +59,8 @@ void from_json(const nlohmann::json& j, SAUNetOptions& o) {
   read_field(j, "variant", o.variant);
   read_field(j, "block_size", o.block_size);
   read_field(j, "keep_prob", o.keep_prob);
+  read_field(j, "refiner_channels", o.refiner_channels);
+  read_field(j, "refiner_depth", o.refiner_depth);
 }
 
 void validate(const SAUNetOptions& o) {
@@ -71,7 +78,25 @@ void validate(const SAUNetOptions& o) {
     v << o.keep_prob;
     bad("keep_prob", v.str(), "a number in (0, 1]");
   }
+  if (o.refiner_channels < 0)
+    bad("refiner_channels", std::to_string(o.refiner_channels), "an integer >= 0 (0: no cascade)");
+  if (o.refiner_channels > 0 && (o.refiner_depth < 1 || o.refiner_depth > o.depth))
+    bad("refiner_depth", std::to_string(o.refiner_depth), "an integer in 1..depth (" + std::to_string(o.depth) + ")");
 }
+
+namespace {
+
+// The refiner of a cascade: a plain U-Net over the photograph and the first stage's probability.
+SAUNetOptions refiner_options(const SAUNetOptions& o) {
+  SAUNetOptions r;
+  r.in_channels = o.in_channels + 1;
+  r.base_channels = o.refiner_channels;
+  r.depth = o.refiner_depth;
+  r.variant = "unet";
+  return r;
+}
+
+}  // namespace
 
 ConvDropBnReluImpl::ConvDropBnReluImpl(int64_t in_channels, int64_t out_channels, const SAUNetOptions& o) {
   conv = register_module(
@@ -123,6 +148,8 @@ SAUNetImpl::SAUNetImpl(const SAUNetOptions& options) : options_(options) {
     decoder_[k] = register_module("dec" + std::to_string(k), ConvBlock(width(k + 1), width(k), options_));
   }
   head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, 1, 1)));
+  if (options_.refiner_channels > 0)
+    refiner_ = register_module("refiner", std::make_shared<SAUNetImpl>(refiner_options(options_)));
 }
 
 std::vector<torch::Tensor> SAUNetImpl::encode(const torch::Tensor& x) {
@@ -148,8 +175,18 @@ std::vector<torch::Tensor> SAUNetImpl::encode(const torch::Tensor& x) {
   return levels;
 }
 
-torch::Tensor SAUNetImpl::forward(const torch::Tensor& x) {
+torch::Tensor SAUNetImpl::forward(const torch::Tensor& x) { return forward_stages(x).back(); }
+
+std::vector<torch::Tensor> SAUNetImpl::forward_stages(const torch::Tensor& x) {
   // x: [N, in_channels, H, W] float, H and W multiples of 2^depth (checked by encode)
+  torch::Tensor first = first_stage(x);
+  if (!refiner_) return {first};
+  // The refiner reads the photograph and the first stage's probability, as the W-Net's second U-Net does.
+  torch::Tensor refined = refiner_->forward(torch::cat({x, torch::sigmoid(first).to(x.dtype())}, 1));
+  return {std::move(first), std::move(refined)};
+}
+
+torch::Tensor SAUNetImpl::first_stage(const torch::Tensor& x) {
   std::vector<torch::Tensor> skips = encode(x);
   torch::Tensor y = std::move(skips.back());
   skips.pop_back();

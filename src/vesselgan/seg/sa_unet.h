@@ -9,6 +9,11 @@
 // Variants (ablations of Guo 2020, Table 3): "sa-unet"; "sd-unet" = no spatial attention (SD-Unet);
 // "unet" = neither DropBlock nor attention (the plain backbone with BatchNorm).
 //
+// Cascade (refiner_channels > 0; after the W-Net of Galdran et al. 2022, "State-of-the-art retinal vessel
+// segmentation with minimalistic models"): a second, small plain U-Net ("unet" variant, refiner_channels base
+// channels, refiner_depth poolings) reads the photograph concatenated with the first network's probability map
+// and gives the logits forward() returns. Training scores both stages (forward_stages()).
+//
 // Speed on CPU: activations run channels-last (oneDNN's fast layout; NCHW convolutions with 16 channels are
 // ~20x slower in LibTorch 1.13) and the transposed convolutions use conv_transpose3x3_stride2. On other
 // devices the caller's layout is kept (pass channels-last input for bf16 on CUDA).
@@ -34,6 +39,11 @@ struct SAUNetOptions {
   std::string variant = "sa-unet";
   int64_t block_size = 7;   // DropBlock block side (odd)
   double keep_prob = 0.82;  // DropBlock keep probability, in (0, 1]
+  // The refining second network of a cascade: its base channels (0 = no cascade, the seed's SA-UNet) and its
+  // poolings (at most depth, so the first network's input sides suit it). JSON carries them only when on, so
+  // checkpoints without a cascade read and write as before.
+  int64_t refiner_channels = 0;
+  int64_t refiner_depth = 2;
 };
 
 void to_json(nlohmann::json& j, const SAUNetOptions& o);
@@ -67,14 +77,18 @@ TORCH_MODULE(ConvBlock);
 class SAUNetImpl : public torch::nn::Module {
  public:
   explicit SAUNetImpl(const SAUNetOptions& options = {});
-  // x: [N, in_channels, H, W] float, H and W multiples of 2^depth -> logits [N, 1, H, W]
+  // x: [N, in_channels, H, W] float, H and W multiples of 2^depth -> logits [N, 1, H, W] (the last stage's)
   torch::Tensor forward(const torch::Tensor& x);
+  // Every stage's logits, first to last: one tensor, or two with a cascade (the first network's, the refiner's).
+  std::vector<torch::Tensor> forward_stages(const torch::Tensor& x);
   // The contracting half alone: x as in forward() -> depth + 1 tensors, the output of encoder level k
   // ([N, base * 2^k, H / 2^k, W / 2^k], before its pooling; the skip connections) for k = 0..depth-1, then
   // the bottleneck after attention and its second conv ([N, base * 2^depth, H / 2^depth, W / 2^depth]).
   // On CPU they are channels-last. forward() runs the decoder on exactly these.
   std::vector<torch::Tensor> encode(const torch::Tensor& x);
   const SAUNetOptions& options() const { return options_; }
+  // The refiner of a cascade, or null.
+  const std::shared_ptr<SAUNetImpl>& refiner() const { return refiner_; }
   // Input sides must be multiples of this (2^depth).
   int64_t size_multiple() const { return int64_t{1} << options_.depth; }
 
@@ -87,6 +101,9 @@ class SAUNetImpl : public torch::nn::Module {
   std::vector<torch::nn::ConvTranspose2d> upsample_;  // "up{k}": level k+1 -> k
   std::vector<ConvBlock> decoder_;                    // "dec{k}"
   torch::nn::Conv2d head_{nullptr};                   // "head": 1x1 conv to one logit
+  std::shared_ptr<SAUNetImpl> refiner_;               // "refiner", only in a cascade
+
+  torch::Tensor first_stage(const torch::Tensor& x);  // the SA-UNet's own logits
 };
 TORCH_MODULE(SAUNet);
 

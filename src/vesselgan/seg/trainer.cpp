@@ -174,6 +174,31 @@ void check_data_parallel(const Collective& world, const TrainOptions& opt, int64
   check_same_job(world, config, samples_fingerprint(targets) + samples_fingerprint(val), resume_state);
 }
 
+// The starting weights of a run (train.init_from): a checkpoint of the same network, or, for a cascade, of its
+// first stage alone (an SA-UNet without a refiner), whose weights then start the first stage and leave the
+// refiner at its random initialization.
+void load_init_weights(const std::string& path, SAUNet& model, const torch::Device& device) {
+  if (!fs::exists(path))
+    throw UserError("train.init_from: " + path + " does not exist (give an SA-UNet checkpoint, or \"\")");
+  const CheckpointHeader header = read_checkpoint_header(path, kSegCheckpointKind);
+  SAUNetOptions first = model->options();
+  first.refiner_channels = 0;
+  const bool first_stage_only =
+      model->refiner() && header.config.contains("train") && header.config["train"].contains("model") &&
+      header.config["train"]["model"].value("refiner_channels", int64_t{0}) == 0;
+  if (!first_stage_only) {
+    load_checkpoint(path, kSegCheckpointKind, *model, device);
+    return;
+  }
+  SAUNet init(first);
+  load_checkpoint(path, kSegCheckpointKind, *init, device);
+  torch::NoGradGuard no_grad;
+  auto params = model->named_parameters(/*recurse=*/true);
+  auto buffers = model->named_buffers(/*recurse=*/true);
+  for (const auto& p : init->named_parameters(true)) params[p.key()].copy_(p.value());
+  for (const auto& b : init->named_buffers(true)) buffers[b.key()].copy_(b.value());
+}
+
 void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
@@ -236,9 +261,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     if (writer) filter_jsonl(stats_path, [&](const nlohmann::json& row) { return row.value("epoch", int64_t{0}) <= start_epoch; });
   } else {
     if (!opt.init_from.empty()) {
-      if (!fs::exists(opt.init_from))
-        throw UserError("train.init_from: " + opt.init_from + " does not exist (give an SA-UNet checkpoint, or \"\")");
-      load_checkpoint(opt.init_from, kSegCheckpointKind, *model, device);
+      load_init_weights(opt.init_from, model, device);
       if (device.is_cuda() && opt.channels_last) to_channels_last(*model);
     }
     if (writer) {
@@ -289,12 +312,16 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       if (world.distributed()) shard.emplace(world, shard_of(count, world.rank(), world.size()));
       auto x = shard_rows(batch.image);
       if (device.is_cuda() && opt.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-      torch::Tensor logits;
+      std::vector<torch::Tensor> stages;  // one, or a cascade's two
       {
         AutocastGuard autocast(device, opt.bf16);
-        logits = model->forward(x);
+        stages = model->forward_stages(x);
       }
-      auto loss = segmentation_loss(logits.to(torch::kFloat), shard_rows(batch.label), opt.loss);
+      // A cascade learns from both stages' losses, summed (the W-Net's deep supervision).
+      const torch::Tensor labels = shard_rows(batch.label);
+      torch::Tensor loss = segmentation_loss(stages[0].to(torch::kFloat), labels, opt.loss);
+      for (size_t s = 1; s < stages.size(); ++s)
+        loss = loss + segmentation_loss(stages[s].to(torch::kFloat), labels, opt.loss);
       std::vector<double> scalars = {loss.item<double>()};
       loss.backward();
       average_gradients(world, model->parameters(), &scalars);
