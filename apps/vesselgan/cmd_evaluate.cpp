@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/model_dir.h"
+#include "vesselgan/eval/operating_point.h"
 #include "vesselgan/seg/dataset_inference.h"
 #include "vesselgan/seg/robustness.h"
 
@@ -16,6 +17,7 @@ struct EvaluateFlags {
   std::string data, split = "test", layout = "auto", model, pred, out = "evaluation";
   double threshold = 0.5, fov_diameter = -1;
   bool tta = false, image_statistics = false;
+  std::string operating_point = "fixed";
   bool shifts = false;                   // the robustness benchmark instead of one evaluation
   std::vector<std::string> shift_kinds;  // empty: every kind
   int64_t max_images = 0;
@@ -31,6 +33,7 @@ std::filesystem::path model_path(const EvaluateFlags& f) {
 std::string predictions_label(const std::filesystem::path& model, const EvaluateFlags& f, const Segmenter& seg) {
   const bool full = f.image_statistics || seg.image_statistics();
   return "model " + model.string() + (f.tta ? " (flip TTA)" : "") +
+         (f.operating_point != "fixed" ? " (operating point " + f.operating_point + ")" : "") +
          (full                                ? " (image statistics)"
           : !seg.statistics_ranges().empty() ? " (adaptive image statistics)"
                                               : "");
@@ -53,6 +56,7 @@ void run_shifts(const EvaluateFlags& f) {
   PredictOptions popt;
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
+  popt.operating_point = f.operating_point;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   RobustnessReport report =
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
@@ -91,6 +95,7 @@ void run_evaluate(const EvaluateFlags& f) {
     PredictOptions popt;
     popt.tta = f.tta;
     popt.image_statistics = f.image_statistics;
+  popt.operating_point = f.operating_point;
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
@@ -128,6 +133,18 @@ void add_evaluate(CLI::App& app) {
   cmd->add_flag("--tta", f->tta, "with --model: flip test-time augmentation");
   cmd->add_flag("--image-statistics", f->image_statistics,
                 "normalise each photograph by its own activation statistics (prediction-time batch norm)");
+  cmd->add_option("--operating-point", f->operating_point,
+                  "each photograph's threshold from its own map: fixed (0.5) | expected-count (as many pixels above "
+                  "it as the map's summed probability); the map is remapped so it falls on 0.5")
+      ->check([](const std::string& v) {
+        try {
+          check_operating_point_rule(v, "--operating-point");
+        } catch (const UserError& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      })
+      ->capture_default_str();
   cmd->add_option("--fov-diameter", f->fov_diameter,
                   "with --model: resize photographs so their FOV is this many px across (-1: the model's training "
                   "scale when it records one, else native; 0: native resolution)")

@@ -4,6 +4,8 @@
 
 #include "test_support.h"
 #include "vesselgan/data/phantom.h"
+#include "vesselgan/core/error.h"
+#include "vesselgan/eval/operating_point.h"
 #include "vesselgan/eval/temperature.h"
 #include "vesselgan/seg/train_options.h"
 #include "vesselgan/seg/trainer.h"
@@ -34,6 +36,22 @@ TEST(Segmenter, ReturnsAProbabilityOfThePhotographsSizeForOddSizes) {
   EXPECT_EQ(p.sizes(), torch::IntArrayRef({1, 37, 53}));
   EXPECT_GE(p.min().item<float>(), 0.f);
   EXPECT_LE(p.max().item<float>(), 1.f);
+}
+
+TEST(Segmenter, AnOperatingPointRuleRemapsEachPhotographsMapInsideItsFov) {
+  Segmenter s(tiny_model_scaled(), InputOptions{}, torch::kCPU);
+  torch::manual_seed(4);
+  const torch::Tensor image = torch::rand({3, 48, 40});
+  torch::Tensor fov = torch::zeros({1, 48, 40});
+  fov.slice(1, 4, 44).slice(2, 4, 36).fill_(1);
+  PredictOptions fixed, rule;
+  rule.operating_point = "expected-count";
+  const torch::Tensor p = s.probability(image, fov, fixed);
+  const torch::Tensor q = s.probability(image, fov, rule);
+  EXPECT_TRUE(torch::allclose(q, apply_operating_point(p, fov, "expected-count"), 0, 1e-6));
+  EXPECT_FALSE(torch::allclose(q, p, 0, 1e-3));  // it did move the map
+  rule.operating_point = "otsu";
+  EXPECT_THROW(s.probability(image, fov, rule), UserError);
 }
 
 TEST(Segmenter, ResizedInputMapsBackToTheOriginalSize) {

@@ -4,6 +4,7 @@
 
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/eval/operating_point.h"
 #include "vesselgan/eval/temperature.h"
 #include "vesselgan/seg/batch_norm_statistics.h"
 #include "vesselgan/seg/ensemble.h"
@@ -307,7 +308,10 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   const int64_t H = image.size(1), W = image.size(2);
   if (prob.size(1) != H || prob.size(2) != W) prob = resize_to(prob, H, W);
   if (info) *info = si;
-  return apply_temperature(prob.clamp(0, 1), temperature_);
+  prob = apply_temperature(prob.clamp(0, 1), temperature_);
+  if (opt.operating_point == "fixed") return prob;
+  const torch::Tensor region = fov.defined() ? fov : estimate_fov(image.to(torch::kFloat).cpu(), opt.fov);
+  return apply_operating_point(prob, region, opt.operating_point);
 }
 
 std::vector<double> Segmenter::statistics_distances(const torch::Tensor& image, const torch::Tensor& fov,

@@ -37,6 +37,9 @@ struct PredictOptions {
   // With it off, a checkpoint that records statistics ranges (Segmenter::statistics_ranges) uses image
   // statistics only as far as a photograph's lie outside them (seg/batch_norm_statistics.h); on overrides.
   bool image_statistics = false;
+  // Each photograph's threshold from its own map (eval/operating_point.h: "fixed" | "expected-count"), the map
+  // remapped so that it falls on 0.5. Inside the FOV mask when one is given, else the estimated FOV.
+  std::string operating_point = "fixed";
 };
 
 // What Segmenter::probability did to a photograph's scale.
