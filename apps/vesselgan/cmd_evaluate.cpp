@@ -1,6 +1,7 @@
 // vesselgan evaluate: the field's standard protocol (protocol.md) for a model or saved predictions, or with
 // --shifts the model's robustness to acquisition shifts (seg/robustness.h).
 #include <iostream>
+#include <sstream>
 
 #include "cli.h"
 #include "vesselgan/core/error.h"
@@ -18,6 +19,7 @@ struct EvaluateFlags {
   double threshold = 0.5, fov_diameter = -1;
   bool tta = false, image_statistics = false;
   std::string operating_point = "fixed";
+  double count_ratio = 1;
   bool shifts = false;                   // the robustness benchmark instead of one evaluation
   std::vector<std::string> shift_kinds;  // empty: every kind
   int64_t max_images = 0;
@@ -29,11 +31,19 @@ std::filesystem::path model_path(const EvaluateFlags& f) {
   return f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
 }
 
+std::string count_ratio_text(double r) {
+  std::ostringstream s;
+  s << r;
+  return s.str();
+}
+
 // "model M" with how it predicted: flip TTA, image statistics (asked for, or recorded in the checkpoint).
 std::string predictions_label(const std::filesystem::path& model, const EvaluateFlags& f, const Segmenter& seg) {
   const bool full = f.image_statistics || seg.image_statistics();
   return "model " + model.string() + (f.tta ? " (flip TTA)" : "") +
-         (f.operating_point != "fixed" ? " (operating point " + f.operating_point + ")" : "") +
+         (f.operating_point != "fixed"
+              ? " (operating point " + f.operating_point + ", count ratio " + count_ratio_text(f.count_ratio) + ")"
+              : "") +
          (full                                ? " (image statistics)"
           : !seg.statistics_ranges().empty() ? " (adaptive image statistics)"
                                               : "");
@@ -57,6 +67,7 @@ void run_shifts(const EvaluateFlags& f) {
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
   popt.operating_point = f.operating_point;
+  popt.count_ratio = f.count_ratio;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   RobustnessReport report =
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
@@ -96,6 +107,7 @@ void run_evaluate(const EvaluateFlags& f) {
     popt.tta = f.tta;
     popt.image_statistics = f.image_statistics;
   popt.operating_point = f.operating_point;
+  popt.count_ratio = f.count_ratio;
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
@@ -144,6 +156,11 @@ void add_evaluate(CLI::App& app) {
         }
         return std::string();
       })
+      ->capture_default_str();
+  cmd->add_option("--count-ratio", f->count_ratio,
+                  "with --operating-point expected-count: the network's pixels above 0.5 over its summed "
+                  "probability on its training camera's photographs (1: the sum as it is)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--fov-diameter", f->fov_diameter,
                   "with --model: resize photographs so their FOV is this many px across (-1: the model's training "

@@ -31,6 +31,7 @@ struct SegmentFlags {
   int bits = 8;
   bool tta = false, image_statistics = false, no_fov = false;
   std::string operating_point = "fixed";
+  double count_ratio = 1;
   int64_t tile = 1024;
   ComputeFlags compute;
 };
@@ -110,6 +111,7 @@ void run_segment(const SegmentFlags& f) {
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
   popt.operating_point = f.operating_point;
+  popt.count_ratio = f.count_ratio;
   popt.tile = f.tile;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   std::cerr << "model: " << model.string() << "; scale: "
@@ -185,6 +187,11 @@ void add_segment(CLI::App& app) {
         }
         return std::string();
       })
+      ->capture_default_str();
+  cmd->add_option("--count-ratio", f->count_ratio,
+                  "with --operating-point expected-count: the network's pixels above 0.5 over its summed "
+                  "probability on its training camera's photographs (1: the sum as it is)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--tile", f->tile, "segment canvases larger than this in tiles")->capture_default_str();
   cmd->add_option("--fov-diameter", f->fov_diameter,

@@ -14,6 +14,10 @@ TEST(OperatingPoint, ExpectedCountCutsWhereAsManyPixelsLieAboveAsTheMapsSummedPr
   p.slice(0, 0, 10).fill_(0.9);
   p.slice(0, 10, 20).fill_(0.3);
   EXPECT_NEAR(expected_count_threshold(p, torch::Tensor()), 0.3, 1e-6);
+  // A ratio scales the count: 0.5 * 12 = 6 pixels, all at 0.9; 1.5 * 12 = 18, so still within the 0.3s.
+  EXPECT_NEAR(expected_count_threshold(p, torch::Tensor(), 0.5), 0.9, 1e-6);
+  EXPECT_NEAR(expected_count_threshold(p, torch::Tensor(), 1.5), 0.3, 1e-6);
+  EXPECT_NEAR(expected_count_threshold(p, torch::Tensor(), 2.0), 0.02, 1e-12);  // 24: into the zeros, clamped
   // A confident map (0 or 1) keeps exactly its ones: the threshold is 1 clamped to max_t.
   torch::Tensor hard = torch::zeros({100});
   hard.slice(0, 0, 25).fill_(1);

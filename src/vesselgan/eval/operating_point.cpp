@@ -20,13 +20,15 @@ void check_operating_point_rule(const std::string& rule, const std::string& what
   throw UserError(what + " = '" + rule + "' is not an operating-point rule (valid: " + valid + ")");
 }
 
-double expected_count_threshold(const torch::Tensor& prob, const torch::Tensor& region, double min_t, double max_t) {
+double expected_count_threshold(const torch::Tensor& prob, const torch::Tensor& region, double ratio, double min_t,
+                                double max_t) {
+  TORCH_CHECK(ratio > 0, "expected_count_threshold: ratio must be > 0, got ", ratio);
   TORCH_CHECK(!region.defined() || region.numel() == prob.numel(), "expected_count_threshold: region has ",
               region.numel(), " elements, the map ", prob.numel());
   torch::Tensor p = prob.detach().to(torch::kCPU, torch::kDouble).flatten();
   if (region.defined()) p = p.masked_select(region.detach().cpu().flatten().ne(0));
   if (p.numel() == 0) return 0.5;
-  const auto k = static_cast<int64_t>(std::llround(p.sum().item<double>()));
+  const auto k = static_cast<int64_t>(std::llround(ratio * p.sum().item<double>()));
   if (k <= 0) return 0.5;
   // The k-th largest probability: exactly k pixels lie at or above it (ties aside).
   const double t = std::get<0>(p.topk(std::min(k, p.numel()))).min().item<double>();
@@ -40,10 +42,11 @@ torch::Tensor move_threshold_to_half(const torch::Tensor& prob, double t) {
   return torch::where(prob < t, below, above).clamp(0, 1);
 }
 
-torch::Tensor apply_operating_point(const torch::Tensor& prob, const torch::Tensor& region, const std::string& rule) {
+torch::Tensor apply_operating_point(const torch::Tensor& prob, const torch::Tensor& region, const std::string& rule,
+                                    double ratio) {
   check_operating_point_rule(rule, "operating_point");
   if (rule == "fixed") return prob;
-  return move_threshold_to_half(prob, expected_count_threshold(prob, region));
+  return move_threshold_to_half(prob, expected_count_threshold(prob, region, ratio));
 }
 
 }  // namespace vg

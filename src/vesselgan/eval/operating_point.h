@@ -7,9 +7,11 @@
 // Rules:
 //   "fixed"           the map as it is (cut at 0.5).
 //   "expected-count"  the threshold t at which the number of pixels above it equals the map's own expected
-//                     number of vessel pixels, the sum of its probabilities (inside the FOV). A calibrated map
-//                     keeps t near 0.5; a map whose vessels fade under a shift (a sum above its count) gets a
-//                     lower t, one that lights up the background (a count above its sum) a higher one.
+//                     number of vessel pixels, the sum of its probabilities (inside the FOV), times a ratio.
+//                     With the ratio a network shows on its training camera's photographs (its count above 0.5
+//                     over its sum there), t stays at 0.5 on such photographs; a map whose vessels fade under a
+//                     shift (a sum above its usual count) gets a lower t, one that lights up the background (a
+//                     count above it) a higher one. Ratio 1 takes the sum at its word.
 // The remap is monotone (piecewise linear through (0, 0), (t, 0.5), (1, 1)), so the photograph's own ranking
 // and its ROC AUC are unchanged.
 #pragma once
@@ -26,15 +28,16 @@ const std::vector<std::string>& operating_point_rules();
 void check_operating_point_rule(const std::string& rule, const std::string& what);
 
 // prob: [..] probabilities in [0, 1]; region: the same number of elements, nonzero = inside (undefined: all).
-// The "expected-count" threshold: the k-th largest probability inside the region, k = round(sum of them),
-// clamped to [min_t, max_t]; 0.5 when the region is empty or k is 0.
-double expected_count_threshold(const torch::Tensor& prob, const torch::Tensor& region, double min_t = 0.02,
-                                double max_t = 0.98);
+// The "expected-count" threshold: the k-th largest probability inside the region, k = round(ratio * sum of
+// them), clamped to [min_t, max_t]; 0.5 when the region is empty or k is 0. ratio > 0.
+double expected_count_threshold(const torch::Tensor& prob, const torch::Tensor& region, double ratio = 1,
+                                double min_t = 0.02, double max_t = 0.98);
 
 // Remaps prob so that t becomes 0.5: p / (2t) below t, 0.5 + (p - t) / (2(1 - t)) above. 0 < t < 1.
 torch::Tensor move_threshold_to_half(const torch::Tensor& prob, double t);
 
-// The rule applied to one photograph's map (region as above).
-torch::Tensor apply_operating_point(const torch::Tensor& prob, const torch::Tensor& region, const std::string& rule);
+// The rule applied to one photograph's map (region as above; ratio for "expected-count").
+torch::Tensor apply_operating_point(const torch::Tensor& prob, const torch::Tensor& region, const std::string& rule,
+                                    double ratio = 1);
 
 }  // namespace vg

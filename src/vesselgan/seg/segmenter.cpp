@@ -311,7 +311,7 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   prob = apply_temperature(prob.clamp(0, 1), temperature_);
   if (opt.operating_point == "fixed") return prob;
   const torch::Tensor region = fov.defined() ? fov : estimate_fov(image.to(torch::kFloat).cpu(), opt.fov);
-  return apply_operating_point(prob, region, opt.operating_point);
+  return apply_operating_point(prob, region, opt.operating_point, opt.count_ratio);
 }
 
 std::vector<double> Segmenter::statistics_distances(const torch::Tensor& image, const torch::Tensor& fov,

@@ -40,6 +40,7 @@ struct PredictOptions {
   // Each photograph's threshold from its own map (eval/operating_point.h: "fixed" | "expected-count"), the map
   // remapped so that it falls on 0.5. Inside the FOV mask when one is given, else the estimated FOV.
   std::string operating_point = "fixed";
+  double count_ratio = 1;  // "expected-count": the network's count above 0.5 over its summed probability, > 0
 };
 
 // What Segmenter::probability did to a photograph's scale.
