@@ -46,8 +46,17 @@ TEST(SAUNet, CascadeRefinesTheFirstStageFromThePhotographAndItsProbability) {
   ASSERT_EQ(stages.size(), 2u);
   EXPECT_EQ(stages[1].sizes(), torch::IntArrayRef({2, 1, 32, 40}));
   EXPECT_TRUE(torch::equal(net->forward(x), stages[1]));  // forward gives the refined logits
-  const torch::Tensor by_hand = net->refiner()->forward(torch::cat({x, torch::sigmoid(stages[0])}, 1));
-  EXPECT_TRUE(torch::allclose(stages[1], by_hand, 1e-5, 1e-5));
+  // A fresh cascade is its first stage: the refiner's corrections start at zero.
+  EXPECT_TRUE(torch::equal(stages[1], stages[0]));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->refiner()->parameters()) p.add_(0.05 * torch::randn_like(p));
+  }
+  const auto moved = net->forward_stages(x);
+  const torch::Tensor by_hand =
+      moved[0] + net->refiner()->forward(torch::cat({x, torch::sigmoid(moved[0])}, 1));
+  EXPECT_TRUE(torch::allclose(moved[1], by_hand, 1e-5, 1e-5));
+  EXPECT_FALSE(torch::allclose(moved[1], moved[0], 1e-3, 1e-3));
 
   // Without a refiner: one stage, and it is what forward gives.
   SAUNet plain(tiny("sa-unet"));

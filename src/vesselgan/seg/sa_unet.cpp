@@ -148,8 +148,13 @@ SAUNetImpl::SAUNetImpl(const SAUNetOptions& options) : options_(options) {
     decoder_[k] = register_module("dec" + std::to_string(k), ConvBlock(width(k + 1), width(k), options_));
   }
   head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, 1, 1)));
-  if (options_.refiner_channels > 0)
+  if (options_.refiner_channels > 0) {
     refiner_ = register_module("refiner", std::make_shared<SAUNetImpl>(refiner_options(options_)));
+    // Zero corrections to begin with: the cascade starts as its first stage.
+    torch::NoGradGuard no_grad;
+    refiner_->head_->weight.zero_();
+    refiner_->head_->bias.zero_();
+  }
 }
 
 std::vector<torch::Tensor> SAUNetImpl::encode(const torch::Tensor& x) {
@@ -181,8 +186,9 @@ std::vector<torch::Tensor> SAUNetImpl::forward_stages(const torch::Tensor& x) {
   // x: [N, in_channels, H, W] float, H and W multiples of 2^depth (checked by encode)
   torch::Tensor first = first_stage(x);
   if (!refiner_) return {first};
-  // The refiner reads the photograph and the first stage's probability, as the W-Net's second U-Net does.
-  torch::Tensor refined = refiner_->forward(torch::cat({x, torch::sigmoid(first).to(x.dtype())}, 1));
+  // The refiner reads the photograph and the first stage's probability, as the W-Net's second U-Net does, and
+  // corrects the first stage's logits.
+  torch::Tensor refined = first + refiner_->forward(torch::cat({x, torch::sigmoid(first).to(x.dtype())}, 1));
   return {std::move(first), std::move(refined)};
 }
 
