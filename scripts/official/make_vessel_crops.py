@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fixed crop data set both StyleGAN2 implementations train on in the side-by-side runs
 (scripts/official/bench_official.sh): N crops of S px of DRIVE's manual vessel maps, each wholly inside its
-photograph's FOV, half of them drawn toward vessels, black and white, as RGB PNG files
-OUT/images/crop-000000.png, ...
+photograph's FOV, half of them drawn toward vessels, black and white, as RGB PNG files (one-channel with
+--gray, as vesselgan's label-patch mode and the label32 preset see the maps) OUT/images/crop-000000.png, ...
 
   python3 scripts/official/make_vessel_crops.py --drive ../shared/data/DRIVE --out crops --n 20000
 
@@ -35,6 +35,7 @@ def main():
     ap.add_argument("--exclude", default="22,28", help="photograph ids to leave out (comma-separated)")
     ap.add_argument("--bias", type=float, default=0.5, help="how strongly crops are drawn toward vessels (0..1)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--gray", action="store_true", help="one-channel PNGs (the label32 recipe) instead of RGB")
     args = ap.parse_args()
     if not 0 <= args.bias <= 1:
         ap.error(f"--bias {args.bias}: expected 0..1")
@@ -69,7 +70,8 @@ def main():
         pos = min(int(np.searchsorted(probs[j], rng.random(), side="right")), probs[j].size - 1)
         y, x = divmod(pos, maps[j].shape[1] - s + 1)
         crop = (maps[j][y:y + s, x:x + s] * 255).astype(np.uint8)
-        Image.fromarray(np.repeat(crop[:, :, None], 3, axis=2), "RGB").save(os.path.join(images, f"crop-{k:06d}.png"))
+        image = Image.fromarray(crop, "L") if args.gray else Image.fromarray(np.repeat(crop[:, :, None], 3, axis=2), "RGB")
+        image.save(os.path.join(images, f"crop-{k:06d}.png"))
     print(f"{args.out}: {args.n} crops of {s} px from DRIVE training photographs {ids}")
 
 
