@@ -175,8 +175,8 @@ void check_data_parallel(const Collective& world, const TrainOptions& opt, int64
 }
 
 // The starting weights of a run (train.init_from): a checkpoint of the same network, or, for a cascade, of its
-// first stage alone (an SA-UNet without a refiner), whose weights then start the first stage and leave the
-// refiner at its random initialization.
+// first stage alone (an SA-UNet without a refiner), whose weights then start the first stage; the refiner keeps
+// its initialization (a zero correction, so the cascade starts as that SA-UNet).
 void load_init_weights(const std::string& path, SAUNet& model, const torch::Device& device) {
   if (!fs::exists(path))
     throw UserError("train.init_from: " + path + " does not exist (give an SA-UNet checkpoint, or \"\")");
