@@ -138,6 +138,63 @@ TEST(Losses, OptionsRoundTripThroughJsonAndValidate) {
   EXPECT_THROW(validate(LossOptions{"focal", 1.0}), UserError);
   EXPECT_THROW(validate(LossOptions{"bce", 0.0}), UserError);
   EXPECT_THROW(validate(LossOptions{"bce", std::nan("")}), UserError);
+
+  // clDice: written only when on, read back, validated.
+  EXPECT_FALSE(nlohmann::json(LossOptions{}).contains("cldice_weight"));
+  LossOptions c;
+  c.cldice_weight = 0.3;
+  c.cldice_iterations = 7;
+  const auto cback = nlohmann::json(c).get<LossOptions>();
+  EXPECT_DOUBLE_EQ(cback.cldice_weight, 0.3);
+  EXPECT_EQ(cback.cldice_iterations, 7);
+  c.cldice_weight = 1.0;
+  EXPECT_THROW(validate(c), UserError);
+  c.cldice_weight = 0.3;
+  c.cldice_iterations = 0;
+  EXPECT_THROW(validate(c), UserError);
+}
+
+// A horizontal bar of the given thickness, rows centred on row 32 of a 64x64 map, columns [2, 62).
+torch::Tensor bar(int64_t thickness) {
+  torch::Tensor m = torch::zeros({1, 1, 64, 64});
+  m.slice(2, 32 - thickness / 2, 32 - thickness / 2 + thickness).slice(3, 2, 62).fill_(1);
+  return m;
+}
+
+TEST(Losses, SoftSkeletonOfABarIsItsCentreRow) {
+  const torch::Tensor skel = soft_skeleton(bar(5), 10);
+  const torch::Tensor rows = skel.sum({0, 1, 3});  // mass per row
+  EXPECT_GT(rows[32].item<double>(), 0.8 * rows.sum().item<double>()) << rows.slice(0, 28, 37);
+  EXPECT_EQ(skel.slice(2, 0, 30).sum().item<double>(), 0);
+  EXPECT_EQ(skel.slice(2, 35, 64).sum().item<double>(), 0);
+}
+
+TEST(Losses, ClDiceCountsAGapInAVesselMoreThanAThickerVesselAndDiceTheOtherWay) {
+  const torch::Tensor truth = bar(3);
+  const torch::Tensor thicker = bar(5);
+  torch::Tensor broken = bar(3);
+  broken.slice(3, 29, 35).zero_();  // a 6 px gap: 18 pixels lost
+  auto logits = [](const torch::Tensor& m) { return (m * 2 - 1) * 30; };  // hard maps
+  EXPECT_LT(cldice_loss(logits(truth), truth, 10).item<double>(), 1e-3);
+  const double cl_broken = cldice_loss(logits(broken), truth, 10).item<double>();
+  const double cl_thicker = cldice_loss(logits(thicker), truth, 10).item<double>();
+  const double dice_broken = dice_loss(logits(broken), truth).item<double>();
+  const double dice_thicker = dice_loss(logits(thicker), truth).item<double>();
+  EXPECT_GT(cl_broken, cl_thicker + 0.03);  // 0.05 (a tenth of the centreline missing) against ~0
+  EXPECT_LT(dice_broken, dice_thicker - 0.1);  // 0.05 against 0.25 (120 extra pixels)
+
+  // Blended into segmentation_loss, with gradients.
+  LossOptions o;
+  o.cldice_weight = 0.5;
+  const torch::Tensor z = (logits(broken) * 0.1).requires_grad_(true);
+  const torch::Tensor l = segmentation_loss(z, truth, o);
+  EXPECT_NEAR(l.item<double>(),
+              0.5 * segmentation_loss(z, truth, LossOptions{}).item<double>() +
+                  0.5 * cldice_loss(z, truth, 10).item<double>(),
+              1e-6);
+  l.backward();
+  // The gap's pixels are pushed up.
+  EXPECT_LT(z.grad().slice(2, 31, 34).slice(3, 29, 35).max().item<double>(), 0);
 }
 
 }  // namespace

@@ -24,13 +24,19 @@ void check_shapes(const char* what, const torch::Tensor& logits, const torch::Te
 
 void to_json(nlohmann::json& j, const LossOptions& o) {
   j = nlohmann::json{{"kind", o.kind}, {"pos_weight", o.pos_weight}};
+  if (o.cldice_weight > 0) {
+    j["cldice_weight"] = o.cldice_weight;
+    j["cldice_iterations"] = o.cldice_iterations;
+  }
 }
 
 void from_json(const nlohmann::json& j, LossOptions& o) {
   if (!j.is_object()) throw UserError("LossOptions: expected a JSON object, got " + j.dump());
   for (const auto& item : j.items()) {
-    if (item.key() != "kind" && item.key() != "pos_weight")
-      throw UserError("LossOptions: unknown key '" + item.key() + "'; valid keys: kind, pos_weight");
+    if (item.key() != "kind" && item.key() != "pos_weight" && item.key() != "cldice_weight" &&
+        item.key() != "cldice_iterations")
+      throw UserError("LossOptions: unknown key '" + item.key() +
+                      "'; valid keys: kind, pos_weight, cldice_weight, cldice_iterations");
   }
   try {
     if (j.contains("kind")) o.kind = j.at("kind").get<std::string>();
@@ -43,6 +49,18 @@ void from_json(const nlohmann::json& j, LossOptions& o) {
     throw UserError("LossOptions.pos_weight: invalid value " + j.at("pos_weight").dump() +
                     " (expected a number)");
   }
+  try {
+    if (j.contains("cldice_weight")) o.cldice_weight = j.at("cldice_weight").get<double>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError("LossOptions.cldice_weight: invalid value " + j.at("cldice_weight").dump() +
+                    " (expected a number)");
+  }
+  try {
+    if (j.contains("cldice_iterations")) o.cldice_iterations = j.at("cldice_iterations").get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError("LossOptions.cldice_iterations: invalid value " + j.at("cldice_iterations").dump() +
+                    " (expected an integer)");
+  }
 }
 
 void validate(const LossOptions& o) {
@@ -53,6 +71,14 @@ void validate(const LossOptions& o) {
     v << o.pos_weight;
     throw UserError("LossOptions.pos_weight = " + v.str() + " is invalid; valid: a finite number > 0");
   }
+  if (!(o.cldice_weight >= 0.0 && o.cldice_weight < 1.0)) {
+    std::ostringstream v;
+    v << o.cldice_weight;
+    throw UserError("LossOptions.cldice_weight = " + v.str() + " is invalid; valid: a number in [0, 1)");
+  }
+  if (o.cldice_iterations < 1 || o.cldice_iterations > 50)
+    throw UserError("LossOptions.cldice_iterations = " + std::to_string(o.cldice_iterations) +
+                    " is invalid; valid: an integer in 1..50");
 }
 
 torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& target, double pos_weight,
@@ -88,13 +114,71 @@ torch::Tensor dice_loss(const torch::Tensor& logits, const torch::Tensor& target
   return 1.0 - (2.0 * intersection + kDiceSmooth) / (sum_over_shards(pw.sum() + t.sum()) + kDiceSmooth);
 }
 
-torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
-                                const LossOptions& opt, const torch::Tensor& weight) {
+namespace {
+
+// Soft morphology on [N, 1, H, W] maps in [0, 1]: erosion by the 3x3 cross (the minimum of a vertical and a
+// horizontal 3-pixel minimum), dilation by the 3x3 square.
+torch::Tensor soft_erode(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  const torch::Tensor v = -F::max_pool2d(-x, F::MaxPool2dFuncOptions({3, 1}).stride(1).padding({1, 0}));
+  const torch::Tensor h = -F::max_pool2d(-x, F::MaxPool2dFuncOptions({1, 3}).stride(1).padding({0, 1}));
+  return torch::min(v, h);
+}
+
+torch::Tensor soft_dilate(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  return F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(1).padding(1));
+}
+
+torch::Tensor soft_open(const torch::Tensor& x) { return soft_dilate(soft_erode(x)); }
+
+torch::Tensor base_loss(const torch::Tensor& logits, const torch::Tensor& target, const LossOptions& opt,
+                        const torch::Tensor& weight) {
   if (opt.kind == "bce") return bce_loss(logits, target, opt.pos_weight, weight);
   if (opt.kind == "dice") return dice_loss(logits, target, weight);
   TORCH_CHECK(opt.kind == "bce+dice", "segmentation_loss: unknown kind '", opt.kind,
               "' (validate the LossOptions first)");
   return 0.5 * bce_loss(logits, target, opt.pos_weight, weight) + 0.5 * dice_loss(logits, target, weight);
+}
+
+}  // namespace
+
+torch::Tensor soft_skeleton(const torch::Tensor& x, int64_t iterations) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 1, "soft_skeleton: x must be [N, 1, H, W], got ", x.sizes());
+  TORCH_CHECK(iterations >= 1, "soft_skeleton: iterations must be >= 1, got ", iterations);
+  torch::Tensor img = x;
+  torch::Tensor skel = torch::relu(img - soft_open(img));
+  for (int64_t k = 0; k < iterations; ++k) {
+    img = soft_erode(img);
+    const torch::Tensor delta = torch::relu(img - soft_open(img));
+    skel = skel + torch::relu(delta - skel * delta);  // add what is new, as a soft union
+  }
+  return skel;
+}
+
+torch::Tensor cldice_loss(const torch::Tensor& logits, const torch::Tensor& target, int64_t iterations,
+                          const torch::Tensor& weight) {
+  check_shapes("cldice_loss", logits, target, weight);
+  torch::Tensor p = torch::sigmoid(logits.to(torch::kFloat));
+  torch::Tensor t = target.to(p.options());
+  if (weight.defined()) {
+    const torch::Tensor w = weight.to(p.options());
+    p = p * w;
+    t = t * w;
+  }
+  const torch::Tensor sp = soft_skeleton(p, iterations), st = soft_skeleton(t, iterations);
+  // Data-parallel (batch_shard.h): the sums are the global batch's.
+  const torch::Tensor tprec = (sum_over_shards((sp * t).sum()) + kDiceSmooth) / (sum_over_shards(sp.sum()) + kDiceSmooth);
+  const torch::Tensor tsens = (sum_over_shards((st * p).sum()) + kDiceSmooth) / (sum_over_shards(st.sum()) + kDiceSmooth);
+  return 1.0 - 2.0 * tprec * tsens / (tprec + tsens);
+}
+
+torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
+                                const LossOptions& opt, const torch::Tensor& weight) {
+  const torch::Tensor base = base_loss(logits, target, opt, weight);
+  if (opt.cldice_weight <= 0) return base;
+  return (1.0 - opt.cldice_weight) * base +
+         opt.cldice_weight * cldice_loss(logits, target, opt.cldice_iterations, weight);
 }
 
 }  // namespace vg

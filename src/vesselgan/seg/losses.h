@@ -1,5 +1,7 @@
 // Segmentation losses on logits: binary cross-entropy, soft Dice, and their mean (the seed method's
-// choice, as in the Python peer: 0.5 * BCE + 0.5 * Dice).
+// choice, as in the Python peer: 0.5 * BCE + 0.5 * Dice); optionally blended with clDice, which scores the
+// vessels' centrelines (Shit et al. 2021, "clDice - a novel topology-preserving loss function for tubular
+// structure segmentation"), so thin vessels and gaps weigh more than their few pixels do.
 #pragma once
 
 #include <torch/torch.h>
@@ -12,6 +14,10 @@ namespace vg {
 struct LossOptions {
   std::string kind = "bce+dice";  // "bce" | "dice" | "bce+dice" (mean of the two)
   double pos_weight = 1.0;        // BCE weight of positive (vessel) pixels, > 0; Dice ignores it
+  // Loss = (1 - cldice_weight) * kind + cldice_weight * clDice; 0 = off. JSON carries the two cldice fields
+  // only when it is on, so configs without it read and write as before.
+  double cldice_weight = 0;       // in [0, 1)
+  int64_t cldice_iterations = 10;  // soft-skeleton erosions: at least the widest vessel's half-width, 1..50
 };
 
 void to_json(nlohmann::json& j, const LossOptions& o);
@@ -35,7 +41,17 @@ torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& target,
 // (0 when no pixel counts).
 torch::Tensor dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
                         const torch::Tensor& weight = {});
-// The loss selected by opt.kind; "bce+dice" is 0.5 * bce + 0.5 * dice.
+// Soft skeleton of a probability map x in [0, 1], [N, 1, H, W] (Shit et al. 2021): what `iterations` soft
+// erosions (3x3 cross min-pooling) remove from x that a soft opening (erosion, then 3x3 max-pooling) would
+// not restore, accumulated. Differentiable; a hard map gives its morphological skeleton, roughly.
+torch::Tensor soft_skeleton(const torch::Tensor& x, int64_t iterations);
+// Soft clDice loss: 1 - 2 Tprec Tsens / (Tprec + Tsens), Tprec = |S(p) . t| / |S(p)| (the predicted
+// centreline inside the true vessels), Tsens = |S(t) . p| / |S(t)| (the true centreline found), p = sigmoid(z),
+// S = soft_skeleton, each ratio smoothed by kDiceSmooth; sums over the batch and the counted pixels.
+torch::Tensor cldice_loss(const torch::Tensor& logits, const torch::Tensor& target, int64_t iterations,
+                          const torch::Tensor& weight = {});
+// The loss selected by opt.kind; "bce+dice" is 0.5 * bce + 0.5 * dice; blended with clDice when
+// opt.cldice_weight > 0.
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
                                 const LossOptions& opt, const torch::Tensor& weight = {});
 
