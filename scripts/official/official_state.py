@@ -20,6 +20,7 @@ import copy
 import json
 import os
 import pickle
+import re
 import sys
 
 import torch
@@ -96,13 +97,22 @@ def state_of(module):
     return {k: v for k, v in module.state_dict().items() if not k.endswith("resample_filter")}
 
 
-def save(path, nets, G, G_ema, D, source=""):
+def save(path, nets, G, G_ema, D, source="", kimg=None):
     tensors = {}
     for prefix, m in zip(NETWORKS, (G, G_ema, D)):
         for k, v in state_of(m).items():
             tensors[f"{prefix}.{k}"] = v.float()
-    safetensors_io.write(path, tensors, {"format": FORMAT, "version": "1", "networks": json.dumps(nets),
-                                         "source": source})
+    metadata = {"format": FORMAT, "version": "1", "networks": json.dumps(nets), "source": source}
+    if kimg is not None:
+        metadata["kimg"] = str(kimg)
+    safetensors_io.write(path, tensors, metadata)
+
+
+def snapshot_kimg(pkl):
+    """The kimg of an official training snapshot, which train.py writes as network-snapshot-<kimg, 6 digits>.pkl;
+    None for other names."""
+    m = re.fullmatch(r"network-snapshot-(\d+)\.pkl", os.path.basename(pkl))
+    return int(m.group(1)) if m else None
 
 
 def load(path):
@@ -149,7 +159,7 @@ def main():
         with open(args.pkl, "rb") as f:
             data = legacy.load_network_pkl(f)
         G, G_ema, D = data["G"], data["G_ema"], data["D"]
-        save(args.out, networks_of(G, D), G, G_ema, D, source=os.path.abspath(args.pkl))
+        save(args.out, networks_of(G, D), G, G_ema, D, source=os.path.abspath(args.pkl), kimg=snapshot_kimg(args.pkl))
     elif args.cmd == "to-pkl":
         nets, G, G_ema, D = load(args.file)
         with open(args.out, "wb") as f:

@@ -53,6 +53,19 @@ TEST(OfficialNetworks, CheckpointToFileAndBackKeepsEveryTensor) {
   for (const auto& p : models->named_parameters(true))
     EXPECT_TRUE(torch::equal(theirs[p.key()], p.value())) << p.key();
   EXPECT_TRUE(torch::equal(loaded->G->w_avg, models->G->w_avg));
+  EXPECT_DOUBLE_EQ(read_checkpoint_header(dir.path() / "back.pt").state.at("kimg").get<double>(), 0.0);
+
+  // An official training snapshot's kimg (metadata "kimg", from official_state.py) becomes the checkpoint's.
+  TensorFile snapshot = f;
+  snapshot.metadata["kimg"] = "120";
+  write_safetensors(dir.path() / "snapshot.safetensors", snapshot);
+  convert_official_to_checkpoint(dir.path() / "snapshot.safetensors", dir.path() / "snapshot.pt");
+  const auto state = read_checkpoint_header(dir.path() / "snapshot.pt").state;
+  EXPECT_DOUBLE_EQ(state.at("kimg").get<double>(), 120.0);
+  EXPECT_EQ(state.at("nimg").get<int64_t>(), 120000);
+  snapshot.metadata["kimg"] = "many";
+  write_safetensors(dir.path() / "bad-kimg.safetensors", snapshot);
+  EXPECT_THROW(convert_official_to_checkpoint(dir.path() / "bad-kimg.safetensors", dir.path() / "bad.pt"), UserError);
 
   // A file of other networks is refused with the tensor named.
   TensorFile other = f;

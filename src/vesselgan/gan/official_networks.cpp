@@ -1,6 +1,8 @@
 #include "vesselgan/gan/official_networks.h"
 
+#include <cmath>
 #include <set>
+#include <string>
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/gan/gan_models.h"
@@ -156,6 +158,18 @@ GanTrainOptions convert_official_to_checkpoint(const std::filesystem::path& file
   h.config = {{"gan", o}};
   h.state = {{"nimg", 0}, {"kimg", 0.0}, {"step", 0}, {"converted_from", std::filesystem::absolute(file).string()}};
   if (f.metadata.count("source")) h.state["converted_source"] = f.metadata.at("source");
+  // An official training snapshot's place in its run (official_state.py records it from the pickle's name), so
+  // `gan track` and `gan generate` report the converted networks at that kimg.
+  if (f.metadata.count("kimg")) {
+    double kimg = 0;
+    try {
+      kimg = std::stod(f.metadata.at("kimg"));
+    } catch (const std::exception&) {
+      throw UserError(source + ": metadata kimg '" + f.metadata.at("kimg") + "' is not a number");
+    }
+    h.state["kimg"] = kimg;
+    h.state["nimg"] = static_cast<int64_t>(std::llround(kimg * 1000));
+  }
   save_checkpoint(out, h, *models);
   return o;
 }
