@@ -11,12 +11,39 @@
 #include "vesselgan/core/device.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/files.h"
+#include "vesselgan/eval/operating_point.h"
 
 namespace vg::cli {
 
 void add_compute_flags(CLI::App& cmd, ComputeFlags& f) {
   cmd.add_option("--device", f.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd.add_option("--threads", f.threads, "CPU threads (0 = all cores)")->capture_default_str();
+}
+
+void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f) {
+  cmd.add_option("--operating-point", f.rule,
+                 "each photograph's threshold from its own map: fixed (0.5) | expected-count (as many pixels above "
+                 "it as the map's summed probability times --count-ratio); the map is remapped so it falls on 0.5")
+      ->check([](const std::string& v) {
+        try {
+          check_operating_point_rule(v, "value");
+        } catch (const UserError& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      })
+      ->capture_default_str();
+  cmd.add_option("--count-ratio", f.count_ratio,
+                 "with --operating-point expected-count: the network's pixels above 0.5 over its summed "
+                 "probability on its training camera's photographs (1: the sum as it is)")
+      ->check([](const std::string& v) {
+        try {
+          if (std::stod(v) > 0) return std::string();
+        } catch (const std::exception&) {
+        }
+        return "value " + v + " is not a number > 0";
+      })
+      ->capture_default_str();
 }
 
 nlohmann::json config_section(const std::string& path, const std::string& section) {

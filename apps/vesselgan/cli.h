@@ -37,6 +37,14 @@ struct ComputeFlags {
 };
 void add_compute_flags(CLI::App& cmd, ComputeFlags& f);
 
+// Where segment and evaluate cut each photograph's map (eval/operating_point.h): --operating-point and
+// --count-ratio.
+struct OperatingPointFlags {
+  std::string rule = "fixed";
+  double count_ratio = 1;
+};
+void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f);
+
 // The options a --config file holds for one command: its `section` member when it has one ({"train": {...}},
 // so a run's config.json works), else the whole object. UserError naming the file when it is missing, not
 // JSON, or not a JSON object.

@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/model_dir.h"
-#include "vesselgan/eval/operating_point.h"
 #include "vesselgan/seg/dataset_inference.h"
 #include "vesselgan/seg/robustness.h"
 
@@ -18,8 +17,7 @@ struct EvaluateFlags {
   std::string data, split = "test", layout = "auto", model, pred, out = "evaluation";
   double threshold = 0.5, fov_diameter = -1;
   bool tta = false, image_statistics = false;
-  std::string operating_point = "fixed";
-  double count_ratio = 1;
+  OperatingPointFlags operating_point;
   bool shifts = false;                   // the robustness benchmark instead of one evaluation
   std::vector<std::string> shift_kinds;  // empty: every kind
   int64_t max_images = 0;
@@ -41,8 +39,9 @@ std::string count_ratio_text(double r) {
 std::string predictions_label(const std::filesystem::path& model, const EvaluateFlags& f, const Segmenter& seg) {
   const bool full = f.image_statistics || seg.image_statistics();
   return "model " + model.string() + (f.tta ? " (flip TTA)" : "") +
-         (f.operating_point != "fixed"
-              ? " (operating point " + f.operating_point + ", count ratio " + count_ratio_text(f.count_ratio) + ")"
+         (f.operating_point.rule != "fixed"
+              ? " (operating point " + f.operating_point.rule + ", count ratio " +
+                    count_ratio_text(f.operating_point.count_ratio) + ")"
               : "") +
          (full                                ? " (image statistics)"
           : !seg.statistics_ranges().empty() ? " (adaptive image statistics)"
@@ -66,8 +65,8 @@ void run_shifts(const EvaluateFlags& f) {
   PredictOptions popt;
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
-  popt.operating_point = f.operating_point;
-  popt.count_ratio = f.count_ratio;
+  popt.operating_point = f.operating_point.rule;
+  popt.count_ratio = f.operating_point.count_ratio;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   RobustnessReport report =
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
@@ -106,8 +105,8 @@ void run_evaluate(const EvaluateFlags& f) {
     PredictOptions popt;
     popt.tta = f.tta;
     popt.image_statistics = f.image_statistics;
-  popt.operating_point = f.operating_point;
-  popt.count_ratio = f.count_ratio;
+  popt.operating_point = f.operating_point.rule;
+  popt.count_ratio = f.operating_point.count_ratio;
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);
@@ -145,23 +144,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_flag("--tta", f->tta, "with --model: flip test-time augmentation");
   cmd->add_flag("--image-statistics", f->image_statistics,
                 "normalise each photograph by its own activation statistics (prediction-time batch norm)");
-  cmd->add_option("--operating-point", f->operating_point,
-                  "each photograph's threshold from its own map: fixed (0.5) | expected-count (as many pixels above "
-                  "it as the map's summed probability); the map is remapped so it falls on 0.5")
-      ->check([](const std::string& v) {
-        try {
-          check_operating_point_rule(v, "--operating-point");
-        } catch (const UserError& e) {
-          return std::string(e.what());
-        }
-        return std::string();
-      })
-      ->capture_default_str();
-  cmd->add_option("--count-ratio", f->count_ratio,
-                  "with --operating-point expected-count: the network's pixels above 0.5 over its summed "
-                  "probability on its training camera's photographs (1: the sum as it is)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_operating_point_flags(*cmd, f->operating_point);
   cmd->add_option("--fov-diameter", f->fov_diameter,
                   "with --model: resize photographs so their FOV is this many px across (-1: the model's training "
                   "scale when it records one, else native; 0: native resolution)")

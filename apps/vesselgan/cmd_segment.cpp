@@ -10,7 +10,6 @@
 #include "vesselgan/core/model_dir.h"
 #include "vesselgan/data/dataset.h"
 #include "vesselgan/data/fov.h"
-#include "vesselgan/eval/operating_point.h"
 #include "vesselgan/io/image_io.h"
 #include "vesselgan/seg/segmentation_writer.h"
 #include "vesselgan/seg/segmenter.h"
@@ -30,8 +29,7 @@ struct SegmentFlags {
   double threshold = 0.5, fov_diameter = -1;
   int bits = 8;
   bool tta = false, image_statistics = false, no_fov = false;
-  std::string operating_point = "fixed";
-  double count_ratio = 1;
+  OperatingPointFlags operating_point;
   int64_t tile = 1024;
   ComputeFlags compute;
 };
@@ -110,8 +108,8 @@ void run_segment(const SegmentFlags& f) {
   PredictOptions popt;
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
-  popt.operating_point = f.operating_point;
-  popt.count_ratio = f.count_ratio;
+  popt.operating_point = f.operating_point.rule;
+  popt.count_ratio = f.operating_point.count_ratio;
   popt.tile = f.tile;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   std::cerr << "model: " << model.string() << "; scale: "
@@ -176,23 +174,7 @@ void add_segment(CLI::App& app) {
   cmd->add_flag("--tta", f->tta, "average over flipped copies (4x slower)");
   cmd->add_flag("--image-statistics", f->image_statistics,
                 "normalise each photograph by its own activation statistics (prediction-time batch norm)");
-  cmd->add_option("--operating-point", f->operating_point,
-                  "each photograph's threshold from its own map: fixed (0.5) | expected-count (as many pixels above "
-                  "it as the map's summed probability); the map is remapped so it falls on 0.5")
-      ->check([](const std::string& v) {
-        try {
-          check_operating_point_rule(v, "--operating-point");
-        } catch (const UserError& e) {
-          return std::string(e.what());
-        }
-        return std::string();
-      })
-      ->capture_default_str();
-  cmd->add_option("--count-ratio", f->count_ratio,
-                  "with --operating-point expected-count: the network's pixels above 0.5 over its summed "
-                  "probability on its training camera's photographs (1: the sum as it is)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_operating_point_flags(*cmd, f->operating_point);
   cmd->add_option("--tile", f->tile, "segment canvases larger than this in tiles")->capture_default_str();
   cmd->add_option("--fov-diameter", f->fov_diameter,
                   "resize photographs so their FOV is this many px across (-1: the model's training scale when "

@@ -114,10 +114,15 @@ TEST(CliSmoke, BadInputsAreOneLineErrorsWithExitCode2) {
       "train --data " + (dir.path() / "empty").string() + " --out " + (dir.path() / "r1").string(), "empty");
   expect_user_error("evaluate --model " + (dir.path() / "nope.pt").string() + " --data " + d, "nope.pt");
   expect_user_error("evaluate --pred " + d + " --data " + d + " --layout weird", "weird");
+  // An unknown operating-point rule, a ratio that is not positive.
+  expect_user_error("evaluate --data " + d + " --operating-point otsu", "valid: fixed | expected-count");
+  expect_user_error("segment --data " + d + " --count-ratio 0 --out " + (dir.path() / "s1").string(),
+                    "--count-ratio: value 0 is not a number > 0");
+  EXPECT_FALSE(fs::exists(dir.path() / "s1"));
   // A --data folder that does not exist is an input problem too (exit 2, as the README promises), and the
   // refused run writes nothing.
   const std::string missing = (dir.path() / "no-such-folder").string();
-  for (const std::string cmd : {"train --out " + (dir.path() / "r0").string(), std::string("evaluate"),
+  for (const std::string& cmd : {"train --out " + (dir.path() / "r0").string(), std::string("evaluate"),
                                 "segment --out " + (dir.path() / "s0").string()})
     expect_user_error(cmd + " --data " + missing, missing);
   EXPECT_FALSE(fs::exists(dir.path() / "r0"));
