@@ -105,8 +105,8 @@ void run_evaluate(const EvaluateFlags& f) {
     PredictOptions popt;
     popt.tta = f.tta;
     popt.image_statistics = f.image_statistics;
-  popt.operating_point = f.operating_point.rule;
-  popt.count_ratio = f.operating_point.count_ratio;
+    popt.operating_point = f.operating_point.rule;
+    popt.count_ratio = f.operating_point.count_ratio;
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);

@@ -20,6 +20,19 @@ void check_shapes(const char* what, const torch::Tensor& logits, const torch::Te
               " must match logits ", logits.sizes());
 }
 
+// Reads j[key] into out when present; a wrong type is a UserError naming the field and what it expects.
+template <typename T>
+void read_loss_field(const nlohmann::json& j, const char* key, T& out, const char* expected) {
+  const auto it = j.find(key);
+  if (it == j.end()) return;
+  try {
+    out = it->template get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError(std::string("LossOptions.") + key + ": invalid value " + it->dump() + " (expected " + expected +
+                    ")");
+  }
+}
+
 }  // namespace
 
 void to_json(nlohmann::json& j, const LossOptions& o) {
@@ -38,29 +51,10 @@ void from_json(const nlohmann::json& j, LossOptions& o) {
       throw UserError("LossOptions: unknown key '" + item.key() +
                       "'; valid keys: kind, pos_weight, cldice_weight, cldice_iterations");
   }
-  try {
-    if (j.contains("kind")) o.kind = j.at("kind").get<std::string>();
-  } catch (const nlohmann::json::exception&) {
-    throw UserError("LossOptions.kind: invalid value " + j.at("kind").dump() + " (expected a string)");
-  }
-  try {
-    if (j.contains("pos_weight")) o.pos_weight = j.at("pos_weight").get<double>();
-  } catch (const nlohmann::json::exception&) {
-    throw UserError("LossOptions.pos_weight: invalid value " + j.at("pos_weight").dump() +
-                    " (expected a number)");
-  }
-  try {
-    if (j.contains("cldice_weight")) o.cldice_weight = j.at("cldice_weight").get<double>();
-  } catch (const nlohmann::json::exception&) {
-    throw UserError("LossOptions.cldice_weight: invalid value " + j.at("cldice_weight").dump() +
-                    " (expected a number)");
-  }
-  try {
-    if (j.contains("cldice_iterations")) o.cldice_iterations = j.at("cldice_iterations").get<int64_t>();
-  } catch (const nlohmann::json::exception&) {
-    throw UserError("LossOptions.cldice_iterations: invalid value " + j.at("cldice_iterations").dump() +
-                    " (expected an integer)");
-  }
+  read_loss_field(j, "kind", o.kind, "a string");
+  read_loss_field(j, "pos_weight", o.pos_weight, "a number");
+  read_loss_field(j, "cldice_weight", o.cldice_weight, "a number");
+  read_loss_field(j, "cldice_iterations", o.cldice_iterations, "an integer");
 }
 
 void validate(const LossOptions& o) {

@@ -181,8 +181,6 @@ void load_init_weights(const std::string& path, SAUNet& model, const torch::Devi
   if (!fs::exists(path))
     throw UserError("train.init_from: " + path + " does not exist (give an SA-UNet checkpoint, or \"\")");
   const CheckpointHeader header = read_checkpoint_header(path, kSegCheckpointKind);
-  SAUNetOptions first = model->options();
-  first.refiner_channels = 0;
   const bool first_stage_only =
       model->refiner() && header.config.contains("train") && header.config["train"].contains("model") &&
       header.config["train"]["model"].value("refiner_channels", int64_t{0}) == 0;
@@ -190,6 +188,8 @@ void load_init_weights(const std::string& path, SAUNet& model, const torch::Devi
     load_checkpoint(path, kSegCheckpointKind, *model, device);
     return;
   }
+  SAUNetOptions first = model->options();
+  first.refiner_channels = 0;
   SAUNet init(first);
   load_checkpoint(path, kSegCheckpointKind, *init, device);
   torch::NoGradGuard no_grad;
