@@ -9,6 +9,7 @@
 #include "vesselgan/core/model_dir.h"
 #include "vesselgan/gan/gan_models.h"
 #include "vesselgan/gan/gan_trainer.h"
+#include "vesselgan/gan/grow_networks.h"
 #include "vesselgan/gan/sampler.h"
 #include "vesselgan/gan/whole_photograph.h"
 #include "vesselgan/io/checkpoint.h"
@@ -27,7 +28,7 @@ struct GanTrainFlags {
   int64_t resolution = 0, batch = 0, seed = -1;
   double kimg = 0, snapshot_kimg = 0, r1_gamma = -2, target = -1, ada_speed = -1, ada_p = -1;
   std::string resume, init;
-  bool resume_given = false, no_mirror = false;
+  bool resume_given = false, no_mirror = false, grow = false;
   ComputeFlags compute;
 };
 
@@ -77,9 +78,14 @@ void run_gan_train(GanTrainFlags f) {
   GanTrainOptions asked = resolve_options(f);
   if (f.resume_given) asked.kimg = f.kimg;  // a preset's length must not lengthen a resumed run unasked
   GanTrainOptions opt = gan_recipe_to_run(asked, out, control);
+  if (f.grow && f.init.empty()) throw UserError("--grow needs --init (the lower-resolution run to grow from)");
   if (!f.init.empty() && !f.resume_given) {
     control.init_from = f.init;
-    opt = with_networks_of(f.init, opt);
+    control.grow = f.grow;
+    if (f.grow)
+      check_growable(f.init, opt);
+    else
+      opt = with_networks_of(f.init, opt);
   }
 
   const DatasetFiles files = find_run_files(f.run);
@@ -200,6 +206,9 @@ void add_gan(CLI::App& app) {
                     "transfer learning: start from this GAN checkpoint or generator file (its networks; the "
                     "recipe from --preset / --config / flags)")
       ->check(CLI::ExistingFile | CLI::ExistingDirectory);
+  train->add_flag("--grow", f->grow,
+                  "with --init: grow a lower-resolution run to this run's resolution (the networks from --preset / "
+                  "--config / flags; the blocks both have are copied, the new top blocks start fresh)");
   train->add_option("--exclude", f->run.exclude, "sample ids to leave out, e.g. a segmenter's validation images")
       ->delimiter(',');
   train->add_flag("--no-mirror", f->no_mirror, "no x-flip dataset augmentation");

@@ -20,6 +20,7 @@
 #include "vesselgan/gan/gan_data.h"
 #include "vesselgan/gan/gan_losses.h"
 #include "vesselgan/gan/gan_models.h"
+#include "vesselgan/gan/grow_networks.h"
 #include "vesselgan/gan/image_grid.h"
 #include "vesselgan/gan/lazy_regularization.h"
 #include "vesselgan/io/checkpoint.h"
@@ -186,10 +187,16 @@ class GanRun {
 
   // The networks to start from (a checkpoint's, or --init's for a fresh run) and the run folder.
   void start() {
-    if (resume_path.empty() && !control.init_from.empty()) load_init_networks(control.init_from, models, device);
+    if (resume_path.empty() && !control.init_from.empty()) {
+      if (control.grow)
+        load_grown_networks(control.init_from, opt, models);
+      else
+        load_init_networks(control.init_from, models, device);
+    }
 
     config = {{"gan", opt}};
     if (!control.init_from.empty()) config["init"] = fs::absolute(control.init_from).string();
+    if (!control.init_from.empty() && control.grow) config["grow"] = true;
     config["data_ids"] = nlohmann::json::array();
     for (const auto& s : data) config["data_ids"].push_back(s.id);
 

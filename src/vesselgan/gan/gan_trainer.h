@@ -41,6 +41,9 @@ struct GanRunControl {
   // Transfer learning: a fresh run (ignored on resume) starts from the networks of this run checkpoint or
   // generator file (gan_models.h load_init_networks); the options must come from with_networks_of(init, ...).
   std::filesystem::path init_from;
+  // With init_from: init is a lower-resolution run of the same family, and the options are the run's own
+  // (gan/grow_networks.h): the blocks both networks have are copied, the new top blocks start fresh.
+  bool grow = false;
   int64_t stop_after_steps = -1;  // stop (after saving a snapshot) once this many steps are done; -1 = run to the end
 };
 
