@@ -149,6 +149,7 @@ void run_gan_generate(const GanGenerateFlags& f) {
   o.seed = static_cast<uint64_t>(f.seed);
   if (!f.whole && f.whole_options.appearance.wide)
     throw UserError("--appearance varies whole photographs: it goes with --whole");
+  if (!f.whole && !f.whole_options.texture) throw UserError("--no-texture is for whole photographs: it goes with --whole");
   validate(o);
   const auto device = setup_compute(f.compute);
   const fs::path model = f.model.empty() ? shipped_model(kShippedGenerator) : fs::path(f.model);
@@ -240,6 +241,8 @@ void add_gan(CLI::App& app) {
                 "labels and FOV masks, instead of the generator's crops");
   gen->add_option("--width", g->whole_options.width, "with --whole: photograph width")->capture_default_str();
   gen->add_option("--height", g->whole_options.height, "with --whole: photograph height")->capture_default_str();
+  gen->add_flag("--no-texture{false}", g->whole_options.texture,
+                "with --whole: leave out the background's grain and mottle (DRIVE's, measured; docs/gan.md)");
   gen->add_flag("--appearance", g->whole_options.appearance.wide,
                 "with --whole: each photograph its own exposure, colour cast, contrast, illumination gradient, gamma, "
                 "blur and noise, from ranges wider than DRIVE's (docs/gan.md)");

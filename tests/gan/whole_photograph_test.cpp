@@ -80,6 +80,25 @@ TEST(WholePhotograph, ShadingBrightensTheOpticDiscAndDarkensTheRim) {
   EXPECT_LT(gain(geo.fov_x + 0.93 * geo.fov_r * ux / n, geo.fov_y + 0.93 * geo.fov_r * uy / n), 0.9);
 }
 
+TEST(WholePhotograph, TextureIsAFineGainAroundOneOfDrivesStrengthAndChangesNothingElse) {
+  const auto g = tiny_label_first();
+  WholeOptions o = small();
+  o.width = o.height = 160;
+  WholeOptions smooth = o;
+  smooth.texture = false;
+  const auto grained = paint_whole(g, 0, o, torch::kCPU), plain = paint_whole(g, 0, smooth, torch::kCPU);
+  EXPECT_TRUE(torch::equal(grained.label, plain.label));
+  EXPECT_TRUE(torch::equal(grained.mask, plain.mask));
+  // Where the plain photograph is neither dark nor clipped, the texture is a gain of mean 1 and a deviation of
+  // DRIVE's order (grain, colour grain and mottle together: about 0.025 at strength 1, 0.6 to 1.4 of it).
+  const auto ok = plain.mask.gt(0.5).logical_and(plain.image.gt(0.1)).logical_and(plain.image.lt(0.9));
+  const auto gain = grained.image.masked_select(ok) / plain.image.masked_select(ok);
+  ASSERT_GT(gain.numel(), 1000);
+  EXPECT_NEAR(gain.mean().item<double>(), 1.0, 0.005);
+  EXPECT_GT(gain.std().item<double>(), 0.01);
+  EXPECT_LT(gain.std().item<double>(), 0.05);
+}
+
 TEST(WholePhotograph, AGeneratorWithoutAPainterIsAUserErrorAndWritesNothing) {
   test::ScratchDir dir("whole_nopainter");
   LoadedGenerator g;

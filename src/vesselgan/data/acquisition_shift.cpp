@@ -62,21 +62,6 @@ torch::Tensor contrast(const torch::Tensor& x, const torch::Tensor& mask, double
   return torch::where(mask.gt(0.5), mu + c * (x - mu), x);
 }
 
-// Separable gaussian of `sigma` pixels with mirrored borders.
-torch::Tensor blur(const torch::Tensor& x, double sigma) {
-  const int64_t r = std::min<int64_t>({static_cast<int64_t>(std::ceil(3 * sigma)), x.size(1) - 1, x.size(2) - 1});
-  if (sigma <= 0 || r < 1) return x;
-  const auto t = torch::arange(-r, r + 1, x.options());
-  torch::Tensor k = torch::exp(-0.5 * t * t / (sigma * sigma));
-  k = k / k.sum();
-  const int64_t c = x.size(0);
-  namespace F = torch::nn::functional;
-  torch::Tensor y = F::pad(x.unsqueeze(0), F::PadFuncOptions({r, r, r, r}).mode(torch::kReflect));
-  y = F::conv2d(y, k.view({1, 1, 1, -1}).repeat({c, 1, 1, 1}), F::Conv2dFuncOptions().groups(c));
-  y = F::conv2d(y, k.view({1, 1, -1, 1}).repeat({c, 1, 1, 1}), F::Conv2dFuncOptions().groups(c));
-  return y.squeeze(0);
-}
-
 torch::Tensor jpeg(const torch::Tensor& x, int quality) {
   const std::string bytes = encode_jpeg(x, quality);
   return decode_image(bytes, "(JPEG quality " + std::to_string(quality) + " in memory)").pixels.to(x.device());
@@ -107,7 +92,7 @@ torch::Tensor photometric(const torch::Tensor& x, const torch::Tensor& mask, con
   const double a = s.level;
   if (s.kind == "gamma") return x.clamp(0, 1).pow(a);
   if (s.kind == "contrast") return contrast(x, mask, a);
-  if (s.kind == "blur") return blur(x, a);
+  if (s.kind == "blur") return gaussian_blur(x, a);
   if (s.kind == "jpeg") return jpeg(x, static_cast<int>(a));
   if (s.kind == "illumination") return x * (1 - a * vignette_weight(x.size(1), x.size(2), x.options()));
   if (s.kind == "colour") return colour(x, a);

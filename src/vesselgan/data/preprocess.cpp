@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace vg {
@@ -59,6 +61,19 @@ torch::Tensor resize_to(const torch::Tensor& x, int64_t H, int64_t W, bool neare
                                              .align_corners(false)
                                              .antialias(shrinks));
   return batched ? out : out.squeeze(0);
+}
+
+torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
+  const int64_t r = std::min<int64_t>({static_cast<int64_t>(std::ceil(3 * sigma)), x.size(1) - 1, x.size(2) - 1});
+  if (sigma <= 0 || r < 1) return x;
+  const auto t = torch::arange(-r, r + 1, x.options());
+  torch::Tensor k = torch::exp(-0.5 * t * t / (sigma * sigma));
+  k = k / k.sum();
+  const int64_t c = x.size(0);
+  torch::Tensor y = F::pad(x.unsqueeze(0), F::PadFuncOptions({r, r, r, r}).mode(torch::kReflect));
+  y = F::conv2d(y, k.view({1, 1, 1, -1}).repeat({c, 1, 1, 1}), F::Conv2dFuncOptions().groups(c));
+  y = F::conv2d(y, k.view({1, 1, -1, 1}).repeat({c, 1, 1, 1}), F::Conv2dFuncOptions().groups(c));
+  return y.squeeze(0);
 }
 
 }  // namespace vg

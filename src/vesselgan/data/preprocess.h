@@ -31,4 +31,8 @@ int64_t round_up(int64_t v, int64_t multiple);
 // ("nearest-exact", any dtype: for masks and labels). Returns x itself when the size already matches.
 torch::Tensor resize_to(const torch::Tensor& x, int64_t H, int64_t W, bool nearest = false);
 
+// x: [C, H, W] floating point. Separable gaussian of `sigma` pixels (radius ceil(3 sigma), at most the image's
+// size less one), mirrored borders; x itself when sigma <= 0.
+torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma);
+
 }  // namespace vg

@@ -3,7 +3,8 @@
 // `gan trees`), painted over the whole map by a label-first generator's painter (fully convolutional: it
 // paints any size its levels divide), then shaded with what a patch-trained painter cannot know (light falling
 // off toward the rim, the darker macula, the bright optic disc, at the tree's own disc and macula, with
-// strengths measured on DRIVE's training photographs), black outside the FOV. The shading is a measured
+// strengths measured on DRIVE's training photographs) and given DRIVE's fine texture (grain, colour grain and
+// mottle, which the painter leaves smooth), black outside the FOV. The shading is a measured
 // stand-in: the next version conditions the painter itself on those maps.
 #pragma once
 #include <torch/torch.h>
@@ -23,6 +24,7 @@ struct WholeOptions {
   uint64_t seed = 0;
   PhantomOptions trees;  // size is set from width and height (the square the tree grows in)
   bool shading = true;   // light fall-off, macula and optic disc (false: the painter's output alone)
+  bool texture = true;   // the background's grain, colour grain and mottle at DRIVE's measured strengths
   AppearanceOptions appearance;  // wide: each photograph's own exposure, colour, gamma, ... (gan/appearance.h)
 };
 void validate(const WholeOptions& o);

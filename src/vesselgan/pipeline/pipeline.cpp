@@ -315,7 +315,7 @@ class PipelineRun {
     const WholeOptions w = whole_synthetic() ? whole_options() : WholeOptions{};
     if (whole_synthetic())
       key["whole"] = {{"width", w.width}, {"height", w.height}, {"trees", w.trees}, {"shading", w.shading},
-                      {"appearance", w.appearance}};
+                      {"texture", w.texture}, {"appearance", w.appearance}};
     gen_out = stage("generate", key, [&](const fs::path& dir) -> nlohmann::json {
       const auto g = load_generator(gan_out.at("checkpoint").get<std::string>(), device);
       if (whole_synthetic())
