@@ -177,6 +177,35 @@ TEST(AugmentPipe, LumaFlipAndHueKeepLumaOrFlipIt) {
   }
 }
 
+TEST(AugmentPipe, OneChannelImagesSkipColourUnlessAskedThenTakeTheRgbPathsChannelMean) {
+  // stylegan2-ada-pytorch puts L images through the colour matrix averaged over its RGB rows: for a grey image
+  // that is exactly the mean over the channels of the RGB path on the grey image repeated three times.
+  const torch::Tensor x = images(32, 1, 8, 8);
+  AugmentPipeOptions o;  // every op on
+  torch::manual_seed(9);
+  EXPECT_TRUE(torch::equal(AugmentPipe(color_only())(x, 1.0), x));  // off: the colour stage is skipped
+  o.one_channel_colour = true;
+  torch::manual_seed(9);
+  const torch::Tensor grey = AugmentPipe(o)(x, 1.0);
+  torch::manual_seed(9);
+  const torch::Tensor rgb = AugmentPipe(o)(x.repeat({1, 3, 1, 1}), 1.0);
+  ASSERT_EQ(grey.sizes(), x.sizes());
+  EXPECT_TRUE(torch::allclose(grey, rgb.mean(1, true), 1e-5, 1e-5));
+  // ... so a luma flip alone negates a vessel map, or keeps it.
+  AugmentPipeOptions f = none();
+  f.lumaflip = 1;
+  f.one_channel_colour = true;
+  const torch::Tensor z = AugmentPipe(f)(x, 1.0);
+  int64_t flipped = 0;
+  for (int64_t n = 0; n < 32; ++n) {
+    const bool is_flipped = torch::allclose(z[n], -x[n], 0, 1e-6);
+    EXPECT_TRUE(is_flipped || torch::allclose(z[n], x[n], 0, 1e-6)) << "sample " << n;
+    flipped += is_flipped ? 1 : 0;
+  }
+  EXPECT_GT(flipped, 4);
+  EXPECT_LT(flipped, 28);
+}
+
 TEST(AugmentPipe, SameSeedSameOutput) {
   const AugmentPipe pipe;
   torch::manual_seed(9);

@@ -81,6 +81,7 @@ const auto kPipeFields = [](auto& o, auto&& field) {
   field("contrast_std", o.contrast_std, within(0, 2, "0..2 (log2 units)"));
   field("hue_max", o.hue_max, within(0, 1, "0..1 (fraction of pi)"));
   field("saturation_std", o.saturation_std, within(0, 4, "0..4 (log2 units)"));
+  field("one_channel_colour", o.one_channel_colour);
 };
 
 }  // namespace
@@ -183,7 +184,7 @@ torch::Tensor AugmentPipe::color(const torch::Tensor& images, double p) const {
   const AugmentPipeOptions& o = options_;
   if (o.brightness <= 0 && o.contrast <= 0 && o.lumaflip <= 0 && o.hue <= 0 && o.saturation <= 0)
     return images;
-  if (images.size(1) < 3) return images;  // a vessel map alone (label-patch mode) has no colour
+  if (images.size(1) < 3 && !(images.size(1) == 1 && o.one_channel_colour)) return images;  // see the header
   const int64_t N = images.size(0), C = images.size(1), H = images.size(2), W = images.size(3);
   const auto fopt = torch::TensorOptions().dtype(torch::kFloat).device(images.device());
   const auto mdtype = images.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
@@ -230,6 +231,12 @@ torch::Tensor AugmentPipe::color(const torch::Tensor& images, double p) const {
   }
 
   const T Mi = M.to(images.scalar_type());
+  if (C == 1) {  // grey: the RGB rows averaged (stylegan2-ada-pytorch's L images)
+    const T rows = Mi.narrow(1, 0, 3);
+    const T gain = rows.narrow(2, 0, 3).sum(2).mean(1).view({N, 1, 1, 1});
+    const T offset = rows.narrow(2, 3, 1).mean(1).view({N, 1, 1, 1});
+    return images * gain + offset;
+  }
   const T rgb = images.narrow(1, 0, 3).reshape({N, 3, H * W});
   const T out = (torch::matmul(Mi.narrow(1, 0, 3).narrow(2, 0, 3), rgb) + Mi.narrow(1, 0, 3).narrow(2, 3, 1))
                     .view({N, 3, H, W});

@@ -25,6 +25,11 @@ struct AugmentPipeOptions {
   double contrast_std = 0.5;    // contrast factor 2^N(0, contrast_std^2) about 0
   double hue_max = 1;           // hue rotation about the luma axis, uniform in [-hue_max, hue_max] * pi
   double saturation_std = 1;    // saturation factor 2^N(0, saturation_std^2)
+  // One-channel images (a vessel map alone) through the colour ops as stylegan2-ada-pytorch puts its L images
+  // through them: the RGB matrix averaged over its rows, so brightness adds, contrast scales and the luma flip
+  // negates, while hue and saturation leave grey alone. Off (the default): one-channel images skip the colour
+  // stage, as every label-mode run before 2026-12-06 did (docs/gan.md, the label32 recipe in the official code).
+  bool one_channel_colour = false;
 };
 void to_json(nlohmann::json& j, const AugmentPipeOptions& o);
 // Keys not present keep their current values; an unknown key or a wrong type throws UserError.
@@ -41,8 +46,8 @@ class AugmentPipe {
   // applied once to ALL channels with bilinear sampling (grid_sample_2x_differentiable) and reflect padding
   // (coordinates are folded back into the image, which equals unlimited reflect padding; no host sync).
   // Color ops are composed into one 4x4 matrix per sample applied to channels 0..2; channels >= 3 (e.g. a
-  // vessel map in joint mode) pass through the color stage untouched, and images of fewer than 3 channels
-  // (a vessel map alone) skip it.
+  // vessel map in joint mode) pass through the color stage untouched, and one-channel images (a vessel map
+  // alone) skip it, or with one_channel_colour take the matrix's row mean: x * (row sum) + offset.
   // Once p > 0 every sample goes through the resampling, those whose ops did not fire by the identity map
   // (exact up to rounding of the normalized coordinates). p == 0 returns `images` itself.
   // Randomness comes from the default generator of the images' device, in a fixed order of draws, so
