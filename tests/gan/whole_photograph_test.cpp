@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <utility>
 
 #include "test_support.h"
 #include "tiny_gan.h"
@@ -59,14 +60,21 @@ TEST(WholePhotograph, PhotographIDependsOnlyOnTheSeedAndI) {
   EXPECT_FALSE(torch::equal(a.label, paint_whole(g, 1, other, torch::kCPU).label));
 }
 
-TEST(WholePhotograph, ShadingBrightensTheOpticDiscAndDarkensTheRim) {
+// Photograph 0 of 160 x 160 with the WholeOptions switch `part` on, and off.
+std::pair<WholePhotograph, WholePhotograph> with_and_without(bool WholeOptions::*part) {
   const auto g = tiny_label_first();
-  WholeOptions o = small();
-  o.width = o.height = 160;
-  WholeOptions flat = o;
-  flat.shading = false;
-  const auto shaded = paint_whole(g, 0, o, torch::kCPU), plain = paint_whole(g, 0, flat, torch::kCPU);
+  WholeOptions on = small();
+  on.width = on.height = 160;
+  WholeOptions off = on;
+  off.*part = false;
+  return {paint_whole(g, 0, on, torch::kCPU), paint_whole(g, 0, off, torch::kCPU)};
+}
+
+TEST(WholePhotograph, ShadingBrightensTheOpticDiscAndDarkensTheRim) {
+  const auto painted = with_and_without(&WholeOptions::shading);
+  const WholePhotograph &shaded = painted.first, &plain = painted.second;  // captured below (C++17: no bindings)
   EXPECT_TRUE(torch::equal(shaded.label, plain.label));
+  const WholeOptions o = small();
   PhantomOptions trees = o.trees;
   trees.size = 160;
   const PhantomGeometry geo = make_phantom(trees, phantom_seed(o.seed, 0)).geometry;
@@ -81,12 +89,7 @@ TEST(WholePhotograph, ShadingBrightensTheOpticDiscAndDarkensTheRim) {
 }
 
 TEST(WholePhotograph, TextureIsAFineGainAroundOneOfDrivesStrengthAndChangesNothingElse) {
-  const auto g = tiny_label_first();
-  WholeOptions o = small();
-  o.width = o.height = 160;
-  WholeOptions smooth = o;
-  smooth.texture = false;
-  const auto grained = paint_whole(g, 0, o, torch::kCPU), plain = paint_whole(g, 0, smooth, torch::kCPU);
+  const auto [grained, plain] = with_and_without(&WholeOptions::texture);
   EXPECT_TRUE(torch::equal(grained.label, plain.label));
   EXPECT_TRUE(torch::equal(grained.mask, plain.mask));
   // Where the plain photograph is neither dark nor clipped, the texture is a gain of mean 1 and a deviation of
