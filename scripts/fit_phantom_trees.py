@@ -6,6 +6,7 @@ against the real labels, and scores the combination by the mean over figures of
 |generated mean - real mean| / (real max - real min). Prints one JSON line per combination, best last.
 
     scripts/fit_phantom_trees.py --real ../shared/data/DRIVE --exclude 22,28 --work /tmp/fit-trees
+    scripts/fit_phantom_trees.py ... --num-trees 8 --branch-spacing 0.06 --end-before-crossing 0,0.2,0.3,0.4
 
 Only the training split (without the excluded validation images) is read. Standard library only.
 """
@@ -49,14 +50,19 @@ def main():
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--num-trees", default="4,6,8")
     p.add_argument("--branch-spacing", default="0.06,0.08,0.10,0.12")
+    p.add_argument("--end-before-crossing", default="0", help="values of end_before_crossing (data/phantom.h)")
     a = p.parse_args()
     if os.path.exists(a.work):
         sys.exit(f"--work {a.work} exists; give a new folder")
     os.makedirs(a.work)
-    grid = itertools.product([int(v) for v in a.num_trees.split(",")], [float(v) for v in a.branch_spacing.split(",")])
+    grid = itertools.product([int(v) for v in a.num_trees.split(",")], [float(v) for v in a.branch_spacing.split(",")],
+                             [float(v) for v in a.end_before_crossing.split(",")])
     results = []
-    for trees, spacing in grid:
-        r = measure(a.vesselgan, a.real, a.exclude, a.work, {"num_trees": trees, "branch_spacing": spacing}, a.seed)
+    for trees, spacing, end in grid:
+        options = {"num_trees": trees, "branch_spacing": spacing}
+        if end > 0:
+            options["end_before_crossing"] = end
+        r = measure(a.vesselgan, a.real, a.exclude, a.work, options, a.seed)
         results.append(r)
         print(json.dumps({k: r[k] for k in ("options", "score", "within", "figures")}), flush=True)
     best = min(results, key=lambda r: r["score"])

@@ -76,6 +76,12 @@ struct VesselCanvas {
   VesselCanvas(int64_t s, const std::vector<uint8_t>& inside)
       : S(s), coverage(s * s, 0.f), absorption(s * s, 0.f), fov(inside) {}
 
+  // Whether the pixel under (x, y) is labelled vessel already (false outside the square).
+  bool covered(double x, double y) const {
+    const auto i = static_cast<int64_t>(std::floor(y)), j = static_cast<int64_t>(std::floor(x));
+    return i >= 0 && j >= 0 && i < S && j < S && coverage[static_cast<size_t>(i * S + j)] >= 0.5f;
+  }
+
   // Tapered capsule from (x0, y0) with radius r0 to (x1, y1) with radius r1 (pixel units, pixel (i, j) has
   // its center at (j + 0.5, i + 0.5)). Coverage of a pixel ~ clamp(r - d + 1/2, 0, 1) with d the distance of
   // its center to the axis, so coverage >= 1/2 exactly when the center lies inside the vessel.
@@ -176,6 +182,10 @@ void grow_trees(const PhantomOptions& opt, const Scene& sc, double side, double 
       double steer = b.bias * std::exp(-length / b.bias_length);
       if (b.bias == 0) steer += outward * std::sin(std::atan2(b.y - sc.ody, b.x - sc.odx) - b.angle);
       b.angle += (kappa + steer) * step;
+      if (b.width < opt.end_before_crossing * trunk && length > 3 * trunk) {  // clear of its own fork first
+        const double look = 2 * std::max(b.width, w_draw) + 3;
+        if (canvas.covered(b.x + look * std::cos(b.angle), b.y + look * std::sin(b.angle))) break;
+      }
       const double w1 = b.width * (1 - taper * step);
       const double nx = b.x + step * std::cos(b.angle), ny = b.y + step * std::sin(b.angle);
       const double fade = 0.4 + 0.6 * std::min(1.0, b.width / trunk);  // thin vessels are fainter
@@ -253,6 +263,7 @@ const auto kPhantomFields = [](auto& o, auto&& field) {
   field("vessel_fraction", o.vessel_fraction, within(0.01, 0.5, "0.01..0.5"));
   field("branch_spacing", o.branch_spacing, within(0.02, 2, "0.02..2 (fraction of FOV radius)"));
   field("tortuosity", o.tortuosity, within(0, 5, "0..5"));
+  field("end_before_crossing", o.end_before_crossing, within(0, 1, "0..1 (fraction of the trunk's width; 0 = vessels cross)"));
   field("noise_std", o.noise_std, within(0, 0.2, "0..0.2"));
   field("blur", o.blur, within(0, 0.02, "0..0.02 (fraction of size)"));
 };

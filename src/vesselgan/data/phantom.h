@@ -30,6 +30,10 @@ struct PhantomOptions {
                                   // +-15% per image (DRIVE: ~12%); fewer when the trees run out first
   double branch_spacing = 0.06;   // mean distance between bifurcations along a vessel, fraction of FOV radius
   double tortuosity = 1.0;        // scale of the random curvature (0 = smooth arcs)
+  // Branches narrower than this fraction of the widest trunk end where a drawn vessel lies just ahead (2 widths
+  // + 3 px), instead of crossing it (0 = every vessel crosses what it meets). In a 2-D picture each crossing
+  // encloses background and adds branch points; in DRIVE's labels the thin vessels rarely cross (docs/gan.md).
+  double end_before_crossing = 0;
   double noise_std = 0.012;       // additive gaussian pixel noise
   double blur = 0.002;            // gaussian blur sigma, fraction of size
 };
