@@ -13,7 +13,8 @@ it is copied. The file (safetensors layout, safetensors_io.py; docs/official.md 
   loss.<phase>.*           what the official loss reported in each phase of one training step
   grad.<phase>.<net>.*     every parameter's gradient after the phase's backward
   after.<phase>.<net>.*    every parameter (and G's w_avg) after the phase's Adam step
-  ada.*                    the ADA pipeline's output at a fixed p after torch.manual_seed(ada.seed)
+  ada.*                    the ADA pipeline's output at a fixed p after torch.manual_seed(ada.seed); ada.color1
+                           its colour half on the first channel of ada.in alone (ada.in1)
 and metadata "config" (JSON: networks in vesselgan's terms, the loop's hyperparameters, versions).
 
 The training step is the official loop's first iteration (training/training_loop.py): phases Gmain, Greg, Dmain,
@@ -144,6 +145,14 @@ def main():
         torch.manual_seed(ADA["seed"])
         with torch.no_grad():
             out[f"ada.{name}"] = pipe(out["ada.in"].clone())
+
+    # The colour half on one-channel images (a vessel map alone), which the official averages over the RGB rows.
+    out["ada.in1"] = out["ada.in"][:, :1].clone()
+    pipe = augment.AugmentPipe(**color).train().requires_grad_(False)
+    pipe.p.copy_(torch.as_tensor(ADA["p"]))
+    torch.manual_seed(ADA["seed"])
+    with torch.no_grad():
+        out["ada.color1"] = pipe(out["ada.in1"].clone())
 
     commit = subprocess.run(["git", "-C", args.official, "rev-parse", "HEAD"], capture_output=True,
                             text=True).stdout.strip()

@@ -244,6 +244,17 @@ TEST(OfficialEquivalence, AdaColorTransformsMatchAfterTheSameSeed) {
   expect_close("ADA colour", pipe(at("ada.in"), at("ada.p").item<double>()), at("ada.color"), kTol);
 }
 
+// The same colour half on one-channel images (a vessel map alone): the official averages its RGB matrix over
+// the rows (brightness adds, contrast scales, the luma flip negates); ours does with one_channel_colour.
+TEST(OfficialEquivalence, AdaColorTransformsOfOneChannelMapsMatchWithOneChannelColour) {
+  vg::AugmentPipeOptions o;
+  o.xflip = o.rotate90 = o.xint = o.scale = o.rotate = o.aniso = o.xfrac = 0;
+  o.one_channel_colour = true;
+  const vg::AugmentPipe pipe(o);
+  torch::manual_seed(at("ada.seed").item<int64_t>());
+  expect_close("ADA colour, one channel", pipe(at("ada.in1"), at("ada.p").item<double>()), at("ada.color1"), kTol);
+}
+
 // ADA's geometric transforms (x-flip, 90-degree rotations, integer translation, scaling, rotation, anisotropic
 // scaling, fractional translation) at a fixed p: the same draws choose the same transforms, but the images
 // differ by design. The official pipeline pads, upsamples 2x with a wavelet filter, samples bilinearly and
