@@ -23,7 +23,8 @@ struct GrowReport {
 // UserError (naming init and the first difference) when init is not lower in resolution than o, or differs in
 // anything but resolution: mode (image channels), z and w sizes, mapping depth, or the channel rule (which would
 // give a shared block another shape). Reads init's header only: a command checks before it writes anything.
-void check_growable(const std::filesystem::path& init, const GanTrainOptions& o);
+// Returns init's options (its networks, o's recipe).
+GanTrainOptions check_growable(const std::filesystem::path& init, const GanTrainOptions& o);
 
 // Loads `init` (a run checkpoint or folder, or a generator file, at a lower resolution) into fresh models
 // built from `o`: G and G_ema from init's G and G_ema (a generator file's G_ema for both), D from init's D.

@@ -141,4 +141,26 @@ CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::s
   return h;
 }
 
+std::vector<std::string> copy_named_tensors(const torch::nn::Module& src, torch::nn::Module& dst) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::string> missing;
+  auto copy = [&](const auto& from, auto& to) {
+    for (const auto& t : from) {
+      auto* d = to.find(t.key());
+      if (!d) {
+        missing.push_back(t.key());
+        continue;
+      }
+      TORCH_CHECK(d->sizes() == t.value().sizes(), "copy_named_tensors: ", t.key(), " is ", t.value().sizes(),
+                  " in the source and ", d->sizes(), " in the destination");
+      d->copy_(t.value());
+    }
+  };
+  auto dst_params = dst.named_parameters(true);
+  auto dst_buffers = dst.named_buffers(true);
+  copy(src.named_parameters(true), dst_params);
+  copy(src.named_buffers(true), dst_buffers);
+  return missing;
+}
+
 }  // namespace vg

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace vg {
 
@@ -45,5 +46,10 @@ CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::s
                                  torch::nn::Module& model, const torch::Device& device,
                                  const NamedOptimizers& optimizers,
                                  std::map<std::string, torch::Tensor>* extra = nullptr);
+
+// Partial loading between networks of one family (a cascade's first stage, a GAN grown in resolution): copies
+// every parameter and buffer of `src` into the one `dst` names alike (their shapes must agree: c10::Error
+// otherwise) and returns the names of src's tensors that dst lacks, in src's order.
+std::vector<std::string> copy_named_tensors(const torch::nn::Module& src, torch::nn::Module& dst);
 
 }  // namespace vg

@@ -192,11 +192,8 @@ void load_init_weights(const std::string& path, SAUNet& model, const torch::Devi
   first.refiner_channels = 0;
   SAUNet init(first);
   load_checkpoint(path, kSegCheckpointKind, *init, device);
-  torch::NoGradGuard no_grad;
-  auto params = model->named_parameters(/*recurse=*/true);
-  auto buffers = model->named_buffers(/*recurse=*/true);
-  for (const auto& p : init->named_parameters(true)) params[p.key()].copy_(p.value());
-  for (const auto& b : init->named_buffers(true)) buffers[b.key()].copy_(b.value());
+  const auto missing = copy_named_tensors(*init, *model);
+  TORCH_CHECK(missing.empty(), "load_init_weights: the cascade has no ", missing.front());
 }
 
 void set_lr(torch::optim::Adam& opt, double lr) {
