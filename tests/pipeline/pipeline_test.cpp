@@ -133,6 +133,28 @@ TEST(Curriculum, SyntheticPhaseHasItsOwnEpochsAndAugmentation) {
   EXPECT_EQ(real.augment.enabled, c.seg.augment.enabled);
 }
 
+TEST(Curriculum, GivenInitStartsModelAAndPhaseOneFromTheSameNetwork) {
+  PipelineConfig c = pipeline_preset("quick");
+  finalize(c.gan);
+  c.seg.init_from = "member1.pt";
+  const fs::path model_a = "runs/x/seg-real/s0/best.pt";
+  // scratch: neither starts from the recipe's network; model-a: only retraining starts from model A
+  EXPECT_TRUE(baseline_options(c, 3).init_from.empty());
+  EXPECT_EQ(baseline_options(c, 3).seed, 3u);
+  EXPECT_TRUE(first_phase_init(c, model_a).empty());
+  c.init = "model-a";
+  EXPECT_TRUE(baseline_options(c, 3).init_from.empty());
+  EXPECT_EQ(first_phase_init(c, model_a), model_a);
+  c.init = "given";
+  EXPECT_EQ(baseline_options(c, 3).init_from, "member1.pt");
+  EXPECT_EQ(first_phase_init(c, model_a), fs::path("member1.pt"));
+  EXPECT_NO_THROW(validate(c));
+  c.seg.init_from.clear();
+  const std::string msg = user_error([&] { validate(c); });
+  EXPECT_TRUE(contains(msg, "pipeline.init")) << msg;
+  EXPECT_TRUE(contains(msg, "seg.init_from")) << msg;
+}
+
 TEST(Curriculum, MixedAddedKeepsModelAsRealCropsAndPutsTheSyntheticOnTop) {
   PipelineConfig c = pipeline_preset("quick");
   c.seg.patch.size = 32;

@@ -9,6 +9,19 @@ namespace vg {
 
 namespace fs = std::filesystem;
 
+TrainOptions baseline_options(const PipelineConfig& c, uint64_t seed) {
+  TrainOptions o = c.seg;
+  o.seed = seed;
+  if (c.init != "given") o.init_from.clear();
+  return o;
+}
+
+fs::path first_phase_init(const PipelineConfig& c, const fs::path& model_a) {
+  if (c.init == "model-a") return model_a;
+  if (c.init == "given") return c.seg.init_from;
+  return {};
+}
+
 TrainOptions phase_options(const PipelineConfig& c, const RetrainVariant& v, const std::string& phase) {
   TrainOptions o = c.seg;
   o.seed = v.seed;
@@ -62,7 +75,7 @@ CurriculumResult train_curriculum(const PipelineConfig& c, const RetrainVariant&
   }
 
   CurriculumResult out;
-  fs::path init = c.init == "model-a" ? model_a : fs::path();
+  fs::path init = first_phase_init(c, model_a);
   for (size_t i = 0; i < phases.size(); ++i) {
     const auto& [phase, data] = phases[i];
     TrainOptions o = phase_options(c, v, phase);

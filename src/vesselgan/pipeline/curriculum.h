@@ -13,7 +13,8 @@
 // Every phase selects its best epoch on the same validation images (held out of the real training split).
 // The synthetic phase runs `synthetic_epochs` at the recipe's first learning rate, with online augmentation
 // on or off (RetrainVariant::augment); real phases use the recipe as it is. In mixed runs the augment switch
-// applies to the whole mixed set. Phase 1 starts from scratch or from model A (PipelineConfig::init).
+// applies to the whole mixed set. Phase 1 starts from scratch, from model A, or from the network model A
+// started from (PipelineConfig::init).
 #pragma once
 #include <torch/torch.h>
 
@@ -32,6 +33,12 @@ struct CurriculumResult {
   double best_score = 0;       // its validation score
   std::vector<std::filesystem::path> phases;
 };
+
+// Model A's recipe for one seed: the pipeline's, from scratch unless init is "given".
+TrainOptions baseline_options(const PipelineConfig& c, uint64_t seed);
+
+// The checkpoint phase 1 of a retrained model starts from (empty: from scratch).
+std::filesystem::path first_phase_init(const PipelineConfig& c, const std::filesystem::path& model_a);
 
 // The recipe of one phase ("real", "synthetic" or "mixed") of variant v.
 TrainOptions phase_options(const PipelineConfig& c, const RetrainVariant& v, const std::string& phase);

@@ -272,9 +272,7 @@ class PipelineRun {
   // 2. Model A per seed (the baseline).
   void train_baselines() {
     for (auto seed : c.seeds) {
-      TrainOptions o = c.seg;
-      o.seed = seed;
-      o.init_from.clear();
+      const TrainOptions o = baseline_options(c, seed);
       const std::string name = "seg-real/s" + std::to_string(seed);
       const auto out =
           stage(

@@ -44,7 +44,7 @@ const auto kPipelineFields = [](auto& c, auto&& field) {
   field("seg", c.seg, section);
   field("synthetic_epochs", c.synthetic_epochs, within(0, 100000, "0 (the recipe's) .. 100000"));
   field("mixed_real_fraction", c.mixed_real_fraction, rule([](double f) { return f > 0 && f < 1; }, "0 < f < 1"));
-  field("init", c.init, one_of({"scratch", "model-a"}));
+  field("init", c.init, one_of({"scratch", "model-a", "given"}));
   field("gan_route", c.gan_route, one_of({"stylegan2", "painter"}));
   field("gan", c.gan, section);
   field("painter", c.painter, section);
@@ -90,6 +90,8 @@ void validate(const PipelineConfig& c) {
   validate_fields("pipeline", c, kPipelineFields);
   check_field(c.seg.val_count >= 1, w + "seg.val_count", c.seg.val_count,
               ">= 1 (validation images choose epochs and ensemble weights)");
+  check_field(c.init != "given" || !c.seg.init_from.empty(), w + "init", c.init,
+              "\"scratch\" or \"model-a\" (\"given\" needs seg.init_from: the network both arms start from)");
   check_field(!c.labels.empty(), w + "labels", c.labels, "one or more of model, gan");
   for (const auto& l : c.labels) {
     check_field(l == "model" || l == "gan" || l == "self", w + "labels", l, "model, gan, self");

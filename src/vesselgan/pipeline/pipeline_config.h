@@ -52,7 +52,10 @@ struct PipelineConfig {
   int64_t synthetic_epochs =
       0;  // epochs of a synthetic phase (0 = the recipe's total); mixed runs use the recipe
   double mixed_real_fraction = 0.5;  // mixed: the share of real images in an epoch (real images are repeated)
-  std::string init = "scratch";      // retraining starts from "scratch" or from "model-a"
+  // Where training starts: "scratch"; "model-a" (retraining starts from model A, model A from scratch); or
+  // "given" (model A and retraining both start from seg.init_from: a warm restart of one trained network, so
+  // the arms differ only in what they train on after it).
+  std::string init = "scratch";
 
   // How the "gan" stage makes the generator (when gan_model is ""): "stylegan2" trains `gan`; "painter" is
   // the label-first route: a painter (gan/painter.h) trained on the real images with `painter` paints
