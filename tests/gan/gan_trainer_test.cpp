@@ -211,6 +211,25 @@ TEST(GanTrainer, ResumeContinuesBitForBit) {
   for (const auto& p : ma->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
 }
 
+TEST(GanTrainer, AdaCountsTheRealLogitsOfTheR1PhaseAsTheOfficialDoes) {
+  // stylegan2-ada-pytorch reports the signs of D's real logits in its Dreg phase as in Dmain, and its ADA
+  // statistics collect both. Three steps with R1 at steps 0 and 2, no measurement yet: 3 + 2 batches pending.
+  test::ScratchDir dir("gan_ada_r1_signs");
+  auto samples = phantom_samples(2, 48);
+  GanTrainOptions o = tiny_options();
+  o.ada.mode = "ada";
+  o.ada.interval = 100;
+  o.r1_interval = 2;
+  finalize(o);
+  GanRunControl three;
+  three.stop_after_steps = 3;
+  train_gan(samples, o, dir.path(), torch::kCPU, three);
+  GanModels m(o);
+  const auto h = load_checkpoint(dir.path() / "checkpoints" / "last.pt", kGanCheckpointKind, *m, torch::kCPU);
+  EXPECT_EQ(h.state["ada"]["steps"].get<int64_t>(), 3);
+  EXPECT_EQ(h.state["ada"]["count"].get<int64_t>(), (3 + 2) * o.batch);
+}
+
 TEST(GanTrainer, TheFirstEmaUpdateCopiesTheGeneratorAsTheOfficialDoes) {
   // stylegan2-ada-pytorch ramps the EMA from the images shown before the step: at 0 images beta is 0.
   test::ScratchDir dir("gan_ema_first");

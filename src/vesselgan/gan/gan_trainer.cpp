@@ -404,6 +404,9 @@ class GanRun {
       enter_phase(scope, world, B, "gan.batch");
       auto real_tmp = real.detach().requires_grad_(true);
       auto logits = D->forward(augment(real_tmp, ada.p()));
+      // Their signs count toward r_t too: the official reports D's real logits in this phase as in D main.
+      ada.accumulate(world.distributed() ? torch::cat(world.all_gather(logits.detach().contiguous()))
+                                         : logits.detach());
       auto pen = r1_penalty(logits, real_tmp);
       (pen.mean() * (r1_gamma / 2 * opt.r1_interval * shard_share())).backward();
       TickSums::add(sums.r1, pen);
