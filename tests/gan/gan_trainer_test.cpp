@@ -50,6 +50,18 @@ TEST(GanOptions, Label32IsLabel64At32PixelsWithGammaHalf) {
   EXPECT_EQ(gan_preset("label32").mode, "label-patch");
 }
 
+// joint32 is the recipe of the joint run that drew (configs/gan/joint32-g05.json on label64): label32 on
+// photograph and map.
+TEST(GanOptions, Joint32IsLabel32OnThePhotographAndItsMap) {
+  GanTrainOptions drew = gan_preset("label64");
+  from_json(nlohmann::json{{"mode", "joint-patch"}, {"resolution", 32}, {"r1_gamma", 0.5}, {"kimg", 200},
+                           {"snapshot_kimg", 20}},
+            drew);
+  finalize(drew);
+  EXPECT_EQ(nlohmann::json(gan_preset("joint32")), nlohmann::json(drew));
+  EXPECT_EQ(gan_preset("label32").mode, "label-patch");
+}
+
 TEST(GanOptions, RejectsBadValuesWithOneLineNamingTheField) {
   GanTrainOptions o = gan_preset("toy");
   o.resolution = 48;
