@@ -77,6 +77,11 @@ void export_member(const ExportFlags& f) {
   h.config["train_ids"] = info.value("train_ids", nlohmann::json::array());
   h.config["val_ids"] = info.value("val_ids", nlohmann::json::array());
   if (info.contains("seed") && !info.at("seed").is_null()) h.config["train"]["seed"] = info.at("seed");
+  // Per-network prediction settings keep only this member's entry: one statistics range per network.
+  if (h.config.contains("predict") && h.config["predict"].contains("statistics_ranges")) {
+    auto& ranges = h.config["predict"]["statistics_ranges"];
+    ranges = nlohmann::json::array({ranges.at(static_cast<size_t>(f.member - 1))});
+  }
   h.state = info.value("state", nlohmann::json::object());
   h.state["exported_from"] = f.models[0] + " member " + std::to_string(f.member);
   save_checkpoint(f.out, h, *seg.member(static_cast<size_t>(f.member - 1)));

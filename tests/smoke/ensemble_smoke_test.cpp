@@ -181,6 +181,35 @@ TEST(EnsembleSmoke, ExportMemberWritesOneMemberThatEvaluatesLikeTheModelItCameFr
   EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
 }
 
+TEST(EnsembleSmoke, AMemberOfAnEnsembleWithStatisticsRangesKeepsItsOwnRangeAndEvaluates) {
+  // The shipped model records one statistics range per network; a member exported alone is one network.
+  const TwoModels t("ens_member_ranges_smoke");
+  const test::ScratchDir& dir = t.dir;
+  std::vector<std::string> ids;
+  for (const auto& e : fs::directory_iterator(t.data / "train" / "images")) ids.push_back(e.path().stem().string());
+  std::sort(ids.begin(), ids.end());
+  const std::vector<std::string> trained_on(ids.begin(), ids.end() - 1);
+  const std::string a = tiny_checkpoint(dir.path() / "ra.pt", 5, trained_on);
+  const std::string b = tiny_checkpoint(dir.path() / "rb.pt", 6, trained_on);
+  const fs::path ens = dir.path() / "ens.pt", ranged = dir.path() / "ranged.pt", second = dir.path() / "second.pt";
+  ASSERT_EQ(run_cli("export --model " + a + " --model " + b + " --out " + ens.string(), dir).code, 0);
+  auto r = run_cli("calibrate --model " + ens.string() + " --statistics-range 2 --data " + t.data.string() +
+                       " --ids " + ids.back() + " --threads 2 --out " + ranged.string(),
+                   dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto ranges = read_checkpoint_header(ranged).config.at("predict").at("statistics_ranges");
+  ASSERT_EQ(ranges.size(), 2u);
+  r = run_cli("export --model " + ranged.string() + " --member 2 --out " + second.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto own = read_checkpoint_header(second).config.at("predict").at("statistics_ranges");
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0], ranges[1]);
+  r = run_cli("evaluate --model " + second.string() + " --data " + t.data.string() +
+                  " --split test --device cpu --threads 2 --out " + (dir.path() / "e").string(),
+              dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST(EnsembleSmoke, CalibrateFitsOnHeldOutImagesOnlyAndKeepsTheThresholdedMap) {
   const TwoModels t("ens_calibrate_smoke");
   const test::ScratchDir& dir = t.dir;
