@@ -2,6 +2,7 @@
 // no optimizer or RNG state), recording the training scale (FOV diameter) that scale normalization needs.
 // Given several --model, it writes one ensemble checkpoint (seg/ensemble_checkpoint.h) that every command
 // loads like a single model and that averages its members' probabilities.
+#include <algorithm>
 #include <iostream>
 
 #include "cli.h"
@@ -102,6 +103,14 @@ void run_export(const ExportFlags& f) {
   }
   if (members.size() == 1) save_checkpoint(f.out, members[0].header, *members[0].model);
   else save_ensemble_checkpoint(f.out, members, f.weights);
+  if (members.size() > 1 && !ensemble_keeps_statistics_ranges(members)) {
+    const bool some = std::any_of(members.begin(), members.end(), [](const EnsembleMember& m) {
+      return m.header.config.value("predict", nlohmann::json::object()).contains("statistics_ranges");
+    });
+    if (some)
+      std::cout << "note: not every member records its own statistics range, so the ensemble records none (run "
+                   "vesselgan calibrate --statistics-range on it for adaptive image statistics)\n";
+  }
   const double d = members[0].header.config.value("fov_diameter", 0.0);
   std::cout << "exported " << (members.size() == 1 ? f.models[0] : std::to_string(members.size()) + " models")
             << " -> " << f.out << " (" << (members.size() == 1 ? "" : "ensemble, ")

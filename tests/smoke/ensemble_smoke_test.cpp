@@ -208,6 +208,25 @@ TEST(EnsembleSmoke, AMemberOfAnEnsembleWithStatisticsRangesKeepsItsOwnRangeAndEv
                   " --split test --device cpu --threads 2 --out " + (dir.path() / "e").string(),
               dir);
   EXPECT_EQ(r.code, 0) << r.err;
+
+  // Members re-assembled keep their ranges in order; with a member that has none, the ensemble records none
+  // and says so. Both evaluate.
+  const fs::path first = dir.path() / "first.pt", again = dir.path() / "again.pt", mixed = dir.path() / "mixed.pt";
+  ASSERT_EQ(run_cli("export --model " + ranged.string() + " --member 1 --out " + first.string(), dir).code, 0);
+  ASSERT_EQ(run_cli("export --model " + first.string() + " --model " + second.string() + " --out " + again.string(),
+                    dir).code, 0);
+  EXPECT_EQ(read_checkpoint_header(again).config.at("predict").at("statistics_ranges"), ranges);
+  r = run_cli("export --model " + second.string() + " --model " + a + " --out " + mixed.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "records none")) << r.out;
+  EXPECT_FALSE(read_checkpoint_header(mixed).config.value("predict", nlohmann::json::object()).contains(
+      "statistics_ranges"));
+  for (const fs::path& m : {again, mixed}) {
+    r = run_cli("evaluate --model " + m.string() + " --data " + t.data.string() +
+                    " --split test --device cpu --threads 2 --out " + (dir.path() / ("e-" + m.stem().string())).string(),
+                dir);
+    EXPECT_EQ(r.code, 0) << m << "\n" << r.err;
+  }
 }
 
 TEST(EnsembleSmoke, CalibrateFitsOnHeldOutImagesOnlyAndKeepsTheThresholdedMap) {

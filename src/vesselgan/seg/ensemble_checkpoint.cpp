@@ -46,7 +46,22 @@ const nlohmann::json& train_section(const EnsembleMember& m) {
   return m.header.config.at("train");
 }
 
+// A member's recorded statistics ranges, or null when it records none.
+nlohmann::json statistics_ranges_of(const EnsembleMember& m) {
+  const auto& c = m.header.config;
+  if (!c.is_object() || !c.contains("predict") || !c["predict"].is_object()) return nullptr;
+  return c["predict"].value("statistics_ranges", nlohmann::json());
+}
+
 }  // namespace
+
+bool ensemble_keeps_statistics_ranges(const std::vector<EnsembleMember>& members) {
+  for (const auto& m : members) {
+    const auto r = statistics_ranges_of(m);
+    if (!r.is_array() || r.size() != 1) return false;
+  }
+  return !members.empty();
+}
 
 void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,
                               std::vector<double> weights) {
@@ -87,6 +102,15 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
   CheckpointHeader h;
   h.kind = kSegEnsembleKind;
   h.config = first.header.config;
+  if (h.config.contains("predict") && h.config["predict"].is_object()) {
+    auto& predict = h.config["predict"];
+    predict.erase("statistics_ranges");  // the first member's alone would not fit an ensemble
+    predict.erase("statistics_fit");
+    if (ensemble_keeps_statistics_ranges(members)) {
+      predict["statistics_ranges"] = nlohmann::json::array();
+      for (const auto& m : members) predict["statistics_ranges"].push_back(statistics_ranges_of(m)[0]);
+    }
+  }
   nlohmann::json info = nlohmann::json::array();
   for (const auto& m : members)
     info.push_back({{"source", m.source},

@@ -43,6 +43,13 @@ struct EnsembleMember {
 // positive sum (normalized here); empty = equal weights. UserError when there are fewer than two members,
 // when they differ in architecture ("train.model"), input recipe ("train.input") or training scale
 // ("fov_diameter"), naming the first member that differs and the field, or when the weights do not fit.
+// Statistics ranges (adaptive image statistics, one per network) carry over when every member records its
+// own: the ensemble records them in member order; when only some do, the ensemble records none
+// (ensemble_keeps_statistics_ranges says which).
+// Whether every member records exactly one statistics range ("predict"."statistics_ranges"), so that an
+// ensemble of them keeps them.
+bool ensemble_keeps_statistics_ranges(const std::vector<EnsembleMember>& members);
+
 void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,
                               std::vector<double> weights = {});
 
