@@ -103,6 +103,13 @@ void run_export(const ExportFlags& f) {
   }
   if (members.size() == 1) save_checkpoint(f.out, members[0].header, *members[0].model);
   else save_ensemble_checkpoint(f.out, members, f.weights);
+  const double d = members[0].header.config.value("fov_diameter", 0.0);
+  std::cout << "exported " << (members.size() == 1 ? f.models[0] : std::to_string(members.size()) + " models")
+            << " -> " << f.out << " (" << (members.size() == 1 ? "" : "ensemble, ")
+            << std::filesystem::file_size(f.out) / 1024 << " KiB; training FOV diameter "
+            << (d > 0 ? std::to_string(d) + " px"
+                      : std::string("not recorded: photographs are segmented at native scale"))
+            << ")\n";
   if (members.size() > 1 && !ensemble_keeps_statistics_ranges(members)) {
     const bool some = std::any_of(members.begin(), members.end(), [](const EnsembleMember& m) {
       return m.header.config.value("predict", nlohmann::json::object()).contains("statistics_ranges");
@@ -111,13 +118,6 @@ void run_export(const ExportFlags& f) {
       std::cout << "note: not every member records its own statistics range, so the ensemble records none (run "
                    "vesselgan calibrate --statistics-range on it for adaptive image statistics)\n";
   }
-  const double d = members[0].header.config.value("fov_diameter", 0.0);
-  std::cout << "exported " << (members.size() == 1 ? f.models[0] : std::to_string(members.size()) + " models")
-            << " -> " << f.out << " (" << (members.size() == 1 ? "" : "ensemble, ")
-            << std::filesystem::file_size(f.out) / 1024 << " KiB; training FOV diameter "
-            << (d > 0 ? std::to_string(d) + " px"
-                      : std::string("not recorded: photographs are segmented at native scale"))
-            << ")\n";
 }
 
 }  // namespace
