@@ -24,6 +24,14 @@ test::CliResult run_cli(const std::string& args, const test::ScratchDir& dir) {
 
 // A small untrained SA-UNet checkpoint; different seeds give different models. It records `train_ids` when
 // some are given.
+// The ids of a phantom data set's training photographs, sorted.
+std::vector<std::string> sorted_train_ids(const fs::path& data) {
+  std::vector<std::string> ids;
+  for (const auto& e : fs::directory_iterator(data / "train" / "images")) ids.push_back(e.path().stem().string());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 std::string tiny_checkpoint(const fs::path& path, uint64_t seed, const std::vector<std::string>& train_ids = {}) {
   TrainOptions t;
   t.model.base_channels = 4;
@@ -185,9 +193,7 @@ TEST(EnsembleSmoke, AMemberOfAnEnsembleWithStatisticsRangesKeepsItsOwnRangeAndEv
   // The shipped model records one statistics range per network; a member exported alone is one network.
   const TwoModels t("ens_member_ranges_smoke");
   const test::ScratchDir& dir = t.dir;
-  std::vector<std::string> ids;
-  for (const auto& e : fs::directory_iterator(t.data / "train" / "images")) ids.push_back(e.path().stem().string());
-  std::sort(ids.begin(), ids.end());
+  const std::vector<std::string> ids = sorted_train_ids(t.data);
   const std::vector<std::string> trained_on(ids.begin(), ids.end() - 1);
   const std::string a = tiny_checkpoint(dir.path() / "ra.pt", 5, trained_on);
   const std::string b = tiny_checkpoint(dir.path() / "rb.pt", 6, trained_on);
@@ -261,9 +267,7 @@ TEST(EnsembleSmoke, CalibrateFitsOnHeldOutImagesOnlyAndKeepsTheThresholdedMap) {
 TEST(EnsembleSmoke, CalibrateRecordsStatisticsRangesFittedOnTheModelsTrainingPhotographs) {
   const TwoModels t("ens_statistics_range_smoke");
   const test::ScratchDir& dir = t.dir;
-  std::vector<std::string> ids;
-  for (const auto& e : fs::directory_iterator(t.data / "train" / "images")) ids.push_back(e.path().stem().string());
-  std::sort(ids.begin(), ids.end());
+  const std::vector<std::string> ids = sorted_train_ids(t.data);
   const std::string held_out = ids.back();
   const std::string trained = tiny_checkpoint(dir.path() / "trained.pt", 3, {ids.begin(), ids.end() - 1});
   const std::string common = " --data " + t.data.string() + " --ids " + held_out + " --threads 2 --out ";
