@@ -16,7 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Runs `rank_body(rank, world)` as both ranks of a 2-rank job with a 1 s collective timeout, one thread each.
+// Runs `rank_body(rank, world)` as both ranks of a 2-rank job with a short collective timeout, one thread each.
+// The timeout also bounds the rendezvous, which took longer than 1 s on a loaded 2-core machine: 3 s.
+constexpr std::chrono::seconds kTimeout{3};
 void run_two_ranks(const std::function<void(int, const Collective&)>& rank_body) {
   const int port = test::free_port();
   std::vector<std::thread> ranks;
@@ -29,7 +31,7 @@ void run_two_ranks(const std::function<void(int, const Collective&)>& rank_body)
         env.world_size = 2;
         env.master_addr = "127.0.0.1";
         env.master_port = port;
-        env.timeout = std::chrono::seconds(1);
+        env.timeout = kTimeout;
         const Collective world = Collective::join(env, torch::kCPU, "gloo");
         rank_body(r, world);
       } catch (const std::exception& e) {
@@ -50,7 +52,7 @@ TEST(StageRunnerRanks, RankZeroAloneRunsAStageLongerThanTheTimeoutAndEveryRankGe
     StageRunner st(dir.path(), "", "", world);
     seen[static_cast<size_t>(rank)] = st.run("generate", {{"n", 4}}, [&](const fs::path& d) -> nlohmann::json {
       ++generate_runs;
-      std::this_thread::sleep_for(std::chrono::seconds(3));  // three times the collective timeout
+      std::this_thread::sleep_for(3 * kTimeout);  // three times the collective timeout
       return {{"root", d.string()}, {"rank", rank}};
     });
     seen_train[static_cast<size_t>(rank)] = st.run(
