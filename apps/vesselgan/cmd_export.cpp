@@ -2,7 +2,6 @@
 // no optimizer or RNG state), recording the training scale (FOV diameter) that scale normalization needs.
 // Given several --model, it writes one ensemble checkpoint (seg/ensemble_checkpoint.h) that every command
 // loads like a single model and that averages its members' probabilities.
-#include <algorithm>
 #include <iostream>
 
 #include "cli.h"
@@ -110,14 +109,9 @@ void run_export(const ExportFlags& f) {
             << (d > 0 ? std::to_string(d) + " px"
                       : std::string("not recorded: photographs are segmented at native scale"))
             << ")\n";
-  if (members.size() > 1 && !ensemble_keeps_statistics_ranges(members)) {
-    const bool some = std::any_of(members.begin(), members.end(), [](const EnsembleMember& m) {
-      return m.header.config.value("predict", nlohmann::json::object()).contains("statistics_ranges");
-    });
-    if (some)
-      std::cout << "note: not every member records its own statistics range, so the ensemble records none (run "
-                   "vesselgan calibrate --statistics-range on it for adaptive image statistics)\n";
-  }
+  if (members.size() > 1 && ensemble_drops_statistics_ranges(members))
+    std::cout << "note: not every member records its own statistics range, so the ensemble records none (run "
+                 "vesselgan calibrate --statistics-range on it for adaptive image statistics)\n";
 }
 
 }  // namespace

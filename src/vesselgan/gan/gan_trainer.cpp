@@ -380,10 +380,7 @@ class GanRun {
         logits_fake = D->forward(augment(fake, ada.p())).to(torch::kFloat);
         logits_real = D->forward(augment(real, ada.p())).to(torch::kFloat);
       }
-      // Every rank accumulates the global batch's signs, so r_t, p and the checkpoint's pending sums are one
-      // process's.
-      ada.accumulate(world.distributed() ? torch::cat(world.all_gather(logits_real.detach().contiguous()))
-                                         : logits_real.detach());
+      accumulate_real_signs(logits_real);
       auto loss = discriminator_loss(logits_real, logits_fake);
       (loss * shard_share()).backward();
       TickSums::add(sums.loss_d, loss);
@@ -395,6 +392,13 @@ class GanRun {
     d_opt.step();
   }
 
+  // ADA's r_t from D's logits on reals, in D main and in R1 (the official reports both). Every rank
+  // accumulates the global batch's signs, so r_t, p and the checkpoint's pending sums are one process's.
+  void accumulate_real_signs(const torch::Tensor& logits_real) {
+    ada.accumulate(world.distributed() ? torch::cat(world.all_gather(logits_real.detach().contiguous()))
+                                       : logits_real.detach());
+  }
+
   // D regularization: lazy R1 on the reals before augmentation (the gradient flows back through the
   // augmentation, hence the twice-differentiable grid sampling), weighted by the interval.
   void discriminator_regularization(const torch::Tensor& real) {
@@ -404,9 +408,7 @@ class GanRun {
       enter_phase(scope, world, B, "gan.batch");
       auto real_tmp = real.detach().requires_grad_(true);
       auto logits = D->forward(augment(real_tmp, ada.p()));
-      // Their signs count toward r_t too: the official reports D's real logits in this phase as in D main.
-      ada.accumulate(world.distributed() ? torch::cat(world.all_gather(logits.detach().contiguous()))
-                                         : logits.detach());
+      accumulate_real_signs(logits);  // r_t counts this phase too, as the official's Dreg reports them
       auto pen = r1_penalty(logits, real_tmp);
       (pen.mean() * (r1_gamma / 2 * opt.r1_interval * shard_share())).backward();
       TickSums::add(sums.r1, pen);

@@ -1,5 +1,6 @@
 #include "vesselgan/seg/ensemble_checkpoint.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "vesselgan/core/error.h"
@@ -53,14 +54,20 @@ nlohmann::json statistics_ranges_of(const EnsembleMember& m) {
   return c["predict"].value("statistics_ranges", nlohmann::json());
 }
 
+// Whether every member records exactly one statistics range, so that an ensemble of them keeps them all.
+bool ensemble_keeps_statistics_ranges(const std::vector<EnsembleMember>& members) {
+  return std::all_of(members.begin(), members.end(), [](const EnsembleMember& m) {
+    const auto r = statistics_ranges_of(m);
+    return r.is_array() && r.size() == 1;
+  });
+}
+
 }  // namespace
 
-bool ensemble_keeps_statistics_ranges(const std::vector<EnsembleMember>& members) {
-  for (const auto& m : members) {
-    const auto r = statistics_ranges_of(m);
-    if (!r.is_array() || r.size() != 1) return false;
-  }
-  return !members.empty();
+bool ensemble_drops_statistics_ranges(const std::vector<EnsembleMember>& members) {
+  const bool some = std::any_of(members.begin(), members.end(),
+                                [](const EnsembleMember& m) { return !statistics_ranges_of(m).is_null(); });
+  return some && !ensemble_keeps_statistics_ranges(members);
 }
 
 void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,

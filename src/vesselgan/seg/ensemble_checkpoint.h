@@ -45,13 +45,13 @@ struct EnsembleMember {
 // ("fov_diameter"), naming the first member that differs and the field, or when the weights do not fit.
 // Statistics ranges (adaptive image statistics, one per network) carry over when every member records its
 // own: the ensemble records them in member order; when only some do, the ensemble records none
-// (ensemble_keeps_statistics_ranges says which).
-// Whether every member records exactly one statistics range ("predict"."statistics_ranges"), so that an
-// ensemble of them keeps them.
-bool ensemble_keeps_statistics_ranges(const std::vector<EnsembleMember>& members);
-
+// (ensemble_drops_statistics_ranges).
 void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,
                               std::vector<double> weights = {});
+
+// Whether an ensemble of `members` leaves out statistics ranges that some of them record ("predict".
+// "statistics_ranges"): true when some members record them and not every member records exactly one.
+bool ensemble_drops_statistics_ranges(const std::vector<EnsembleMember>& members);
 
 // The members' weights recorded in an ensemble checkpoint's header, normalized to sum 1; their number is the
 // number of members. UserError naming `path` when they are missing or malformed (fewer than two, negative,
