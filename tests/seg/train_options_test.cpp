@@ -59,4 +59,16 @@ TEST(TrainOptions, ReferenceScheduleIs100EpochsAt1e3Then50At1e4) {
   EXPECT_DOUBLE_EQ(lr_at_epoch(o, 149), 1e-4);
 }
 
+TEST(TrainOptions, WeightAveragingStartsWithinTheScheduleAndIsAbsentFromTheJsonWhenOff) {
+  TrainOptions o;  // 150 epochs
+  EXPECT_FALSE(nlohmann::json(o).contains("swa_start"));  // recipes written before it keep their keys
+  o.swa_start = 150;
+  EXPECT_NO_THROW(validate(o));
+  EXPECT_EQ(nlohmann::json(o).at("swa_start"), 150);
+  o.swa_start = 151;
+  EXPECT_THROW(validate(o), UserError);
+  o.swa_start = -1;
+  EXPECT_THROW(validate(o), UserError);
+}
+
 }  // namespace vg

@@ -157,6 +157,68 @@ TEST(Trainer, ACascadeStartsItsFirstStageFromAPlainSAUNetAndTrainsBothStages) {
   EXPECT_FALSE(torch::equal(after_params["refiner.head.weight"], loaded_params["refiner.head.weight"]));
 }
 
+namespace {
+
+// The parameters of a checkpoint, without its buffers.
+std::vector<torch::Tensor> parameters_of(const std::filesystem::path& ckpt) {
+  const auto h = read_checkpoint_header(ckpt);
+  SAUNet m(h.config.at("train").get<TrainOptions>().model);
+  load_checkpoint(ckpt, kSegCheckpointKind, *m, torch::kCPU);
+  std::vector<torch::Tensor> out;
+  for (const auto& p : m->parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+}  // namespace
+
+TEST(Trainer, WeightAveragingTrainsAsWithoutAndWritesTheMeanOfTheAveragedEpochs) {
+  test::ScratchDir dir("trainer_swa");
+  const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
+  auto plain = tiny_options();
+  auto killer = [](const Progress& p) {
+    if (p.stage == "epoch" && p.done == 2) throw KillAfterEpoch{};
+  };
+  EXPECT_THROW(train_sa_unet(train, val, plain, dir.path() / "plain", torch::kCPU, false, killer), KillAfterEpoch);
+  const auto epoch2 = parameters_of(dir.path() / "plain/checkpoints/last.pt");
+  train_sa_unet(train, val, plain, dir.path() / "plain", torch::kCPU, true);
+  const auto epoch3 = parameters_of(dir.path() / "plain/checkpoints/last.pt");
+
+  auto swa = plain;
+  swa.swa_start = 2;
+  train_sa_unet(train, val, swa, dir.path() / "swa", torch::kCPU, false);
+  EXPECT_TRUE(weights_of(dir.path() / "plain/checkpoints/last.pt").equal(weights_of(dir.path() / "swa/checkpoints/last.pt")))
+      << "averaging changed the training itself";
+  const auto averaged = parameters_of(dir.path() / "swa/checkpoints/swa.pt");
+  ASSERT_EQ(averaged.size(), epoch2.size());
+  for (size_t i = 0; i < averaged.size(); ++i)
+    EXPECT_TRUE(torch::allclose(averaged[i], (epoch2[i] + epoch3[i]) / 2, 1e-5, 1e-6)) << "parameter " << i;
+  const auto h = read_checkpoint_header(dir.path() / "swa/checkpoints/swa.pt", kSegCheckpointKind);
+  EXPECT_EQ(h.state.at("swa_count"), 2);
+  const auto rows = read_jsonl(dir.path() / "swa/stats.jsonl");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_FALSE(rows[0].contains("swa_val_f1"));
+  EXPECT_TRUE(rows[1].contains("swa_val_f1"));
+  EXPECT_EQ(rows[2].at("swa_count"), 2);
+  EXPECT_EQ(rows[2].at("swa_val_f1"), h.state.at("val_f1"));
+}
+
+TEST(Trainer, WeightAveragingResumesBitForBit) {
+  test::ScratchDir dir("trainer_swa_resume");
+  const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
+  auto opt = tiny_options();
+  opt.swa_start = 1;
+  train_sa_unet(train, val, opt, dir.path() / "straight", torch::kCPU, false);
+  auto killer = [](const Progress& p) {
+    if (p.stage == "epoch" && p.done == 2) throw KillAfterEpoch{};
+  };
+  EXPECT_THROW(train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, false, killer), KillAfterEpoch);
+  train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, true);
+  EXPECT_TRUE(weights_of(dir.path() / "straight/checkpoints/swa.pt").equal(weights_of(dir.path() / "killed/checkpoints/swa.pt")));
+  const auto a = read_jsonl(dir.path() / "straight/stats.jsonl"), b = read_jsonl(dir.path() / "killed/stats.jsonl");
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(a.back().at("swa_val_f1"), b.back().at("swa_val_f1"));
+}
+
 TEST(Trainer, RefusesToOverwriteAnExistingRun) {
   test::ScratchDir dir("trainer_overwrite");
   auto opt = tiny_options();

@@ -28,6 +28,7 @@ const auto kTrainFields = [](auto& o, auto&& field) {
   field("channels_last", o.channels_last);
   field("init_from", o.init_from);
   field("distill", o.distill, section);
+  field("swa_start", o.swa_start, at_least(0, ">= 0 (0 = off)"));
 };
 
 }  // namespace
@@ -35,11 +36,12 @@ const auto kTrainFields = [](auto& o, auto&& field) {
 void to_json(nlohmann::json& j, const ScheduleStage& s) { j = fields_to_json(s, kStageFields); }
 void from_json(const nlohmann::json& j, ScheduleStage& s) { fields_from_json(j, "train.schedule[]", s, kStageFields); }
 
-// Without a teacher the recipe is written as before distillation existed, so the pipeline's stage keys (which
-// hold the recipe) of earlier runs still match and their trained models are reused.
+// Without a teacher or weight averaging the recipe is written as before they existed, so the pipeline's stage keys
+// (which hold the recipe) of earlier runs still match and their trained models are reused.
 void to_json(nlohmann::json& j, const TrainOptions& o) {
   j = fields_to_json(o, kTrainFields);
   if (o.distill.teacher.empty()) j.erase("distill");
+  if (o.swa_start == 0) j.erase("swa_start");
 }
 void from_json(const nlohmann::json& j, TrainOptions& o) { fields_from_json(j, "train", o, kTrainFields); }
 
@@ -50,6 +52,8 @@ void validate(const TrainOptions& o) {
               "0 or a multiple of 2^model.depth = " + std::to_string(multiple));
   check_field(!o.schedule.empty(), "train.schedule", o.schedule.size(), "at least one {epochs, lr} stage");
   for (const auto& s : o.schedule) validate_fields("train.schedule[]", s, kStageFields);
+  check_field(o.swa_start <= total_epochs(o), "train.swa_start", o.swa_start,
+              "0 (off) or an epoch of the schedule, 1.." + std::to_string(total_epochs(o)));
 }
 
 int64_t total_epochs(const TrainOptions& o) {

@@ -43,6 +43,10 @@ struct TrainOptions {
   std::string init_from;
   // A teacher whose clean-photograph probabilities are blended into the training targets (seg/distill.h).
   DistillOptions distill;
+  // Stochastic weight averaging (seg/weight_average.h): from this epoch on (1-based) the run averages the weights
+  // of every epoch's end and writes the average, with batch-norm statistics measured on the training photographs,
+  // to checkpoints/swa.pt after each epoch; 0 = off.
+  int64_t swa_start = 0;
 };
 
 void to_json(nlohmann::json& j, const ScheduleStage& s);

@@ -18,6 +18,7 @@
 #include "vesselgan/seg/distill.h"
 #include "vesselgan/seg/patch_sampler.h"
 #include "vesselgan/seg/training_curves.h"
+#include "vesselgan/seg/weight_average.h"
 
 namespace vg {
 
@@ -196,6 +197,28 @@ void load_init_weights(const std::string& path, SAUNet& model, const torch::Devi
   TORCH_CHECK(missing.empty(), "load_init_weights: the cascade has no ", missing.front());
 }
 
+// Weight averaging after an epoch (train.swa_start): `model`'s weights folded into `average`, whose batch-norm
+// statistics are then measured on the training photographs `tr` (batches in order, no augmentation).
+void update_weight_average(SAUNet& average, SAUNet& model, int64_t count, const Stacked& tr, int64_t batch_size) {
+  fold_into_average(*average, *model, count);
+  torch::NoGradGuard no_grad;
+  average->eval();
+  const int64_t n = tr.image.size(0), batches = (n + batch_size - 1) / batch_size;
+  measure_running_statistics(*average, batches, [&](int64_t i) {
+    average->forward(tr.image.slice(0, i * batch_size, std::min(n, (i + 1) * batch_size)));
+  });
+}
+
+// A network whose initialization leaves the run's random stream as it was, so a run that averages its weights
+// trains exactly as the same run without.
+SAUNet network_outside_the_run_rng(const SAUNetOptions& options, const torch::Device& device) {
+  const torch::Tensor state = rng_state(torch::kCPU);
+  SAUNet net(options);
+  set_rng_state(torch::kCPU, state);
+  net->to(device);
+  return net;
+}
+
 void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
@@ -208,7 +231,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   const ProgressFn progress = world.is_main() ? progress_in : ProgressFn();  // rank 0 reports for the job
   if (train.empty()) throw UserError("no training images (the training set must hold at least one labelled image)");
   const fs::path ckpt_dir = run_dir / "checkpoints";
-  const fs::path last_path = ckpt_dir / "last.pt", best_path = ckpt_dir / "best.pt";
+  const fs::path last_path = ckpt_dir / "last.pt", best_path = ckpt_dir / "best.pt", swa_path = ckpt_dir / "swa.pt";
   const fs::path stats_path = run_dir / "stats.jsonl";
   const bool resuming = resume && fs::exists(last_path);
   if (!resume && fs::exists(last_path))
@@ -243,11 +266,19 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   check_data_parallel(world, opt, n, config, targets, val, resuming ? header.state : nlohmann::json());
   const bool writer = world.is_main();  // rank 0 alone writes the run folder
 
+  // The weight average (train.swa_start) lives in last.pt beside the weights, so a resumed run continues it exactly.
+  const bool averaging = opt.swa_start > 0;
+  SAUNet average = averaging ? network_outside_the_run_rng(opt.model, device) : SAUNet(nullptr);
+  int64_t average_count = 0;
+
   int64_t start_epoch = 0, step = 0, best_epoch = -1;
   double best_score = -std::numeric_limits<double>::infinity();
   if (resuming) {
     std::map<std::string, torch::Tensor> rng = {{"rng_cpu", {}}, {"rng_device", {}}};
+    if (averaging) rng.merge(average_tensor_slots(*average));
     header = load_checkpoint(last_path, kSegCheckpointKind, *model, device, &adam, &rng);
+    average_count = header.state.value("swa_count", int64_t{0});
+    if (average_count > 0) read_average_tensors(rng, *average);
     start_epoch = header.state.at("epoch").get<int64_t>();
     step = header.state.value("step", int64_t{0});
     best_score = header.state.value("best_score", best_score);
@@ -276,6 +307,9 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   const std::optional<PatchSampler> sampler =
       patches ? std::optional<PatchSampler>(make_patch_sampler(targets, opt, device)) : std::nullopt;
   const Stacked va = stack_samples(val, opt.input, multiple, device);
+  // The photographs the weight average measures its batch-norm statistics on (whole ones, also in patch mode).
+  const Stacked statistics_photos =
+      averaging && writer ? (patches ? stack_samples(targets, opt.input, multiple, device) : tr) : Stacked{};
   const int64_t steps_per_epoch = (n + opt.batch_size - 1) / opt.batch_size;
   const int64_t start_step = step;  // steps of a resumed run done before this process
   const int64_t epochs = total_epochs(opt);
@@ -345,6 +379,13 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     }
     const double train_loss = loss_sum / static_cast<double>(n);
     const ValResult v = broadcast_validation(world, writer ? validate_epoch(model, va, opt, device) : ValResult{});
+    // Every rank holds the same weights, so rank 0 alone averages, measures and validates the average.
+    const bool averaged = averaging && writer && epoch + 1 >= opt.swa_start;
+    ValResult va_average;
+    if (averaged) {
+      update_weight_average(average, model, average_count++, statistics_photos, opt.batch_size);
+      va_average = validate_epoch(average, va, opt, device);
+    }
     const double score = selection_score(opt.select, v, train_loss, !va.ids.empty());
     const bool improved = score > best_score;
     if (improved) {
@@ -362,6 +403,14 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       row["val_sp"] = v.sp;
     }
     row["best"] = improved;
+    if (averaged) {
+      row["swa_count"] = average_count;
+      if (!va.ids.empty()) {
+        row["swa_val_f1"] = va_average.f1;
+        row["swa_val_auc"] = va_average.auc;
+        row["swa_val_loss"] = va_average.loss;
+      }
+    }
     if (world.distributed()) {  // rank 0's time in collectives, waiting for the others included
       row["ranks"] = world.size();
       row["comm_seconds"] = world.seconds_in_collectives() - comm_at_start;
@@ -379,6 +428,17 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     if (device.is_cuda()) rng["rng_device"] = rng_state(device);
     if (writer) {
       if (improved) save_checkpoint(best_path, h, *model, nullptr, {});
+      if (averaged) {
+        // swa.pt before last.pt: a kill in between redoes this epoch from last.pt's average and rewrites swa.pt.
+        CheckpointHeader ha = h;
+        ha.state["swa_count"] = average_count;
+        ha.state["swa_start"] = opt.swa_start;
+        ha.state["val_f1"] = va_average.f1;
+        ha.state["val_auc"] = va_average.auc;
+        save_checkpoint(swa_path, ha, *average, nullptr, {});
+        h.state["swa_count"] = average_count;
+        rng.merge(average_tensors(*average));
+      }
       save_checkpoint(last_path, h, *model, &adam, rng);
       write_training_curves(run_dir / "curves.svg", read_jsonl(stats_path));
     }
@@ -393,6 +453,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       p.elapsed_s = result.seconds;
       p.scalars = {{"train_loss", train_loss}, {"lr", lr}};
       if (!va.ids.empty()) p.scalars.insert({{"val_f1", v.f1}, {"val_auc", v.auc}, {"val_loss", v.loss}});
+      if (averaged && !va.ids.empty()) p.scalars.insert({{"swa_val_f1", va_average.f1}, {"swa_val_auc", va_average.auc}});
       p.message = improved ? "best so far" : "";
       progress(p);
     }

@@ -6,6 +6,8 @@
 //   stats.jsonl              one row per epoch: loss, lr, validation F1/AUC/loss, seconds
 //   checkpoints/last.pt      after every epoch: model, optimizer, RNG state, epoch (atomic)
 //   checkpoints/best.pt      best validation score so far (by TrainOptions::select)
+//   checkpoints/swa.pt       with TrainOptions::swa_start: the weight average so far, batch-norm statistics measured
+//                            on the training photographs (last.pt holds the average too, for resume)
 //   curves.svg               training curves
 #pragma once
 #include <torch/torch.h>
