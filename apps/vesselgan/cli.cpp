@@ -35,13 +35,14 @@ void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f) {
       ->capture_default_str();
   cmd.add_option("--count-ratio", f.count_ratio,
                  "with --operating-point expected-count: the network's pixels above 0.5 over its summed "
-                 "probability on its training camera's photographs (1: the sum as it is)")
+                 "probability on its training camera's photographs (0: the ratio the model records, "
+                 "`calibrate --count-ratio`, else 1; 1: the sum as it is)")
       ->check([](const std::string& v) {
         try {
-          if (std::stod(v) > 0) return std::string();
+          if (std::stod(v) >= 0) return std::string();
         } catch (const std::exception&) {
         }
-        return "value " + v + " is not a number > 0";
+        return "value " + v + " is not a number >= 0";
       })
       ->capture_default_str();
 }

@@ -41,7 +41,7 @@ void add_compute_flags(CLI::App& cmd, ComputeFlags& f);
 // --count-ratio.
 struct OperatingPointFlags {
   std::string rule = "fixed";
-  double count_ratio = 1;
+  double count_ratio = 0;  // 0: the model's recorded ratio (Segmenter::count_ratio), else 1
 };
 void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f);
 

@@ -3,7 +3,8 @@
 // applies it. The thresholded map and AUC do not change; the probabilities' reliability (ECE) does.
 // With --statistics-range K it first fits and records the ranges of adaptive image statistics
 // (seg/statistics_range_fit.h) on the model's own training photographs, and the temperature is then fitted
-// with them in use.
+// with them in use. With --count-ratio it then measures the expected-count operating point's ratio
+// (eval/operating_point.h) on the same training photographs, with the fitted temperature, and records it.
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "run_data.h"
 #include "vesselgan/core/error.h"
 #include "vesselgan/core/model_dir.h"
+#include "vesselgan/eval/operating_point.h"
 #include "vesselgan/eval/temperature.h"
 #include "vesselgan/seg/dataset_inference.h"
 #include "vesselgan/seg/ensemble_checkpoint.h"
@@ -28,6 +30,7 @@ struct CalibrateFlags {
   std::string model, data, layout = "auto", out;
   std::vector<std::string> ids;  // empty: the validation ids the checkpoint records
   double statistics_range = 0;   // k of adaptive image statistics' ranges; 0 = fit none (keep the recorded)
+  bool count_ratio = false;      // also measure and record the expected-count ratio
   ComputeFlags compute;
 };
 
@@ -53,6 +56,27 @@ std::vector<std::vector<std::string>> recorded_member_train_ids(const Checkpoint
   return ids;
 }
 
+// The training photographs of every network of the checkpoint, in f.data (`purpose`: what they are needed for,
+// named when the checkpoint records no training ids).
+DatasetFiles training_photographs(const Segmenter& seg, const std::filesystem::path& model, const CalibrateFlags& f,
+                                  const std::string& purpose) {
+  const auto member_ids = recorded_member_train_ids(seg.header(), seg.member_count());
+  std::vector<std::string> all_ids;
+  for (size_t i = 0; i < member_ids.size(); ++i) {
+    if (member_ids[i].empty())
+      throw UserError("checkpoint " + model.string() + " records no training ids for network " +
+                      std::to_string(i + 1) + " (needed to " + purpose + " on its training photographs)");
+    all_ids.insert(all_ids.end(), member_ids[i].begin(), member_ids[i].end());
+  }
+  std::sort(all_ids.begin(), all_ids.end());
+  all_ids.erase(std::unique(all_ids.begin(), all_ids.end()), all_ids.end());
+  const DatasetFiles all = find_dataset(f.data, "train", f.layout);
+  return samples_with_ids(all, all_ids, [&](const std::string& id) {
+    return "training image " + id + " of " + model.string() + " is not in the train split of " +
+           all.root.string() + " (give the data set the model was trained on)";
+  });
+}
+
 // Fits the statistics ranges on the model's training photographs in f.data and sets them on seg.
 StatisticsRangeFit fit_ranges(Segmenter& seg, const std::filesystem::path& model, const CalibrateFlags& f,
                               const PredictOptions& popt) {
@@ -60,26 +84,28 @@ StatisticsRangeFit fit_ranges(Segmenter& seg, const std::filesystem::path& model
     throw UserError("checkpoint " + model.string() +
                     " records image statistics for every photograph, so statistics ranges would not be used "
                     "(calibrate the checkpoint exported without --image-statistics)");
+  const DatasetFiles data = training_photographs(seg, model, f, "fit --statistics-range");
   const auto member_ids = recorded_member_train_ids(seg.header(), seg.member_count());
-  std::vector<std::string> all_ids;
-  for (size_t i = 0; i < member_ids.size(); ++i) {
-    if (member_ids[i].empty())
-      throw UserError("checkpoint " + model.string() + " records no training ids for network " +
-                      std::to_string(i + 1) + " (needed to fit --statistics-range on its training photographs)");
-    all_ids.insert(all_ids.end(), member_ids[i].begin(), member_ids[i].end());
-  }
-  std::sort(all_ids.begin(), all_ids.end());
-  all_ids.erase(std::unique(all_ids.begin(), all_ids.end()), all_ids.end());
-  const DatasetFiles all = find_dataset(f.data, "train", f.layout);
-  const DatasetFiles data = samples_with_ids(all, all_ids, [&](const std::string& id) {
-    return "training image " + id + " of " + model.string() + " is not in the train split of " +
-           all.root.string() + " (give the data set the model was trained on)";
-  });
   StatisticsRangeFit fit = fit_statistics_ranges(seg, load_samples(data, /*require_labels=*/false), member_ids,
                                                  f.statistics_range, popt, make_progress_printer());
   std::cerr << "\n";
   seg.set_statistics_ranges(fit.ranges);
   return fit;
+}
+
+// The expected-count ratio of seg's maps (as calibrated so far) on the model's training photographs in f.data,
+// inside their FOV masks (given or estimated, as segment finds them).
+double measure_count_ratio(const Segmenter& seg, const std::filesystem::path& model, const CalibrateFlags& f,
+                           const PredictOptions& popt) {
+  const DatasetFiles data = training_photographs(seg, model, f, "measure --count-ratio");
+  const auto items = predict_dataset(seg, data, popt, make_progress_printer());
+  std::cerr << "\n";
+  std::vector<torch::Tensor> probs, regions;
+  for (const auto& it : items) {
+    probs.push_back(it.prob);
+    regions.push_back(it.mask.defined() ? it.mask.gt(0.5) : torch::Tensor());
+  }
+  return count_ratio_of(probs, regions);
 }
 
 void run_calibrate(const CalibrateFlags& f) {
@@ -113,6 +139,11 @@ void run_calibrate(const CalibrateFlags& f) {
     truths.push_back(it.label.gt(0.5).masked_select(inside));
   }
   const TemperatureFit fit = fit_temperature(torch::cat(probs), torch::cat(truths));
+  std::optional<double> count_ratio;
+  if (f.count_ratio) {
+    seg.set_temperature(fit.temperature);  // the ratio of the maps the calibrated checkpoint will give
+    count_ratio = measure_count_ratio(seg, model, f, popt);
+  }
 
   CheckpointHeader h = seg.header();
   h.config["calibration"] = fit;
@@ -122,6 +153,14 @@ void run_calibrate(const CalibrateFlags& f) {
     h.config["predict"]["statistics_ranges"] = ranges->ranges;
     h.config["predict"]["statistics_fit"] = *ranges;
     h.config["predict"]["statistics_fit"]["data"] = f.data;
+  }
+  const bool stale_ratio = !count_ratio && h.config.contains("predict") && h.config["predict"].contains("count_ratio");
+  if (count_ratio) {
+    h.config["predict"]["count_ratio"] = *count_ratio;
+    h.config["predict"]["count_ratio_data"] = f.data;
+  } else if (stale_ratio) {  // measured with the old temperature and ranges
+    h.config["predict"].erase("count_ratio");
+    h.config["predict"].erase("count_ratio_data");
   }
   if (seg.member_count() == 1) {
     save_checkpoint(f.out, h, *seg.model());
@@ -136,6 +175,12 @@ void run_calibrate(const CalibrateFlags& f) {
     for (size_t i = 0; i < ranges->ranges.size(); ++i)
       std::printf("network %zu: running statistics up to distance %.4f, image statistics from %.4f\n", i + 1,
                   ranges->ranges[i].low, ranges->ranges[i].high);
+  if (stale_ratio)
+    std::cout << "note: the count ratio " << model.string() << " recorded was measured before this calibration and is "
+                 "dropped (add --count-ratio to measure it again)\n";
+  if (count_ratio)
+    std::printf("count ratio %.4f (pixels above 0.5 over summed probability on the training photographs)\n",
+                *count_ratio);
   std::cout << "written: " << f.out << "\n";
 }
 
@@ -156,6 +201,9 @@ void add_calibrate(CLI::App& app) {
                   "running statistics up to the largest distance d among its training photographs, and with the "
                   "photograph's own from K*d on (mixed in between); 0 keeps what the checkpoint records")
       ->capture_default_str();
+  cmd->add_flag("--count-ratio", f->count_ratio,
+               "also measure, on the model's training photographs, the ratio that --operating-point expected-count "
+               "uses (pixels above 0.5 over summed probability), and record it");
   cmd->add_option("--out", f->out, "the calibrated checkpoint to write")->required();
   add_compute_flags(*cmd, f->compute);
   cmd->callback([f] { run_calibrate(*f); });

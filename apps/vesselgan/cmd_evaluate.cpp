@@ -41,7 +41,7 @@ std::string predictions_label(const std::filesystem::path& model, const Evaluate
   return "model " + model.string() + (f.tta ? " (flip TTA)" : "") +
          (f.operating_point.rule != "fixed"
               ? " (operating point " + f.operating_point.rule + ", count ratio " +
-                    count_ratio_text(f.operating_point.count_ratio) + ")"
+                    count_ratio_text(seg.resolve_count_ratio(f.operating_point.count_ratio)) + ")"
               : "") +
          (full                                ? " (image statistics)"
           : !seg.statistics_ranges().empty() ? " (adaptive image statistics)"
@@ -66,7 +66,7 @@ void run_shifts(const EvaluateFlags& f) {
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
   popt.operating_point = f.operating_point.rule;
-  popt.count_ratio = f.operating_point.count_ratio;
+  popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   RobustnessReport report =
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
@@ -106,7 +106,7 @@ void run_evaluate(const EvaluateFlags& f) {
     popt.tta = f.tta;
     popt.image_statistics = f.image_statistics;
     popt.operating_point = f.operating_point.rule;
-    popt.count_ratio = f.operating_point.count_ratio;
+    popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);

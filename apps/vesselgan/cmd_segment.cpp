@@ -109,7 +109,7 @@ void run_segment(const SegmentFlags& f) {
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
   popt.operating_point = f.operating_point.rule;
-  popt.count_ratio = f.operating_point.count_ratio;
+  popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
   popt.tile = f.tile;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   std::cerr << "model: " << model.string() << "; scale: "

@@ -91,4 +91,16 @@ TEST(OperatingPoint, AnUnknownRuleIsAOneLineErrorNamingTheValidOnes) {
   EXPECT_THROW(apply_operating_point(torch::zeros({4}), torch::Tensor(), "otsu"), UserError);
 }
 
+TEST(OperatingPoint, CountRatioIsThePixelsAboveOneHalfOverTheSummedProbabilityPooledInsideTheRegions) {
+  // Map 1: 0.9, 0.6, 0.2, 0.1 inside its region (2 above 0.5, sum 1.8), and a 1.0 outside it that must not count.
+  const auto p1 = torch::tensor({0.9, 0.6, 0.2, 0.1, 1.0});
+  const auto r1 = torch::tensor({1, 1, 1, 1, 0});
+  // Map 2, no region: 0.5 counts as above (the protocol cuts at >= 0.5); sum 0.7.
+  const auto p2 = torch::tensor({0.5, 0.2});
+  EXPECT_NEAR(count_ratio_of({p1, p2}, {r1, torch::Tensor()}), 3.0 / 2.5, 1e-6);
+  EXPECT_NEAR(count_ratio_of({p1}, {r1}), 2.0 / 1.8, 1e-6);
+  EXPECT_NE(test::user_error([] { count_ratio_of({torch::full({4}, 0.3)}, {torch::Tensor()}); }).find("no pixel"),
+            std::string::npos);
+}
+
 }  // namespace vg

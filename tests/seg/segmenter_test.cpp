@@ -377,6 +377,23 @@ TEST(Segmenter, AppliesTheCalibrationTemperatureItsCheckpointRecords) {
             std::string::npos);
 }
 
+TEST(Segmenter, TheCountRatioItsCheckpointRecordsIsTheDefaultAndAGivenOneWins) {
+  test::ScratchDir dir("segmenter_count_ratio");
+  save_tiny_checkpoints(dir.path(), {{"plain.pt", nlohmann::json::object()},
+                                     {"ratio.pt", {{"predict", {{"count_ratio", 0.9}}}}},
+                                     {"zero.pt", {{"predict", {{"count_ratio", 0.0}}}}},
+                                     {"text.pt", {{"predict", {{"count_ratio", "high"}}}}}});
+  const Segmenter plain = Segmenter::load(dir.path() / "plain.pt", torch::kCPU);
+  const Segmenter ratio = Segmenter::load(dir.path() / "ratio.pt", torch::kCPU);
+  EXPECT_EQ(plain.resolve_count_ratio(0), 1.0);
+  EXPECT_EQ(ratio.resolve_count_ratio(0), 0.9);
+  EXPECT_EQ(ratio.resolve_count_ratio(1.1), 1.1);
+  for (const char* bad : {"zero.pt", "text.pt"})
+    EXPECT_NE(test::user_error([&] { Segmenter::load(dir.path() / bad, torch::kCPU); }).find("count_ratio"),
+              std::string::npos)
+        << bad;
+}
+
 TEST(Segmenter, TrainingScaleIsReadFromTheCheckpointConfig) {
   test::ScratchDir dir("segmenter_scale");
   TrainOptions t;

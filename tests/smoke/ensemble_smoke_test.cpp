@@ -32,11 +32,17 @@ std::vector<std::string> sorted_train_ids(const fs::path& data) {
   return ids;
 }
 
-std::string tiny_checkpoint(const fs::path& path, uint64_t seed, const std::vector<std::string>& train_ids = {}) {
+// head_bias: added to the output layer's bias (a large one puts every pixel above 0.5).
+std::string tiny_checkpoint(const fs::path& path, uint64_t seed, const std::vector<std::string>& train_ids = {},
+                            double head_bias = 0) {
   TrainOptions t;
   t.model.base_channels = 4;
   torch::manual_seed(seed);
   SAUNet model(t.model);
+  if (head_bias != 0) {
+    torch::NoGradGuard no_grad;
+    model->named_parameters()["head.bias"].add_(head_bias);
+  }
   CheckpointHeader h;
   h.kind = kSegCheckpointKind;
   h.config = {{"train", t}};
@@ -303,6 +309,50 @@ TEST(EnsembleSmoke, CalibrateRecordsStatisticsRangesFittedOnTheModelsTrainingPho
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(read_json(e / "metrics.json")["protocol"]["predictions"].get<std::string>(),
                        "(adaptive image statistics)"));
+}
+
+TEST(EnsembleSmoke, CalibrateRecordsTheCountRatioOfTheModelsTrainingPhotographsAndEvaluateUsesIt) {
+  const TwoModels t("ens_count_ratio_smoke");
+  const test::ScratchDir& dir = t.dir;
+  const std::vector<std::string> ids = sorted_train_ids(t.data);
+  const std::string common = " --data " + t.data.string() + " --ids " + ids.back() + " --threads 2 --out ";
+  const fs::path with = dir.path() / "with.pt";
+  // An untrained network puts no pixel above 0.5: no ratio to record, refused in one line, nothing written.
+  const std::string dim = tiny_checkpoint(dir.path() / "dim.pt", 3, {ids.begin(), ids.end() - 1}, -5);
+  auto r = run_cli("calibrate --model " + dim + " --count-ratio" + common + with.string(), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "no pixel")) << r.err;
+  EXPECT_FALSE(fs::exists(with));
+  // One whose head is biased up puts every pixel above 0.5, also after the fitted temperature (which keeps each
+  // logit's sign): each pixel counts 1 and adds between 0.5 and 1 to the sum, so the ratio lies in (1, 2).
+  const std::string lit = tiny_checkpoint(dir.path() / "lit.pt", 3, {ids.begin(), ids.end() - 1}, 8);
+  r = run_cli("calibrate --model " + lit + " --count-ratio" + common + with.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "count ratio ")) << r.out;
+  const double ratio = read_checkpoint_header(with).config.at("predict").at("count_ratio");
+  EXPECT_GT(ratio, 1.0);
+  EXPECT_LT(ratio, 2.0);
+
+  // Recalibrated without the flag, the ratio (measured under the old calibration) is dropped, and said so.
+  const fs::path again = dir.path() / "again.pt";
+  r = run_cli("calibrate --model " + with.string() + common + again.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "count ratio")) << r.out;
+  EXPECT_FALSE(read_checkpoint_header(again).config.value("predict", nlohmann::json::object()).contains("count_ratio"));
+
+  // evaluate's expected-count operating point takes the recorded ratio unless --count-ratio gives one.
+  std::ostringstream text;
+  text << ratio;
+  for (const auto& [flags, expected] : {std::pair<std::string, std::string>{"", text.str()}, {" --count-ratio 1.5", "1.5"}}) {
+    const fs::path e = dir.path() / ("e" + std::to_string(flags.size()));
+    r = run_cli("evaluate --model " + with.string() + " --operating-point expected-count" + flags + " --data " +
+                    t.data.string() + " --split test --device cpu --threads 2 --out " + e.string(),
+                dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(contains(read_json(e / "metrics.json")["protocol"]["predictions"].get<std::string>(),
+                         "count ratio " + expected))
+        << flags;
+  }
 }
 
 }  // namespace vg

@@ -35,6 +35,26 @@ double expected_count_threshold(const torch::Tensor& prob, const torch::Tensor& 
   return std::clamp(t, min_t, max_t);
 }
 
+double count_ratio_of(const std::vector<torch::Tensor>& probs, const std::vector<torch::Tensor>& regions) {
+  TORCH_CHECK(probs.size() == regions.size(), "count_ratio_of: ", probs.size(), " maps and ", regions.size(),
+              " regions");
+  double above = 0, sum = 0;
+  for (size_t i = 0; i < probs.size(); ++i) {
+    torch::Tensor p = probs[i].detach().to(torch::kCPU, torch::kDouble).flatten();
+    if (regions[i].defined()) {
+      TORCH_CHECK(regions[i].numel() == probs[i].numel(), "count_ratio_of: region ", i, " has ",
+                  regions[i].numel(), " elements, its map ", probs[i].numel());
+      p = p.masked_select(regions[i].detach().cpu().flatten().ne(0));
+    }
+    above += p.ge(0.5).sum().item<double>();
+    sum += p.sum().item<double>();
+  }
+  if (!(above > 0))
+    throw UserError("the count ratio needs maps with vessels: no pixel of the " + std::to_string(probs.size()) +
+                    " map(s) lies at or above 0.5 inside its region (is the model trained?)");
+  return above / sum;
+}
+
 torch::Tensor move_threshold_to_half(const torch::Tensor& prob, double t) {
   TORCH_CHECK(t > 0 && t < 1, "move_threshold_to_half: t must be in (0, 1), got ", t);
   const torch::Tensor below = prob / (2 * t);

@@ -33,6 +33,11 @@ void check_operating_point_rule(const std::string& rule, const std::string& what
 double expected_count_threshold(const torch::Tensor& prob, const torch::Tensor& region, double ratio = 1,
                                 double min_t = 0.02, double max_t = 0.98);
 
+// The ratio "expected-count" needs, measured on photographs of the network's training camera: over all of them
+// pooled, the number of pixels above 0.5 inside each region over the summed probability there. probs[i] and
+// regions[i] as above (a region may be undefined: all). UserError when no pixel lies at or above 0.5.
+double count_ratio_of(const std::vector<torch::Tensor>& probs, const std::vector<torch::Tensor>& regions);
+
 // Remaps prob so that t becomes 0.5: p / (2t) below t, 0.5 + (p - t) / (2(1 - t)) above. 0 < t < 1.
 torch::Tensor move_threshold_to_half(const torch::Tensor& prob, double t);
 

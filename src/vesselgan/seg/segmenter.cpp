@@ -27,6 +27,19 @@ double recorded_temperature(const CheckpointHeader& h, const std::filesystem::pa
   return t->get<double>();
 }
 
+// The recorded count ratio of the expected-count operating point ("predict": {"count_ratio": r}), 1 when none.
+double recorded_count_ratio(const CheckpointHeader& h, const std::filesystem::path& checkpoint) {
+  const auto it = h.config.find("predict");
+  if (it == h.config.end()) return 1.0;
+  const auto r = it->find("count_ratio");
+  if (r == it->end()) return 1.0;
+  if (!r->is_number() || !(r->get<double>() > 0) || !std::isfinite(r->get<double>()))
+    throw UserError("checkpoint " + checkpoint.string() +
+                    " has a \"predict\".\"count_ratio\" that is not a positive number (re-run vesselgan calibrate "
+                    "--count-ratio)");
+  return r->get<double>();
+}
+
 // Whether the checkpoint records prediction-time image statistics ("predict": {"image_statistics": true}).
 bool recorded_image_statistics(const CheckpointHeader& h, const std::filesystem::path& checkpoint) {
   const auto it = h.config.find("predict");
@@ -83,6 +96,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
     throw UserError("checkpoint " + checkpoint.string() + " has no SA-UNet config (was it written by vesselgan train?)");
   }
   const double temperature = recorded_temperature(h, checkpoint);
+  const double count_ratio = recorded_count_ratio(h, checkpoint);
   const bool image_statistics = recorded_image_statistics(h, checkpoint);
   auto ranges = recorded_statistics_ranges(h, checkpoint);
   if (h.kind == kSegEnsembleKind) {
@@ -91,6 +105,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
     holder->to(device);
     Segmenter s(holder->members(), std::move(weights), opt.input, device);
     s.temperature_ = temperature;
+    s.count_ratio_ = count_ratio;
     s.image_statistics_ = image_statistics;
     s.header_ = load_checkpoint(checkpoint, kSegEnsembleKind, *holder, device);
     apply_recorded_ranges(s, std::move(ranges), checkpoint);
@@ -101,6 +116,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
   model->to(device);
   Segmenter s(model, opt.input, device);
   s.temperature_ = temperature;
+  s.count_ratio_ = count_ratio;
   s.image_statistics_ = image_statistics;
   s.header_ = load_checkpoint(checkpoint, kSegCheckpointKind, *s.members_.front(), device);
   apply_recorded_ranges(s, std::move(ranges), checkpoint);

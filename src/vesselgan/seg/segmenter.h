@@ -80,6 +80,11 @@ class Segmenter {
   double training_fov_diameter() const;
   // A command's --fov-diameter: negative = the training scale (0 when unrecorded), else the value itself.
   double resolve_fov_diameter(double requested) const { return requested < 0 ? training_fov_diameter() : requested; }
+  // The "expected-count" operating point's ratio for this model (eval/operating_point.h): its pixels above 0.5 over
+  // its summed probability on its training photographs, read from the checkpoint's config "predict":
+  // {"count_ratio": r} (`vesselgan calibrate --count-ratio`), else 1. A command's --count-ratio: 0 = this one.
+  double count_ratio() const { return count_ratio_; }
+  double resolve_count_ratio(double requested) const { return requested > 0 ? requested : count_ratio_; }
 
   const CheckpointHeader& header() const { return header_; }
   const torch::Device& device() const { return device_; }
@@ -128,6 +133,7 @@ class Segmenter {
   mutable std::vector<SAUNet> members_;
   std::vector<double> weights_;
   double temperature_ = 1;
+  double count_ratio_ = 1;
   bool image_statistics_ = false;
   std::vector<StatisticsRange> statistics_ranges_;
   InputOptions input_;
