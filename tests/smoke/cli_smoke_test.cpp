@@ -114,10 +114,10 @@ TEST(CliSmoke, BadInputsAreOneLineErrorsWithExitCode2) {
       "train --data " + (dir.path() / "empty").string() + " --out " + (dir.path() / "r1").string(), "empty");
   expect_user_error("evaluate --model " + (dir.path() / "nope.pt").string() + " --data " + d, "nope.pt");
   expect_user_error("evaluate --pred " + d + " --data " + d + " --layout weird", "weird");
-  // An unknown operating-point rule, a ratio that is not positive.
+  // An unknown operating-point rule, a negative ratio.
   expect_user_error("evaluate --data " + d + " --operating-point otsu", "valid: fixed | expected-count");
-  expect_user_error("segment --data " + d + " --count-ratio 0 --out " + (dir.path() / "s1").string(),
-                    "--count-ratio: value 0 is not a number > 0");
+  expect_user_error("segment --data " + d + " --count-ratio -0.5 --out " + (dir.path() / "s1").string(),
+                    "--count-ratio: value -0.5 is not a number >= 0");
   EXPECT_FALSE(fs::exists(dir.path() / "s1"));
   // A --data folder that does not exist is an input problem too (exit 2, as the README promises), and the
   // refused run writes nothing.
