@@ -99,15 +99,17 @@ fs::path reference(int ranks, int epochs) {
   return done[key];
 }
 
-// What "the same" can mean in float32. The training losses, one number from the whole network, agree to the
-// issue's 1e-5 (measured: 1e-7). Single parameters cannot: Adam divides each gradient by its own running
-// magnitude, which turns the last-bit differences of any change in summation order into ~1e-3 relative
-// differences of small parameters within four steps. One process run with 2 threads instead of 1 differs
-// from itself by as much (measured after 4 steps: 2.1e-3 relative, mid1.bn.bias; 2 ranks vs 1: 2.3e-3; after
-// 6 steps, resumed across rank counts: up to 1.6e-2), so the parameters are held to a bound above that floor
-// and far below what a real mismatch gives (per-rank BatchNorm: 1.6, ranks with different random state:
-// 0.67; docs/distributed.md).
-constexpr double kLossTolerance = 1e-5, kParameterTolerance = 5e-2;
+// What "the same" can mean in float32 depends on the CPU's kernels: the floor is how far one process differs from
+// itself when only its summation order changes (2 threads instead of 1). On the Intel development machines
+// the losses, one number from the whole network, agreed to 1e-7 and single parameters to 2.1e-3 after 4 steps
+// (Adam divides each gradient by its own running magnitude, which turns last-bit differences into ~1e-3
+// relative differences of small parameters; 2 ranks vs 1: 2.3e-3; after 6 steps, resumed across rank counts:
+// up to 1.6e-2). On an AMD EPYC machine (2026-12-07) the floor is higher: the validation loss after 4 steps
+// differs by 1.4e-5 between 1 and 2 threads of one process, and 2 ranks against 1 by 1.2e-5 (losses) and 0.071
+// (mid1.bn.bias), resumed across rank counts up to 3.2e-5 and 0.13. The bounds sit above both floors and far
+// below what a real mismatch gives (per-rank BatchNorm: 1.6, ranks with different random state: 0.67;
+// docs/distributed.md).
+constexpr double kLossTolerance = 2e-4, kParameterTolerance = 0.25;
 
 // Losses and validation scores of two runs' stats rows, relative differences.
 void expect_same_statistics(const fs::path& one, const fs::path& two, double tolerance) {
