@@ -56,11 +56,11 @@ std::vector<std::vector<std::string>> recorded_member_train_ids(const Checkpoint
   return ids;
 }
 
-// The training photographs of every network of the checkpoint, in f.data (`purpose`: what they are needed for,
-// named when the checkpoint records no training ids).
-DatasetFiles training_photographs(const Segmenter& seg, const std::filesystem::path& model, const CalibrateFlags& f,
+// The training photographs of every network (member_ids: each one's training ids) in f.data (`purpose`: what they
+// are needed for, named when a network records no training ids).
+DatasetFiles training_photographs(const std::vector<std::vector<std::string>>& member_ids,
+                                  const std::filesystem::path& model, const CalibrateFlags& f,
                                   const std::string& purpose) {
-  const auto member_ids = recorded_member_train_ids(seg.header(), seg.member_count());
   std::vector<std::string> all_ids;
   for (size_t i = 0; i < member_ids.size(); ++i) {
     if (member_ids[i].empty())
@@ -84,8 +84,8 @@ StatisticsRangeFit fit_ranges(Segmenter& seg, const std::filesystem::path& model
     throw UserError("checkpoint " + model.string() +
                     " records image statistics for every photograph, so statistics ranges would not be used "
                     "(calibrate the checkpoint exported without --image-statistics)");
-  const DatasetFiles data = training_photographs(seg, model, f, "fit --statistics-range");
   const auto member_ids = recorded_member_train_ids(seg.header(), seg.member_count());
+  const DatasetFiles data = training_photographs(member_ids, model, f, "fit --statistics-range");
   StatisticsRangeFit fit = fit_statistics_ranges(seg, load_samples(data, /*require_labels=*/false), member_ids,
                                                  f.statistics_range, popt, make_progress_printer());
   std::cerr << "\n";
@@ -97,7 +97,8 @@ StatisticsRangeFit fit_ranges(Segmenter& seg, const std::filesystem::path& model
 // inside their FOV masks (given or estimated, as segment finds them).
 double measure_count_ratio(const Segmenter& seg, const std::filesystem::path& model, const CalibrateFlags& f,
                            const PredictOptions& popt) {
-  const DatasetFiles data = training_photographs(seg, model, f, "measure --count-ratio");
+  const DatasetFiles data = training_photographs(recorded_member_train_ids(seg.header(), seg.member_count()), model,
+                                                 f, "measure --count-ratio");
   const auto items = predict_dataset(seg, data, popt, make_progress_printer());
   std::cerr << "\n";
   std::vector<torch::Tensor> probs, regions;
@@ -154,13 +155,11 @@ void run_calibrate(const CalibrateFlags& f) {
     h.config["predict"]["statistics_fit"] = *ranges;
     h.config["predict"]["statistics_fit"]["data"] = f.data;
   }
-  const bool stale_ratio = !count_ratio && h.config.contains("predict") && h.config["predict"].contains("count_ratio");
+  // A ratio recorded before was measured with the old temperature and ranges.
+  const bool stale_ratio = drop_recorded_count_ratio(h.config) && !count_ratio;
   if (count_ratio) {
     h.config["predict"]["count_ratio"] = *count_ratio;
     h.config["predict"]["count_ratio_data"] = f.data;
-  } else if (stale_ratio) {  // measured with the old temperature and ranges
-    h.config["predict"].erase("count_ratio");
-    h.config["predict"].erase("count_ratio_data");
   }
   if (seg.member_count() == 1) {
     save_checkpoint(f.out, h, *seg.model());

@@ -82,10 +82,7 @@ void export_member(const ExportFlags& f) {
     auto& ranges = h.config["predict"]["statistics_ranges"];
     ranges = nlohmann::json::array({ranges.at(static_cast<size_t>(f.member - 1))});
   }
-  if (h.config.contains("predict")) {  // the ensemble's ratio was measured on the average of its maps
-    h.config["predict"].erase("count_ratio");
-    h.config["predict"].erase("count_ratio_data");
-  }
+  drop_recorded_count_ratio(h.config);  // the ensemble's ratio was measured on the average of its maps
   h.state = info.value("state", nlohmann::json::object());
   h.state["exported_from"] = f.models[0] + " member " + std::to_string(f.member);
   save_checkpoint(f.out, h, *seg.member(static_cast<size_t>(f.member - 1)));

@@ -5,6 +5,7 @@
 
 #include "vesselgan/core/error.h"
 #include "vesselgan/seg/ensemble.h"
+#include "vesselgan/seg/segmenter.h"
 #include "vesselgan/seg/trainer.h"
 
 namespace vg {
@@ -109,12 +110,11 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
   CheckpointHeader h;
   h.kind = kSegEnsembleKind;
   h.config = first.header.config;
+  drop_recorded_count_ratio(h.config);  // measured on the first member's maps, not on the average's
   if (h.config.contains("predict") && h.config["predict"].is_object()) {
     auto& predict = h.config["predict"];
     predict.erase("statistics_ranges");  // the first member's alone would not fit an ensemble
     predict.erase("statistics_fit");
-    predict.erase("count_ratio");  // measured on the first member's maps, not on the average's
-    predict.erase("count_ratio_data");
     if (ensemble_keeps_statistics_ranges(members)) {
       predict["statistics_ranges"] = nlohmann::json::array();
       for (const auto& m : members) predict["statistics_ranges"].push_back(statistics_ranges_of(m)[0]);

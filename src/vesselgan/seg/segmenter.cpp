@@ -81,6 +81,14 @@ void apply_recorded_ranges(Segmenter& s, std::vector<StatisticsRange> ranges, co
 
 }  // namespace
 
+bool drop_recorded_count_ratio(nlohmann::json& config) {
+  const auto it = config.find("predict");
+  if (it == config.end() || !it->is_object() || !it->contains("count_ratio")) return false;
+  it->erase("count_ratio");
+  it->erase("count_ratio_data");
+  return true;
+}
+
 Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::Device& device) {
   const CheckpointHeader h = read_checkpoint_header(checkpoint);
   if (h.kind != kSegCheckpointKind && h.kind != kSegEnsembleKind)

@@ -141,4 +141,8 @@ class Segmenter {
   CheckpointHeader header_;
 };
 
+// Removes the count ratio a checkpoint's config records (Segmenter::count_ratio, and the data it was measured on),
+// for a file whose maps are not the ones it was measured on; true when there was one.
+bool drop_recorded_count_ratio(nlohmann::json& config);
+
 }  // namespace vg
