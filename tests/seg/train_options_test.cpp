@@ -59,6 +59,28 @@ TEST(TrainOptions, ReferenceScheduleIs100EpochsAt1e3Then50At1e4) {
   EXPECT_DOUBLE_EQ(lr_at_epoch(o, 149), 1e-4);
 }
 
+TEST(TrainOptions, ACosineStageFallsFromItsLrTowardsItsEndLrAndTheNextStageRestartsIt) {
+  TrainOptions o;
+  o.schedule = {{4, 1e-2, 1e-6}, {4, 1e-2, 1e-6}, {2, 1e-4}};
+  ASSERT_NO_THROW(validate(o));
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 0), 1e-2);
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 2), 1e-6 + (1e-2 - 1e-6) * 0.5);  // half way: the mean of the two
+  EXPECT_GT(lr_at_epoch(o, 1), lr_at_epoch(o, 2));
+  EXPECT_GT(lr_at_epoch(o, 2), lr_at_epoch(o, 3));
+  EXPECT_GT(lr_at_epoch(o, 3), 1e-6);
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 4), 1e-2);  // the second cycle starts again
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 8), 1e-4);  // a constant stage stays constant
+  EXPECT_DOUBLE_EQ(lr_at_epoch(o, 9), 1e-4);
+  const nlohmann::json j = o;
+  EXPECT_EQ(j.at("schedule")[0].at("end_lr"), 1e-6);
+  EXPECT_FALSE(j.at("schedule")[2].contains("end_lr"));  // constant stages keep the keys they had before
+  EXPECT_EQ(nlohmann::json(j.get<TrainOptions>()), j);
+  o.schedule[1].end_lr = 1e-2;  // not below its lr
+  EXPECT_THROW(validate(o), UserError);
+  o.schedule[1].end_lr = -1;
+  EXPECT_THROW(validate(o), UserError);
+}
+
 TEST(TrainOptions, WeightAveragingStartsWithinTheScheduleAndIsAbsentFromTheJsonWhenOff) {
   TrainOptions o;  // 150 epochs
   EXPECT_FALSE(nlohmann::json(o).contains("swa_start"));  // recipes written before it keep their keys

@@ -1,5 +1,7 @@
 #include "vesselgan/seg/train_options.h"
 
+#include <cmath>
+
 #include "vesselgan/core/option_fields.h"
 
 namespace vg {
@@ -9,6 +11,7 @@ namespace {
 const auto kStageFields = [](auto& s, auto&& field) {
   field("epochs", s.epochs, at_least(1, ">= 1"));
   field("lr", s.lr, rule([](double lr) { return lr > 0 && lr < 10; }, "0 < lr < 10"));
+  field("end_lr", s.end_lr, at_least(0.0, ">= 0 (0 = constant lr)"));
 };
 
 const auto kTrainFields = [](auto& o, auto&& field) {
@@ -33,7 +36,11 @@ const auto kTrainFields = [](auto& o, auto&& field) {
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const ScheduleStage& s) { j = fields_to_json(s, kStageFields); }
+// A constant stage is written as before end_lr existed, so recipes (and the pipeline's stage keys) keep their keys.
+void to_json(nlohmann::json& j, const ScheduleStage& s) {
+  j = fields_to_json(s, kStageFields);
+  if (s.end_lr == 0) j.erase("end_lr");
+}
 void from_json(const nlohmann::json& j, ScheduleStage& s) { fields_from_json(j, "train.schedule[]", s, kStageFields); }
 
 // Without a teacher or weight averaging the recipe is written as before they existed, so the pipeline's stage keys
@@ -51,7 +58,11 @@ void validate(const TrainOptions& o) {
   check_field(o.patch.size % multiple == 0, "train.patch.size", o.patch.size,
               "0 or a multiple of 2^model.depth = " + std::to_string(multiple));
   check_field(!o.schedule.empty(), "train.schedule", o.schedule.size(), "at least one {epochs, lr} stage");
-  for (const auto& s : o.schedule) validate_fields("train.schedule[]", s, kStageFields);
+  for (const auto& s : o.schedule) {
+    validate_fields("train.schedule[]", s, kStageFields);
+    check_field(s.end_lr < s.lr, "train.schedule[].end_lr", s.end_lr,
+                "0 (constant lr) or below the stage's lr");
+  }
   check_field(o.swa_start <= total_epochs(o), "train.swa_start", o.swa_start,
               "0 (off) or an epoch of the schedule, 1.." + std::to_string(total_epochs(o)));
 }
@@ -68,7 +79,11 @@ uint64_t effective_split_seed(const TrainOptions& o) {
 
 double lr_at_epoch(const TrainOptions& o, int64_t epoch) {
   for (const auto& s : o.schedule) {
-    if (epoch < s.epochs) return s.lr;
+    if (epoch < s.epochs) {
+      if (s.end_lr == 0) return s.lr;
+      const double progress = static_cast<double>(epoch) / static_cast<double>(s.epochs);
+      return s.end_lr + (s.lr - s.end_lr) * 0.5 * (1.0 + std::cos(M_PI * progress));
+    }
     epoch -= s.epochs;
   }
   return o.schedule.back().lr;

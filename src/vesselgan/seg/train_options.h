@@ -15,9 +15,13 @@
 
 namespace vg {
 
+// A stage of the learning-rate schedule: `epochs` epochs at `lr`, or, when end_lr > 0, a cosine annealing from lr
+// at the stage's first epoch down to end_lr after its last one (one cycle of a cyclical schedule such as lwnet's,
+// Galdran et al. 2022; list the stage again for another cycle). The lr is set once per epoch.
 struct ScheduleStage {
   int64_t epochs = 0;
   double lr = 0;
+  double end_lr = 0;  // 0 = constant lr; else 0 < end_lr < lr. Absent from the JSON when 0.
 };
 
 struct TrainOptions {
