@@ -29,7 +29,7 @@ void run_train(const TrainFlags& f) {
     from_json(config_section(f.config, "train"), opt);
   }
   if (f.epochs > 0) opt.schedule = {{f.epochs, f.lr > 0 ? f.lr : opt.schedule.front().lr}};
-  else if (f.lr > 0) for (auto& s : opt.schedule) s.lr *= f.lr / opt.schedule.front().lr;
+  else if (f.lr > 0) scale_schedule(opt, f.lr);
   if (f.batch > 0) opt.batch_size = f.batch;
   if (f.val_count >= 0) opt.val_count = f.val_count;
   if (f.resize >= 0) opt.input.resize = f.resize;

@@ -81,6 +81,17 @@ TEST(TrainOptions, ACosineStageFallsFromItsLrTowardsItsEndLrAndTheNextStageResta
   EXPECT_THROW(validate(o), UserError);
 }
 
+TEST(TrainOptions, ScalingTheScheduleScalesEveryStageAndEveryCycleByTheFirstStagesFactor) {
+  TrainOptions o;
+  o.schedule = {{100, 1e-3}, {50, 1e-4}, {10, 1e-2, 1e-6}};
+  scale_schedule(o, 2e-3);
+  EXPECT_DOUBLE_EQ(o.schedule[0].lr, 2e-3);
+  EXPECT_DOUBLE_EQ(o.schedule[1].lr, 2e-4);
+  EXPECT_DOUBLE_EQ(o.schedule[2].lr, 2e-2);
+  EXPECT_DOUBLE_EQ(o.schedule[2].end_lr, 2e-6);
+  EXPECT_EQ(o.schedule[1].end_lr, 0);  // a constant stage stays constant
+}
+
 TEST(TrainOptions, WeightAveragingStartsWithinTheScheduleAndIsAbsentFromTheJsonWhenOff) {
   TrainOptions o;  // 150 epochs
   EXPECT_FALSE(nlohmann::json(o).contains("swa_start"));  // recipes written before it keep their keys

@@ -89,6 +89,14 @@ double lr_at_epoch(const TrainOptions& o, int64_t epoch) {
   return o.schedule.back().lr;
 }
 
+void scale_schedule(TrainOptions& o, double first_lr) {
+  const double factor = first_lr / o.schedule.front().lr;
+  for (auto& s : o.schedule) {
+    s.lr *= factor;
+    s.end_lr *= factor;
+  }
+}
+
 TrainOptions train_preset(const std::string& name) {
   TrainOptions o;
   if (name == "drive") {

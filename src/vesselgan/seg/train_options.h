@@ -62,6 +62,8 @@ void validate(const TrainOptions& o);
 int64_t total_epochs(const TrainOptions& o);
 uint64_t effective_split_seed(const TrainOptions& o);  // split_seed, or seed when split_seed < 0
 double lr_at_epoch(const TrainOptions& o, int64_t epoch);  // epoch counted from 0
+// Scales every rate of the schedule (each stage's lr and end_lr) by one factor, so that it starts at first_lr.
+void scale_schedule(TrainOptions& o, double first_lr);
 
 // Presets: "drive" (the reference recipe at 592x592), "quick" (phantom demo: small and fast on a CPU).
 TrainOptions train_preset(const std::string& name);
