@@ -54,6 +54,19 @@ TEST(Segmenter, AnOperatingPointRuleRemapsEachPhotographsMapInsideItsFov) {
   EXPECT_THROW(s.probability(image, fov, rule), UserError);
 }
 
+TEST(Segmenter, AnEnhancedModelSeesOnlyTheEnhancedGreenChannel) {
+  torch::manual_seed(2);
+  InputOptions in;
+  in.enhance = "green-clahe";
+  in.clahe_tile = 16;
+  const auto x = torch::rand({3, 40, 48}) * 0.5 + 0.2;
+  auto other = x.clone();
+  other.select(0, 0).copy_(torch::rand({40, 48}));
+  Segmenter enhanced(tiny_model_scaled(), in, torch::kCPU), plain(tiny_model_scaled(), InputOptions{}, torch::kCPU);
+  EXPECT_TRUE(torch::equal(enhanced.probability(x), enhanced.probability(other)));
+  EXPECT_FALSE(torch::equal(plain.probability(x), plain.probability(other))) << "the network reads red when not enhanced";
+}
+
 TEST(Segmenter, ResizedInputMapsBackToTheOriginalSize) {
   InputOptions in;
   in.resize = 32;

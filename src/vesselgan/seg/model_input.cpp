@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "vesselgan/core/option_fields.h"
+#include "vesselgan/data/clahe.h"
 #include "vesselgan/data/fov.h"
 
 namespace vg {
@@ -12,13 +13,29 @@ namespace {
 const auto kInputFields = [](auto& o, auto&& field) {
   field("resize", o.resize, rule([](int64_t r) { return r == 0 || (r >= 16 && r <= 8192); }, "0 or 16..8192"));
   field("pad_to", o.pad_to, within(0, 16384, "0 or a canvas side up to 16384"));
+  field("enhance", o.enhance, one_of({"none", "green-clahe"}));
+  field("clahe_clip", o.clahe_clip, within(1, 1000, "a clip limit in 1..1000"));
+  field("clahe_tile", o.clahe_tile, within(8, 1024, "a tile side of 8..1024 px"));
 };
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const InputOptions& o) { j = fields_to_json(o, kInputFields); }
+void to_json(nlohmann::json& j, const InputOptions& o) {
+  j = fields_to_json(o, kInputFields);
+  if (o.enhance == "none") {
+    for (const char* key : {"enhance", "clahe_clip", "clahe_tile"}) j.erase(key);
+  }
+}
 void from_json(const nlohmann::json& j, InputOptions& o) { fields_from_json(j, "input", o, kInputFields); }
 void validate(const InputOptions& o) { validate_fields("input", o, kInputFields); }
+
+torch::Tensor enhance_image(const torch::Tensor& image, const InputOptions& opt) {
+  if (opt.enhance == "none") return image;
+  TORCH_CHECK(opt.enhance == "green-clahe", "enhance_image: unknown enhance '", opt.enhance, "'");
+  TORCH_CHECK(image.dim() == 3 && image.size(0) == 3, "enhance_image expects a photograph [3, H, W], got ",
+              image.sizes());
+  return clahe(image.select(0, 1), opt.clahe_clip, opt.clahe_tile).unsqueeze(0).expand({3, -1, -1}).contiguous();
+}
 
 torch::Tensor fit_to_canvas(const torch::Tensor& x, const InputOptions& opt, int64_t multiple, FitInfo* info,
                             bool nearest) {

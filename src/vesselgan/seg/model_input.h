@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
 #include "vesselgan/data/dataset.h"
@@ -15,6 +16,12 @@ namespace vg {
 struct InputOptions {
   int64_t resize = 0;  // scale so the longer side is this many pixels before padding; 0 = native size
   int64_t pad_to = 0;  // square canvas side when the (resized) image fits; 0 = smallest multiple of 2^depth
+  // What the network sees of a photograph: "none" (its RGB as it is) or "green-clahe" (its green channel
+  // enhanced by CLAHE, data/clahe.h, copied into all three channels). JSON carries the three enhance fields
+  // only when enhance is not "none", so configs and checkpoints without it read and write as before.
+  std::string enhance = "none";
+  double clahe_clip = 2.0;   // CLAHE clip limit, >= 1 (OpenCV's default 2)
+  int64_t clahe_tile = 64;   // CLAHE tile side in pixels at the network's scale, 8..1024
 };
 void to_json(nlohmann::json& j, const InputOptions& o);
 void from_json(const nlohmann::json& j, InputOptions& o);
@@ -26,6 +33,10 @@ struct FitInfo {
   int64_t res_h = 0, res_w = 0;    // after resize (== orig when not resized)
   PadInfo pad;                     // where the resized image sits in the canvas
 };
+
+// A photograph [3, H, W] float in [0, 1] as opt.enhance says, before it is fitted to the canvas (training and
+// prediction alike; labels and masks are never enhanced). "none" returns it unchanged.
+torch::Tensor enhance_image(const torch::Tensor& image, const InputOptions& opt);
 
 // x: [C, H, W] float. Returns [C, H', W'] on the canvas; `nearest` for masks.
 torch::Tensor fit_to_canvas(const torch::Tensor& x, const InputOptions& opt, int64_t multiple, FitInfo* info,

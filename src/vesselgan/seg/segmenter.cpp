@@ -316,7 +316,7 @@ torch::Tensor Segmenter::canvas_for(const torch::Tensor& image, const torch::Ten
   si.height = x.size(1);
   si.width = x.size(2);
   const int64_t multiple = int64_t{1} << members_.front()->options().depth;
-  return fit_to_canvas(x, input, multiple, &fi).unsqueeze(0).to(device_);
+  return fit_to_canvas(enhance_image(x, input), input, multiple, &fi).unsqueeze(0).to(device_);
 }
 
 torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,

@@ -53,7 +53,7 @@ Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in
   for (const auto& x : samples) {
     TORCH_CHECK(x.label.defined(), "training sample ", x.id, " has no label");
     FitInfo fi;
-    im.push_back(fit_to_canvas(x.image, in, multiple, &fi));
+    im.push_back(fit_to_canvas(enhance_image(x.image, in), in, multiple, &fi));
     lb.push_back(fit_label(x.label, in, multiple));
     mk.push_back(fit_to_canvas(x.mask, in, multiple, nullptr, /*nearest=*/true));
     s.fit.push_back(fi);
@@ -85,7 +85,7 @@ PatchSampler make_patch_sampler(const std::vector<Sample>& samples, const TrainO
   std::vector<torch::Tensor> im, lb, mk;
   for (const auto& x : samples) {
     TORCH_CHECK(x.label.defined(), "training sample ", x.id, " has no label");
-    im.push_back(fit_to_canvas(x.image, in, 1, nullptr).to(device));
+    im.push_back(fit_to_canvas(enhance_image(x.image, in), in, 1, nullptr).to(device));
     lb.push_back(fit_label(x.label, in, 1).to(device));
     mk.push_back(fit_to_canvas(x.mask, in, 1, nullptr, /*nearest=*/true).to(device));
   }
