@@ -73,6 +73,8 @@ void export_member(const ExportFlags& f) {
   CheckpointHeader h = seg.header();
   h.kind = kSegCheckpointKind;
   const nlohmann::json info = h.config.at("ensemble").at("members").at(static_cast<size_t>(f.member - 1));
+  if (h.config.at("ensemble").contains("inputs"))  // members of different enhancements: this member's own
+    h.config["train"]["input"] = h.config["ensemble"]["inputs"].at(static_cast<size_t>(f.member - 1));
   h.config.erase("ensemble");
   h.config["train_ids"] = info.value("train_ids", nlohmann::json::array());
   h.config["val_ids"] = info.value("val_ids", nlohmann::json::array());

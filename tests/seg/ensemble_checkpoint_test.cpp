@@ -93,6 +93,55 @@ TEST(EnsembleCheckpoint, RefusesMembersThatDoNotShareArchitectureOrScaleAndBadWe
   }
 }
 
+TEST(EnsembleCheckpoint, MembersOfDifferentEnhancementsEachSeeThePhotographTheirOwnWay) {
+  test::ScratchDir dir("ensemble_ckpt_enhance");
+  EnsembleMember a = tiny_member(1), b = tiny_member(2), c = tiny_member(3);
+  InputOptions clahe;
+  clahe.enhance = "green-clahe";
+  clahe.clahe_tile = 16;
+  TrainOptions tb = b.header.config.at("train").get<TrainOptions>();
+  tb.input = clahe;
+  b.header.config["train"] = tb;
+  save_ensemble_checkpoint(dir.path() / "ens.pt", {a, b, c});
+  const CheckpointHeader h = read_checkpoint_header(dir.path() / "ens.pt", kSegEnsembleKind);
+  ASSERT_EQ(h.config.at("ensemble").at("inputs").size(), 3u);
+  EXPECT_EQ(h.config["ensemble"]["inputs"][1]["enhance"], "green-clahe");
+  const Segmenter ens = Segmenter::load(dir.path() / "ens.pt", torch::kCPU);
+  EXPECT_EQ(ens.member_input(0).enhance, "none");
+  EXPECT_EQ(ens.member_input(1).enhance, "green-clahe");
+
+  const Segmenter sa(a.model, InputOptions{}, torch::kCPU), sb(b.model, clahe, torch::kCPU),
+      sc(c.model, InputOptions{}, torch::kCPU);
+  torch::manual_seed(4);
+  const auto img = torch::rand({3, 40, 56}) * 0.4 + 0.3;
+  PredictOptions opt;
+  for (bool tta : {false, true}) {
+    opt.tta = tta;
+    const auto expected = (sa.probability(img, opt) + sb.probability(img, opt) + sc.probability(img, opt)) / 3;
+    EXPECT_LT((ens.probability(img, opt) - expected).abs().max().item<float>(), 1e-5) << "tta " << tta;
+  }
+  // Members of one input record none, so files written before stay as they were.
+  save_ensemble_checkpoint(dir.path() / "plain.pt", {a, c});
+  EXPECT_FALSE(read_checkpoint_header(dir.path() / "plain.pt").config.at("ensemble").contains("inputs"));
+}
+
+TEST(EnsembleCheckpoint, RefusesMembersOfAnotherInputGeometry) {
+  test::ScratchDir dir("ensemble_ckpt_geometry");
+  EnsembleMember a = tiny_member(1), b = tiny_member(2);
+  b.header.config["train"]["input"]["pad_to"] = 64;
+  try {
+    save_ensemble_checkpoint(dir.path() / "ens.pt", {a, b});
+    ADD_FAILURE() << "members of different canvases were accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.input"), std::string::npos) << e.what();
+  }
+  Segmenter s({a.model, b.model}, {1.0, 1.0}, InputOptions{}, torch::kCPU);
+  InputOptions padded;
+  padded.pad_to = 64;
+  EXPECT_THROW(s.set_member_inputs({InputOptions{}, padded}), UserError);
+  EXPECT_THROW(s.set_member_inputs({InputOptions{}}), UserError);
+}
+
 TEST(Segmenter, LoadRefusesACheckpointOfAnotherKindNamingIt) {
   test::ScratchDir dir("segmenter_kind");
   EnsembleMember m = tiny_member(1);

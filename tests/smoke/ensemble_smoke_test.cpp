@@ -195,6 +195,25 @@ TEST(EnsembleSmoke, ExportMemberWritesOneMemberThatEvaluatesLikeTheModelItCameFr
   EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
 }
 
+TEST(EnsembleSmoke, AMemberOfAnotherEnhancementIsExportedWithItsOwnInput) {
+  const TwoModels t("ens_member_enhance_smoke");
+  const test::ScratchDir& dir = t.dir;
+  // b again, but trained (as its config says) on the green channel after CLAHE.
+  const fs::path c = dir.path() / "c.pt", ens = dir.path() / "ens.pt", second = dir.path() / "second.pt";
+  auto h = read_checkpoint_header(t.b);
+  h.config["train"]["input"]["enhance"] = "green-clahe";
+  {
+    TrainOptions o = h.config.at("train").get<TrainOptions>();
+    SAUNet net(o.model);
+    load_checkpoint(t.b, kSegCheckpointKind, *net, torch::kCPU);
+    save_checkpoint(c, h, *net);
+  }
+  ASSERT_EQ(run_cli("export --model " + t.a + " --model " + c.string() + " --out " + ens.string(), dir).code, 0);
+  const auto r = run_cli("export --model " + ens.string() + " --member 2 --out " + second.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_checkpoint_header(second).config.at("train").at("input").at("enhance"), "green-clahe");
+}
+
 TEST(EnsembleSmoke, AMemberOfAnEnsembleWithStatisticsRangesKeepsItsOwnRangeAndEvaluates) {
   // The shipped model records one statistics range per network; a member exported alone is one network.
   const TwoModels t("ens_member_ranges_smoke");

@@ -63,7 +63,40 @@ bool ensemble_keeps_statistics_ranges(const std::vector<EnsembleMember>& members
   });
 }
 
+// A member's train.input without what each member may choose for itself (its enhancement).
+nlohmann::json input_geometry(const nlohmann::json& train) {
+  nlohmann::json in = train.value("input", nlohmann::json::object());
+  if (in.is_object()) {
+    for (const char* key : {"enhance", "clahe_clip", "clahe_tile"}) in.erase(key);
+  }
+  return in;
+}
+
+bool members_share_input(const std::vector<EnsembleMember>& members) {
+  const nlohmann::json first = train_section(members.front()).value("input", nlohmann::json());
+  return std::all_of(members.begin(), members.end(), [&](const EnsembleMember& m) {
+    return train_section(m).value("input", nlohmann::json()) == first;
+  });
+}
+
 }  // namespace
+
+std::vector<InputOptions> ensemble_member_inputs(const CheckpointHeader& header, const std::filesystem::path& path) {
+  const auto& ens = header.config.value("ensemble", nlohmann::json::object());
+  if (!ens.is_object() || !ens.contains("inputs")) return {};
+  std::vector<InputOptions> inputs;
+  try {
+    for (const auto& j : ens.at("inputs")) {
+      InputOptions o;
+      from_json(j, o);
+      validate(o);
+      inputs.push_back(o);
+    }
+  } catch (const std::exception& e) {
+    throw UserError("ensemble " + path.string() + ": unusable ensemble.inputs (" + e.what() + ")");
+  }
+  return inputs;
+}
 
 bool ensemble_drops_statistics_ranges(const std::vector<EnsembleMember>& members) {
   const bool some = std::any_of(members.begin(), members.end(),
@@ -88,13 +121,15 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
       throw UserError("ensemble member " + m.source + " is a '" + m.header.kind + "' checkpoint (need '" +
                       kSegCheckpointKind + "': one trained SA-UNet)");
     const nlohmann::json& train = train_section(m);
-    for (const char* field : {"model", "input"}) {
-      if (train.value(field, nlohmann::json()) != train0.value(field, nlohmann::json()))
-        throw UserError("ensemble member " + m.source + " differs from " + first.source + " in train." +
-                        field + " (" + train.value(field, nlohmann::json()).dump() + " vs " +
-                        train0.value(field, nlohmann::json()).dump() +
-                        "): members must share the architecture and the input recipe");
-    }
+    const auto differs = [&](const char* field, const nlohmann::json& mine, const nlohmann::json& theirs) {
+      throw UserError("ensemble member " + m.source + " differs from " + first.source + " in train." + field +
+                      " (" + mine.dump() + " vs " + theirs.dump() +
+                      "): members must share the architecture and the input's geometry (resize, pad_to)");
+    };
+    if (train.value("model", nlohmann::json()) != train0.value("model", nlohmann::json()))
+      differs("model", train.value("model", nlohmann::json()), train0.value("model", nlohmann::json()));
+    if (input_geometry(train) != input_geometry(train0))
+      differs("input", train.value("input", nlohmann::json()), train0.value("input", nlohmann::json()));
     const double fov = m.header.config.value("fov_diameter", 0.0);
     if (std::abs(fov - fov0) > 1e-6 * std::max(1.0, std::abs(fov0)))
       throw UserError(
@@ -128,6 +163,11 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
                     {"seed", train_section(m).value("seed", nlohmann::json())},
                     {"state", m.header.state}});
   h.config["ensemble"] = {{"weights", weights}, {"members", info}};
+  if (!members_share_input(members)) {
+    nlohmann::json inputs = nlohmann::json::array();
+    for (const auto& m : members) inputs.push_back(train_section(m).value("input", nlohmann::json::object()));
+    h.config["ensemble"]["inputs"] = inputs;
+  }
   h.state = {{"members", members.size()}};
   save_checkpoint(path, h, *holder);
 }

@@ -1,12 +1,14 @@
-// Several SA-UNets of one architecture and one input recipe in a single checkpoint, whose probability maps
-// are averaged at inference (a seed or warm-restart ensemble). Segmenter::load reads it like a single model,
+// Several SA-UNets of one architecture and one input geometry in a single checkpoint, whose probability maps
+// are averaged at inference (a seed or warm-restart ensemble, or networks that see the photograph through
+// different enhancements, model_input.h InputOptions::enhance). Segmenter::load reads it like a single model,
 // so `segment`, `evaluate`, `ensemble` and the pipeline take either.
 //
 // The file is a vesselgan checkpoint (io/checkpoint.h) of kind "sa-unet-ensemble": the module is a holder
 // with the members registered as member0, member1, ...; the header's config is the first member's config (its
 // "train" recipe and "fov_diameter" speak for all) plus
 //   "ensemble": {"weights": [w_0, ...] (summing to 1),
-//                "members": [{"source", "train_ids", "val_ids", "seed", "state"}, ...]}.
+//                "members": [{"source", "train_ids", "val_ids", "seed", "state"}, ...],
+//                "inputs": [train.input of each member]  (only when the members' inputs differ)}.
 #pragma once
 #include <torch/torch.h>
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/sa_unet.h"
 
 namespace vg {
@@ -41,7 +44,7 @@ struct EnsembleMember {
 
 // Writes `members` as one ensemble checkpoint at `path` (atomically). `weights`: one per member, >= 0 with a
 // positive sum (normalized here); empty = equal weights. UserError when there are fewer than two members,
-// when they differ in architecture ("train.model"), input recipe ("train.input") or training scale
+// when they differ in architecture ("train.model"), input geometry ("train.input" but its enhancement) or training scale
 // ("fov_diameter"), naming the first member that differs and the field, or when the weights do not fit.
 // Statistics ranges (adaptive image statistics, one per network) carry over when every member records its
 // own: the ensemble records them in member order; when only some do, the ensemble records none
@@ -52,6 +55,10 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
 // Whether an ensemble of `members` leaves out statistics ranges that some of them record ("predict".
 // "statistics_ranges"): true when some members record them and not every member records exactly one.
 bool ensemble_drops_statistics_ranges(const std::vector<EnsembleMember>& members);
+
+// Each member's input recipe when the ensemble records them (members of different enhancements), else empty
+// (every member uses "train.input"). UserError naming `path` when they are malformed.
+std::vector<InputOptions> ensemble_member_inputs(const CheckpointHeader& header, const std::filesystem::path& path);
 
 // The members' weights recorded in an ensemble checkpoint's header, normalized to sum 1; their number is the
 // number of members. UserError naming `path` when they are missing or malformed (fewer than two, negative,

@@ -1,5 +1,6 @@
 #include "vesselgan/seg/segmenter.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "vesselgan/core/compat.h"
@@ -112,6 +113,11 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
     SAUNetEnsemble holder(opt.model, static_cast<int64_t>(weights.size()));
     holder->to(device);
     Segmenter s(holder->members(), std::move(weights), opt.input, device);
+    try {
+      s.set_member_inputs(ensemble_member_inputs(h, checkpoint));
+    } catch (const UserError& e) {
+      throw UserError("checkpoint " + checkpoint.string() + ": " + e.what());
+    }
     s.temperature_ = temperature;
     s.count_ratio_ = count_ratio;
     s.image_statistics_ = image_statistics;
@@ -148,11 +154,46 @@ Segmenter::Segmenter(std::vector<SAUNet> members, std::vector<double> weights, I
   }
   TORCH_CHECK(sum > 0, "Segmenter: weights sum to 0");
   weights_ = normalized_weights(weights_);
+  views_ = {input_};
+  view_of_.assign(members_.size(), 0);
   const auto arch = nlohmann::json(members_.front()->options());
   for (auto& m : members_) {
     TORCH_CHECK(nlohmann::json(m->options()) == arch, "Segmenter: ensemble members differ in architecture");
     m->eval();
   }
+}
+
+void Segmenter::set_member_inputs(std::vector<InputOptions> inputs) {
+  if (inputs.empty()) {
+    views_ = {input_};
+    view_of_.assign(members_.size(), 0);
+    return;
+  }
+  if (inputs.size() != members_.size())
+    throw UserError(std::to_string(inputs.size()) + " input recipes for a model of " +
+                    std::to_string(members_.size()) + " networks (need one per network)");
+  views_.clear();
+  view_of_.clear();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const InputOptions& in = inputs[i];
+    validate(in);
+    if (in.resize != input_.resize || in.pad_to != input_.pad_to)
+      throw UserError("network " + std::to_string(i + 1) + "'s input (resize " + std::to_string(in.resize) +
+                      ", pad_to " + std::to_string(in.pad_to) + ") differs from the model's (resize " +
+                      std::to_string(input_.resize) + ", pad_to " + std::to_string(input_.pad_to) +
+                      "): networks may differ only in their enhancement");
+    const auto same = [&](const InputOptions& v) { return nlohmann::json(v) == nlohmann::json(in); };
+    const auto it = std::find_if(views_.begin(), views_.end(), same);
+    view_of_.push_back(static_cast<size_t>(it - views_.begin()));
+    if (it == views_.end()) views_.push_back(in);
+  }
+}
+
+const InputOptions& Segmenter::member_input(size_t i) const { return views_.at(view_of_.at(i)); }
+
+torch::Tensor Segmenter::member_view(size_t i, const torch::Tensor& x) const {
+  if (views_.size() == 1) return x;
+  return x.narrow(1, static_cast<int64_t>(3 * view_of_[i]), 3);
 }
 
 namespace {
@@ -186,8 +227,9 @@ class ImageStatisticsScope {
 
 }  // namespace
 
-torch::Tensor Segmenter::member_forward(size_t i, const torch::Tensor& x, bool adaptive, double* weight) const {
+torch::Tensor Segmenter::member_forward(size_t i, const torch::Tensor& canvas, bool adaptive, double* weight) const {
   SAUNet& net = members_[i];
+  const torch::Tensor x = member_view(i, canvas);
   *weight = 0;
   if (!adaptive) return net->forward(x);
   const BatchNormStatistics own = input_statistics(*net, [&] { net->forward(x); });
@@ -316,7 +358,15 @@ torch::Tensor Segmenter::canvas_for(const torch::Tensor& image, const torch::Ten
   si.height = x.size(1);
   si.width = x.size(2);
   const int64_t multiple = int64_t{1} << members_.front()->options().depth;
-  return fit_to_canvas(enhance_image(x, input), input, multiple, &fi).unsqueeze(0).to(device_);
+  std::vector<torch::Tensor> views;
+  for (const InputOptions& view : views_) {
+    InputOptions enhancement = input;  // the geometry decided above, the view's enhancement
+    enhancement.enhance = view.enhance;
+    enhancement.clahe_clip = view.clahe_clip;
+    enhancement.clahe_tile = view.clahe_tile;
+    views.push_back(fit_to_canvas(enhance_image(x, enhancement), input, multiple, &fi));
+  }
+  return torch::cat(views, 0).unsqueeze(0).to(device_);
 }
 
 torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
@@ -354,7 +404,8 @@ std::vector<double> Segmenter::statistics_distances(const torch::Tensor& image, 
       AutocastGuard autocast(device_, opt.bf16);
       for (size_t i = 0; i < members_.size(); ++i) {
         SAUNet& net = members_[i];
-        d[i] += statistics_distance(input_statistics(*net, [&] { net->forward(part); }), running_statistics(*net));
+        const torch::Tensor view = member_view(i, part);
+        d[i] += statistics_distance(input_statistics(*net, [&] { net->forward(view); }), running_statistics(*net));
       }
       ++tiles;
     }

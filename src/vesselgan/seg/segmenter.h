@@ -110,9 +110,17 @@ class Segmenter {
   std::vector<double> statistics_distances(const torch::Tensor& image, const torch::Tensor& fov,
                                            const PredictOptions& opt) const;
   const std::vector<double>& weights() const { return weights_; }
+  // Members that see the photograph through different enhancements (InputOptions::enhance): one input recipe
+  // per network, all with the geometry (resize, pad_to) of the Segmenter's own. Empty = every network uses the
+  // Segmenter's. Each distinct enhancement is computed once per photograph. Read from an ensemble checkpoint's
+  // "ensemble": {"inputs": [...]} (seg/ensemble_checkpoint.h). UserError when the count or the geometry differs.
+  void set_member_inputs(std::vector<InputOptions> inputs);
+  // The input recipe network i sees (0-based).
+  const InputOptions& member_input(size_t i) const;
 
  private:
-  // The photograph as the networks' input: scaled (opt.fov_diameter) and fitted to the canvas, [1, 3, H', W'].
+  // The photograph as the networks' input: scaled (opt.fov_diameter), enhanced once per distinct enhancement of
+  // the members and fitted to the canvas, the views stacked along the channels: [1, 3 x views, H', W'].
   torch::Tensor canvas_for(const torch::Tensor& image, const torch::Tensor& fov, const PredictOptions& opt,
                            FitInfo& fi, ScaleInfo& si) const;
   // Per network, the sum of the image-statistics weights over forward passes (ScaleInfo::image_statistics_weights).
@@ -129,6 +137,8 @@ class Segmenter {
   // Network i's logits on x, with adaptive image statistics when `adaptive`; *weight: the weight it gave the
   // input's own statistics.
   torch::Tensor member_forward(size_t i, const torch::Tensor& x, bool adaptive, double* weight) const;
+  // Network i's three channels of a canvas of stacked views.
+  torch::Tensor member_view(size_t i, const torch::Tensor& x) const;
 
   mutable std::vector<SAUNet> members_;
   std::vector<double> weights_;
@@ -137,6 +147,8 @@ class Segmenter {
   bool image_statistics_ = false;
   std::vector<StatisticsRange> statistics_ranges_;
   InputOptions input_;
+  std::vector<InputOptions> views_;     // the distinct enhancements the members see (one: input_'s)
+  std::vector<size_t> view_of_;         // per network, its view in views_
   torch::Device device_;
   CheckpointHeader header_;
 };
