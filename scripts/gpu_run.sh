@@ -14,6 +14,7 @@
 # runs-best.tar (each run's best.pt, stats.jsonl, config.json, log) and runs-last-N.tar (last.pt files).
 #
 # Usage (device tool): BUDGET_S=540 bash scripts/gpu_run.sh      (timeout_s a little above BUDGET_S)
+#   GPU_PLAN=clahe BUDGET_S=540 bash scripts/gpu_run.sh   trains four CLAHE networks instead (no .gpu/init)
 # How to prepare .gpu/, and what the first call found: docs/gpu.md.
 set -uo pipefail
 T0=$(date +%s)
@@ -56,6 +57,7 @@ cat >runs/gpu/scratch.json <<EOF
 {"schedule": [{"epochs": 200, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}]}
 EOF
 worker() {  # args: "name:config:seed" ...
+  local job name cfg seed
   for job in "$@"; do
     IFS=: read -r name cfg seed <<<"$job"
     local t=$((train_deadline - $(date +%s)))
@@ -66,11 +68,34 @@ worker() {  # args: "name:config:seed" ...
     echo "$name exit $? after $(el)s" >>runs/gpu/jobs.txt
   done
 }
-worker restart-s1:restart:1 scratch-s9:scratch:9 &
-worker restart-s2:restart:2 restart-s3:restart:3 &
-worker scratch-s7:scratch:7 &
-worker scratch-s8:scratch:8 &
-log "training started (deadline at $((train_deadline - T0))s)"
+# GPU_PLAN=clahe: networks that see the green channel after CLAHE (docs/segmenter.md, lever 10), one chain
+# per seed: member 1's recipe from scratch, then warm restarts from each finished run's last epoch, as far as
+# the deadline allows. A run the deadline cuts keeps its checkpoints and ends its chain.
+cat >runs/gpu/clahe-scratch.json <<EOF
+{"input": {"enhance": "green-clahe"}, "schedule": [{"epochs": 200, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}]}
+EOF
+clahe_chain() {  # arg: seed
+  local seed=$1 step name
+  worker "clahe-s$seed-r0:clahe-scratch:$seed"
+  for step in 1 2; do
+    grep -q "^clahe-s$seed-r$((step - 1)) exit 0 " runs/gpu/jobs.txt 2>/dev/null || return
+    name=clahe-s$seed-r$step
+    cat >"runs/gpu/$name.json" <<EOF
+{"init_from": "runs/gpu/clahe-s$seed-r$((step - 1))/checkpoints/last.pt", "input": {"enhance": "green-clahe"},
+ "schedule": [{"epochs": 150, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}]}
+EOF
+    worker "$name:$name:$seed"
+  done
+}
+if [ "${GPU_PLAN:-restarts}" = clahe ]; then
+  for seed in 1 2 3 4; do clahe_chain "$seed" & done
+else
+  worker restart-s1:restart:1 scratch-s9:scratch:9 &
+  worker restart-s2:restart:2 restart-s3:restart:3 &
+  worker scratch-s7:scratch:7 &
+  worker scratch-s8:scratch:8 &
+fi
+log "training (${GPU_PLAN:-restarts}) started (deadline at $((train_deadline - T0))s)"
 
 # 3. Tests: the CUDA tests (GAN ops and networks; SA-UNet training with bf16 + channels-last, resume, and
 # CPU-vs-CUDA inference), then the CPU suite (no DRIVE here: those tests skip), built while training runs.
