@@ -1,6 +1,6 @@
-// The shipped DRIVE models (models/sa-unet-drive.pt, and the opt-in sa-unet-drive-robust.pt) must keep
-// segmenting as their model cards say: each card records the FOV F1 of one DRIVE test image, and this test
-// recomputes it, so the weights cannot silently rot.
+// The shipped DRIVE models (models/sa-unet-drive.pt, and the opt-in sa-unet-drive-robust.pt and
+// sa-unet-drive-clahe.pt) must keep segmenting as their model cards say: each card records the FOV F1 of one
+// DRIVE test image, and this test recomputes it, so the weights cannot silently rot.
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -56,6 +56,11 @@ TEST(ShippedModel, SegmentsTheCheckImageWithTheF1OfItsModelCard) {
 TEST(ShippedModel, TheOptInRobustModelSegmentsTheCheckImageWithTheF1OfItsCard) {
   VG_REQUIRE_DRIVE(drive);
   expect_card_f1(drive, "sa-unet-drive-robust.pt", "sa-unet-drive-robust.md");
+}
+
+TEST(ShippedModel, TheOptInClaheModelSegmentsTheCheckImageWithTheF1OfItsCard) {
+  VG_REQUIRE_DRIVE(drive);
+  expect_card_f1(drive, "sa-unet-drive-clahe.pt", "sa-unet-drive-clahe.md");
 }
 
 }  // namespace
