@@ -63,12 +63,9 @@ bool ensemble_keeps_statistics_ranges(const std::vector<EnsembleMember>& members
   });
 }
 
-// A member's train.input without what each member may choose for itself (its enhancement).
-nlohmann::json input_geometry(const nlohmann::json& train) {
-  nlohmann::json in = train.value("input", nlohmann::json::object());
-  if (in.is_object()) {
-    for (const char* key : {"enhance", "clahe_clip", "clahe_tile"}) in.erase(key);
-  }
+InputOptions input_of(const nlohmann::json& train) {
+  InputOptions in;
+  from_json(train.value("input", nlohmann::json::object()), in);
   return in;
 }
 
@@ -128,7 +125,7 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
     };
     if (train.value("model", nlohmann::json()) != train0.value("model", nlohmann::json()))
       differs("model", train.value("model", nlohmann::json()), train0.value("model", nlohmann::json()));
-    if (input_geometry(train) != input_geometry(train0))
+    if (!same_geometry(input_of(train), input_of(train0)))
       differs("input", train.value("input", nlohmann::json()), train0.value("input", nlohmann::json()));
     const double fov = m.header.config.value("fov_diameter", 0.0);
     if (std::abs(fov - fov0) > 1e-6 * std::max(1.0, std::abs(fov0)))

@@ -29,6 +29,10 @@ void to_json(nlohmann::json& j, const InputOptions& o) {
 void from_json(const nlohmann::json& j, InputOptions& o) { fields_from_json(j, "input", o, kInputFields); }
 void validate(const InputOptions& o) { validate_fields("input", o, kInputFields); }
 
+bool same_geometry(const InputOptions& a, const InputOptions& b) {
+  return a.resize == b.resize && a.pad_to == b.pad_to;
+}
+
 torch::Tensor enhance_image(const torch::Tensor& image, const InputOptions& opt) {
   if (opt.enhance == "none") return image;
   TORCH_CHECK(opt.enhance == "green-clahe", "enhance_image: unknown enhance '", opt.enhance, "'");

@@ -34,6 +34,10 @@ struct FitInfo {
   PadInfo pad;                     // where the resized image sits in the canvas
 };
 
+// Whether a and b fit photographs to the same canvas (resize, pad_to), whatever each one's enhancement: the
+// members of one ensemble must (seg/ensemble_checkpoint.h), since they share each photograph's canvas.
+bool same_geometry(const InputOptions& a, const InputOptions& b);
+
 // A photograph [3, H, W] float in [0, 1] as opt.enhance says, before it is fitted to the canvas (training and
 // prediction alike; labels and masks are never enhanced). "none" returns it unchanged.
 torch::Tensor enhance_image(const torch::Tensor& image, const InputOptions& opt);

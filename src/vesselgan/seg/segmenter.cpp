@@ -154,8 +154,7 @@ Segmenter::Segmenter(std::vector<SAUNet> members, std::vector<double> weights, I
   }
   TORCH_CHECK(sum > 0, "Segmenter: weights sum to 0");
   weights_ = normalized_weights(weights_);
-  views_ = {input_};
-  view_of_.assign(members_.size(), 0);
+  set_member_inputs({});
   const auto arch = nlohmann::json(members_.front()->options());
   for (auto& m : members_) {
     TORCH_CHECK(nlohmann::json(m->options()) == arch, "Segmenter: ensemble members differ in architecture");
@@ -177,7 +176,7 @@ void Segmenter::set_member_inputs(std::vector<InputOptions> inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     const InputOptions& in = inputs[i];
     validate(in);
-    if (in.resize != input_.resize || in.pad_to != input_.pad_to)
+    if (!same_geometry(in, input_))
       throw UserError("network " + std::to_string(i + 1) + "'s input (resize " + std::to_string(in.resize) +
                       ", pad_to " + std::to_string(in.pad_to) + ") differs from the model's (resize " +
                       std::to_string(input_.resize) + ", pad_to " + std::to_string(input_.pad_to) +
@@ -359,13 +358,8 @@ torch::Tensor Segmenter::canvas_for(const torch::Tensor& image, const torch::Ten
   si.width = x.size(2);
   const int64_t multiple = int64_t{1} << members_.front()->options().depth;
   std::vector<torch::Tensor> views;
-  for (const InputOptions& view : views_) {
-    InputOptions enhancement = input;  // the geometry decided above, the view's enhancement
-    enhancement.enhance = view.enhance;
-    enhancement.clahe_clip = view.clahe_clip;
-    enhancement.clahe_tile = view.clahe_tile;
-    views.push_back(fit_to_canvas(enhance_image(x, enhancement), input, multiple, &fi));
-  }
+  for (const InputOptions& view : views_)  // enhance_image reads the enhancement, fit_to_canvas the geometry
+    views.push_back(fit_to_canvas(enhance_image(x, view), input, multiple, &fi));
   return torch::cat(views, 0).unsqueeze(0).to(device_);
 }
 
