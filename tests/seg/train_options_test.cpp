@@ -104,4 +104,23 @@ TEST(TrainOptions, WeightAveragingStartsWithinTheScheduleAndIsAbsentFromTheJsonW
   EXPECT_THROW(validate(o), UserError);
 }
 
+TEST(TrainOptions, PatchTrainingOfAnEnhancedInputRefusesDegradations) {
+  // Degradations must reach the photograph before its enhancement; patches are cut from enhanced photographs.
+  TrainOptions o;
+  o.augment.degrade.p = 0.3;
+  o.augment.degrade.jpeg_min = 10;
+  o.input.enhance = "green-clahe";
+  EXPECT_NO_THROW(validate(o));  // whole photographs
+  o.patch.size = 64;
+  o.patch.per_epoch = 100;
+  try {
+    validate(o);
+    ADD_FAILURE() << "patch training of an enhanced input with degradations was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.augment.degrade.p"), std::string::npos) << e.what();
+  }
+  o.input.enhance = "none";
+  EXPECT_NO_THROW(validate(o));
+}
+
 }  // namespace vg

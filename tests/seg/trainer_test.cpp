@@ -274,6 +274,34 @@ TEST(Trainer, AnEnhancedRunTrainsAndValidatesOnTheEnhancedGreenChannelOnly) {
             "green-clahe");
 }
 
+TEST(Trainer, AnEnhancedRunCompressesThePhotographAsTakenBeforeItsEnhancement) {
+  // JPEG degradation on: the codec mixes the three channels (YCbCr, 4:2:0), so when it reaches the photograph
+  // before the enhancement picks the green channel, as a camera's JPEG does, red and blue change the green the
+  // network sees and the trained weights. Degrading the enhanced canvas instead would train the same weights.
+  test::ScratchDir dir("trainer_enhance_degrade");
+  auto opt = tiny_options();
+  opt.input.enhance = "green-clahe";
+  opt.input.clahe_tile = 16;
+  opt.augment.degrade.p = 1;
+  opt.augment.degrade.jpeg_min = 10;
+  const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
+  auto scrambled = train;
+  torch::manual_seed(9);
+  for (auto& x : scrambled) {
+    x.image = x.image.clone();
+    x.image.select(0, 0).copy_(torch::rand_like(x.image.select(0, 0)));
+    x.image.select(0, 2).copy_(torch::rand_like(x.image.select(0, 2)));
+  }
+  train_sa_unet(train, val, opt, dir.path() / "a", torch::kCPU, false);
+  train_sa_unet(scrambled, val, opt, dir.path() / "b", torch::kCPU, false);
+  EXPECT_FALSE(torch::equal(weights_of(dir.path() / "a/checkpoints/last.pt"),
+                            weights_of(dir.path() / "b/checkpoints/last.pt")));
+  // And the run is reproducible: the degradations come from the seeded generator.
+  train_sa_unet(train, val, opt, dir.path() / "c", torch::kCPU, false);
+  EXPECT_TRUE(torch::equal(weights_of(dir.path() / "a/checkpoints/last.pt"),
+                           weights_of(dir.path() / "c/checkpoints/last.pt")));
+}
+
 TEST(Trainer, LearnsPhantomVesselsWellAboveChance) {
   test::ScratchDir dir("trainer_learns");
   TrainOptions opt = train_preset("quick");

@@ -57,6 +57,10 @@ void validate(const TrainOptions& o) {
   const int64_t multiple = int64_t{1} << o.model.depth;
   check_field(o.patch.size % multiple == 0, "train.patch.size", o.patch.size,
               "0 or a multiple of 2^model.depth = " + std::to_string(multiple));
+  check_field(o.patch.size == 0 || o.input.enhance == "none" || !o.augment.enabled || !active(o.augment.degrade),
+              "train.augment.degrade.p", o.augment.degrade.p,
+              "0 when input.enhance is on and patch.size > 0 (the degradations reach the photograph before its "
+              "enhancement, which whole-photograph training alone does)");
   check_field(!o.schedule.empty(), "train.schedule", o.schedule.size(), "at least one {epochs, lr} stage");
   for (const auto& s : o.schedule) {
     validate_fields("train.schedule[]", s, kStageFields);

@@ -34,7 +34,16 @@ struct Stacked {
   torch::Tensor image, label, mask;  // [N,3,H,W], [N,1,H,W], [N,1,H,W]
   std::vector<FitInfo> fit;
   std::vector<std::string> ids;
+  std::vector<torch::Tensor> photos;  // the photographs as read, [3,h,w] on the CPU: kept only to degrade them
 };
+
+// With an enhanced input, the degradations of augment.degrade reach the photograph before its enhancement, as a
+// camera's noise or JPEG reaches the photograph that the enhancement then sees at prediction time (CLAHE
+// amplifies both). Each epoch re-makes the batch's canvases from its degraded photographs; the rest of
+// augment follows on the canvas.
+bool degrades_before_enhancing(const TrainOptions& opt) {
+  return opt.augment.enabled && opt.input.enhance != "none" && active(opt.augment.degrade);
+}
 
 // A label fitted like its photograph: a binary label stays binary (the resize is bilinear), a soft one
 // (probabilities, pseudo_label "soft") stays soft.
@@ -45,7 +54,7 @@ torch::Tensor fit_label(const torch::Tensor& label, const InputOptions& in, int6
 }
 
 Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in, int64_t multiple,
-                      const torch::Device& device) {
+                      const torch::Device& device, bool keep_photos = false) {
   Stacked s;
   if (samples.empty()) return s;
   std::vector<torch::Tensor> im, lb, mk;
@@ -58,6 +67,7 @@ Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in
     mk.push_back(fit_to_canvas(x.mask, in, multiple, nullptr, /*nearest=*/true));
     s.fit.push_back(fi);
     s.ids.push_back(x.id);
+    if (keep_photos) s.photos.push_back(x.image.to(torch::kCPU));
     H = std::max(H, im.back().size(1));
     W = std::max(W, im.back().size(2));
   }
@@ -75,6 +85,21 @@ Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in
   s.label = torch::stack(lb).to(device);
   s.mask = torch::stack(mk).to(device);
   return s;
+}
+
+// The canvases of the photographs idx of s, each degraded as d says and then enhanced and fitted as in
+// stack_samples (so the canvas is the one it would have been without the degradation).
+torch::Tensor degraded_canvases(const Stacked& s, const torch::Tensor& idx, const InputOptions& in, int64_t multiple,
+                                const DegradeOptions& d, const torch::Device& device) {
+  const int64_t H = s.image.size(2), W = s.image.size(3);
+  const torch::Tensor rows = idx.to(torch::kCPU);
+  std::vector<torch::Tensor> im;
+  for (int64_t k = 0; k < rows.size(0); ++k) {
+    const torch::Tensor& photo = s.photos.at(static_cast<size_t>(rows[k].item<int64_t>()));
+    const torch::Tensor degraded = degrade(photo.unsqueeze(0), d).squeeze(0);
+    im.push_back(pad_center(fit_to_canvas(enhance_image(degraded, in), in, multiple, nullptr), H, W));
+  }
+  return torch::stack(im).to(device);
 }
 
 // Patch training: each photograph resized as the recipe says but not padded to a canvas (crops need none).
@@ -303,7 +328,10 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
 
   const int64_t multiple = int64_t{1} << opt.model.depth;
   // Whole photographs stacked once, or a sampler of crops; n = images (or crops) per epoch.
-  const Stacked tr = patches ? Stacked{} : stack_samples(targets, opt.input, multiple, device);
+  const bool degrade_photos = degrades_before_enhancing(opt);  // validate() refuses it with patches
+  AugmentOptions canvas_augment = opt.augment;
+  if (degrade_photos) canvas_augment.degrade.p = 0;  // done on the photographs
+  const Stacked tr = patches ? Stacked{} : stack_samples(targets, opt.input, multiple, device, degrade_photos);
   const std::optional<PatchSampler> sampler =
       patches ? std::optional<PatchSampler>(make_patch_sampler(targets, opt, device)) : std::nullopt;
   const Stacked va = stack_samples(val, opt.input, multiple, device);
@@ -333,9 +361,11 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
         sampler->draw(count, &batch.image, &batch.label, &batch.mask);
       } else {
         const auto idx = perm.slice(0, b, b + count).to(device);
-        batch = {tr.image.index_select(0, idx), tr.label.index_select(0, idx), tr.mask.index_select(0, idx)};
+        batch = {degrade_photos ? degraded_canvases(tr, idx, opt.input, multiple, opt.augment.degrade, device)
+                                : tr.image.index_select(0, idx),
+                 tr.label.index_select(0, idx), tr.mask.index_select(0, idx)};
       }
-      batch = augment(batch, opt.augment);
+      batch = augment(batch, canvas_augment);
       adam.zero_grad();
       // Data-parallel: this rank computes its rows of the global batch (batch_shard.h); the gradients and the
       // loss are then averaged over the ranks.
