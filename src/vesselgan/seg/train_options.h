@@ -27,6 +27,8 @@ struct ScheduleStage {
 struct TrainOptions {
   SAUNetOptions model;
   LossOptions loss;
+  // With input.enhance on, augment.degrade acts on each photograph before its enhancement, the rest of augment on
+  // the enhanced canvas (whole-photograph training only: validate() refuses degradations with patches).
   AugmentOptions augment;
   InputOptions input;
   PatchOptions patch;  // size > 0: train on random crops (seg/patch_sampler.h); validation stays whole-image
