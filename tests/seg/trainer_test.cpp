@@ -33,6 +33,17 @@ TrainOptions tiny_options() {
   return o;
 }
 
+// The samples with their photographs' red and blue channels replaced by noise (seeded), green kept.
+std::vector<Sample> with_red_and_blue_scrambled(std::vector<Sample> s) {
+  torch::manual_seed(9);
+  for (auto& x : s) {
+    x.image = x.image.clone();
+    x.image.select(0, 0).copy_(torch::rand_like(x.image.select(0, 0)));
+    x.image.select(0, 2).copy_(torch::rand_like(x.image.select(0, 2)));
+  }
+  return s;
+}
+
 struct KillAfterEpoch {};
 
 torch::Tensor weights_of(const std::filesystem::path& ckpt) {
@@ -254,17 +265,8 @@ TEST(Trainer, AnEnhancedRunTrainsAndValidatesOnTheEnhancedGreenChannelOnly) {
   opt.input.enhance = "green-clahe";
   opt.input.clahe_tile = 16;
   const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
-  auto scramble = [](std::vector<Sample> s) {
-    torch::manual_seed(9);
-    for (auto& x : s) {
-      x.image = x.image.clone();
-      x.image.select(0, 0).copy_(torch::rand_like(x.image.select(0, 0)));
-      x.image.select(0, 2).copy_(torch::rand_like(x.image.select(0, 2)));
-    }
-    return s;
-  };
   train_sa_unet(train, val, opt, dir.path() / "a", torch::kCPU, false);
-  train_sa_unet(scramble(train), scramble(val), opt, dir.path() / "b", torch::kCPU, false);
+  train_sa_unet(with_red_and_blue_scrambled(train), with_red_and_blue_scrambled(val), opt, dir.path() / "b", torch::kCPU, false);
   EXPECT_TRUE(torch::equal(weights_of(dir.path() / "a/checkpoints/last.pt"),
                            weights_of(dir.path() / "b/checkpoints/last.pt")));
   const auto a = read_jsonl(dir.path() / "a/stats.jsonl"), b = read_jsonl(dir.path() / "b/stats.jsonl");
@@ -285,15 +287,8 @@ TEST(Trainer, AnEnhancedRunCompressesThePhotographAsTakenBeforeItsEnhancement) {
   opt.augment.degrade.p = 1;
   opt.augment.degrade.jpeg_min = 10;
   const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
-  auto scrambled = train;
-  torch::manual_seed(9);
-  for (auto& x : scrambled) {
-    x.image = x.image.clone();
-    x.image.select(0, 0).copy_(torch::rand_like(x.image.select(0, 0)));
-    x.image.select(0, 2).copy_(torch::rand_like(x.image.select(0, 2)));
-  }
   train_sa_unet(train, val, opt, dir.path() / "a", torch::kCPU, false);
-  train_sa_unet(scrambled, val, opt, dir.path() / "b", torch::kCPU, false);
+  train_sa_unet(with_red_and_blue_scrambled(train), val, opt, dir.path() / "b", torch::kCPU, false);
   EXPECT_FALSE(torch::equal(weights_of(dir.path() / "a/checkpoints/last.pt"),
                             weights_of(dir.path() / "b/checkpoints/last.pt")));
   // And the run is reproducible: the degradations come from the seeded generator.

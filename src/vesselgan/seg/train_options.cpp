@@ -57,7 +57,7 @@ void validate(const TrainOptions& o) {
   const int64_t multiple = int64_t{1} << o.model.depth;
   check_field(o.patch.size % multiple == 0, "train.patch.size", o.patch.size,
               "0 or a multiple of 2^model.depth = " + std::to_string(multiple));
-  check_field(o.patch.size == 0 || o.input.enhance == "none" || !o.augment.enabled || !active(o.augment.degrade),
+  check_field(o.patch.size == 0 || !degrades_before_enhancing(o),
               "train.augment.degrade.p", o.augment.degrade.p,
               "0 when input.enhance is on and patch.size > 0 (the degradations reach the photograph before its "
               "enhancement, which whole-photograph training alone does)");
@@ -69,6 +69,10 @@ void validate(const TrainOptions& o) {
   }
   check_field(o.swa_start <= total_epochs(o), "train.swa_start", o.swa_start,
               "0 (off) or an epoch of the schedule, 1.." + std::to_string(total_epochs(o)));
+}
+
+bool degrades_before_enhancing(const TrainOptions& o) {
+  return o.augment.enabled && o.input.enhance != "none" && active(o.augment.degrade);
 }
 
 int64_t total_epochs(const TrainOptions& o) {

@@ -28,7 +28,7 @@ struct TrainOptions {
   SAUNetOptions model;
   LossOptions loss;
   // With input.enhance on, augment.degrade acts on each photograph before its enhancement, the rest of augment on
-  // the enhanced canvas (whole-photograph training only: validate() refuses degradations with patches).
+  // the enhanced canvas (degrades_before_enhancing below).
   AugmentOptions augment;
   InputOptions input;
   PatchOptions patch;  // size > 0: train on random crops (seg/patch_sampler.h); validation stays whole-image
@@ -60,6 +60,12 @@ void from_json(const nlohmann::json& j, ScheduleStage& s);
 void to_json(nlohmann::json& j, const TrainOptions& o);
 void from_json(const nlohmann::json& j, TrainOptions& o);  // fields absent from j keep their current values
 void validate(const TrainOptions& o);
+
+// Whether training degrades each photograph before its enhancement (input.enhance on and augment.degrade
+// active), as a camera's noise or JPEG reaches the photograph that the enhancement sees at prediction time
+// (CLAHE amplifies both); each epoch then re-makes the batch's canvases from its degraded photographs.
+// Whole-photograph training only: validate() refuses it with patches, which are cut from enhanced photographs.
+bool degrades_before_enhancing(const TrainOptions& o);
 
 int64_t total_epochs(const TrainOptions& o);
 uint64_t effective_split_seed(const TrainOptions& o);  // split_seed, or seed when split_seed < 0

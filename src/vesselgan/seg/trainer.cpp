@@ -37,14 +37,6 @@ struct Stacked {
   std::vector<torch::Tensor> photos;  // the photographs as read, [3,h,w] on the CPU: kept only to degrade them
 };
 
-// With an enhanced input, the degradations of augment.degrade reach the photograph before its enhancement, as a
-// camera's noise or JPEG reaches the photograph that the enhancement then sees at prediction time (CLAHE
-// amplifies both). Each epoch re-makes the batch's canvases from its degraded photographs; the rest of
-// augment follows on the canvas.
-bool degrades_before_enhancing(const TrainOptions& opt) {
-  return opt.augment.enabled && opt.input.enhance != "none" && active(opt.augment.degrade);
-}
-
 // A label fitted like its photograph: a binary label stays binary (the resize is bilinear), a soft one
 // (probabilities, pseudo_label "soft") stays soft.
 torch::Tensor fit_label(const torch::Tensor& label, const InputOptions& in, int64_t multiple) {
