@@ -23,7 +23,8 @@ void add_compute_flags(CLI::App& cmd, ComputeFlags& f) {
 void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f) {
   cmd.add_option("--operating-point", f.rule,
                  "each photograph's threshold from its own map: fixed (0.5) | expected-count (as many pixels above "
-                 "it as the map's summed probability times --count-ratio); the map is remapped so it falls on 0.5")
+                 "it as the map's summed probability times --count-ratio); the map is remapped so it falls on 0.5 "
+                 "(default: the rule the model records, `calibrate --operating-point`, else fixed)")
       ->check([](const std::string& v) {
         try {
           check_operating_point_rule(v, "value");

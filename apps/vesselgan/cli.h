@@ -40,7 +40,7 @@ void add_compute_flags(CLI::App& cmd, ComputeFlags& f);
 // Where segment and evaluate cut each photograph's map (eval/operating_point.h): --operating-point and
 // --count-ratio.
 struct OperatingPointFlags {
-  std::string rule = "fixed";
+  std::string rule;         // empty: the rule the model records (Segmenter::operating_point), else fixed
   double count_ratio = 0;  // 0: the model's recorded ratio (Segmenter::count_ratio), else 1
 };
 void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f);

@@ -31,6 +31,9 @@ struct CalibrateFlags {
   std::vector<std::string> ids;  // empty: the validation ids the checkpoint records
   double statistics_range = 0;   // k of adaptive image statistics' ranges; 0 = fit none (keep the recorded)
   bool count_ratio = false;      // also measure and record the expected-count ratio
+  // The operating-point rule to record as the model's (Segmenter::operating_point); empty: keep the recorded one
+  // while the ratio is measured again. A rule other than "fixed" needs count_ratio.
+  std::string operating_point;
   ComputeFlags compute;
 };
 
@@ -113,6 +116,12 @@ void run_calibrate(const CalibrateFlags& f) {
   if (f.statistics_range != 0 && !(f.statistics_range >= 1 && std::isfinite(f.statistics_range)))
     throw UserError("--statistics-range " + std::to_string(f.statistics_range) +
                     " is not valid (valid: 0 = keep what the checkpoint records, or K >= 1; 1 is a switch)");
+  if (!f.operating_point.empty()) {
+    check_operating_point_rule(f.operating_point, "--operating-point");
+    if (f.operating_point != "fixed" && !f.count_ratio)
+      throw UserError("--operating-point " + f.operating_point +
+                      " needs --count-ratio in the same call (the rule cuts with the ratio measured there)");
+  }
   const std::filesystem::path model = f.model.empty() ? shipped_model("sa-unet-drive.pt") : std::filesystem::path(f.model);
   const auto device = setup_compute(f.compute);
   Segmenter seg = Segmenter::load(model, device);
@@ -147,6 +156,7 @@ void run_calibrate(const CalibrateFlags& f) {
   }
 
   CheckpointHeader h = seg.header();
+  const std::string recorded_rule = seg.operating_point();
   h.config["calibration"] = fit;
   h.config["calibration"]["ids"] = ids;
   h.config["calibration"]["data"] = f.data;
@@ -155,11 +165,13 @@ void run_calibrate(const CalibrateFlags& f) {
     h.config["predict"]["statistics_fit"] = *ranges;
     h.config["predict"]["statistics_fit"]["data"] = f.data;
   }
-  // A ratio recorded before was measured with the old temperature and ranges.
+  // A ratio recorded before was measured with the old temperature and ranges; the rule goes with it.
   const bool stale_ratio = drop_recorded_count_ratio(h.config) && !count_ratio;
+  const std::string rule = !count_ratio ? "fixed" : f.operating_point.empty() ? recorded_rule : f.operating_point;
   if (count_ratio) {
     h.config["predict"]["count_ratio"] = *count_ratio;
     h.config["predict"]["count_ratio_data"] = f.data;
+    if (rule != "fixed") h.config["predict"]["operating_point"] = rule;
   }
   if (seg.member_count() == 1) {
     save_checkpoint(f.out, h, *seg.model());
@@ -176,10 +188,14 @@ void run_calibrate(const CalibrateFlags& f) {
                   ranges->ranges[i].low, ranges->ranges[i].high);
   if (stale_ratio)
     std::cout << "note: the count ratio " << model.string() << " recorded was measured before this calibration and is "
-                 "dropped (add --count-ratio to measure it again)\n";
+                 "dropped" << (recorded_rule != "fixed" ? ", and with it the operating point " + recorded_rule : "")
+              << " (add --count-ratio to measure it again)\n";
   if (count_ratio)
     std::printf("count ratio %.4f (pixels above 0.5 over summed probability on the training photographs)\n",
                 *count_ratio);
+  if (rule != "fixed")
+    std::cout << "operating point " << rule << ": segment and evaluate read the model with it unless "
+                 "--operating-point says otherwise\n";
   std::cout << "written: " << f.out << "\n";
 }
 
@@ -203,6 +219,9 @@ void add_calibrate(CLI::App& app) {
   cmd->add_flag("--count-ratio", f->count_ratio,
                "also measure, on the model's training photographs, the ratio that --operating-point expected-count "
                "uses (pixels above 0.5 over summed probability), and record it");
+  cmd->add_option("--operating-point", f->operating_point,
+                  "with --count-ratio: record the operating-point rule segment and evaluate use by default "
+                  "(fixed | expected-count); without it a recorded rule is kept when the ratio is measured again");
   cmd->add_option("--out", f->out, "the calibrated checkpoint to write")->required();
   add_compute_flags(*cmd, f->compute);
   cmd->callback([f] { run_calibrate(*f); });

@@ -38,9 +38,10 @@ std::string count_ratio_text(double r) {
 // "model M" with how it predicted: flip TTA, image statistics (asked for, or recorded in the checkpoint).
 std::string predictions_label(const std::filesystem::path& model, const EvaluateFlags& f, const Segmenter& seg) {
   const bool full = f.image_statistics || seg.image_statistics();
+  const std::string rule = seg.resolve_operating_point(f.operating_point.rule);
   return "model " + model.string() + (f.tta ? " (flip TTA)" : "") +
-         (f.operating_point.rule != "fixed"
-              ? " (operating point " + f.operating_point.rule + ", count ratio " +
+         (rule != "fixed"
+              ? " (operating point " + rule + ", count ratio " +
                     count_ratio_text(seg.resolve_count_ratio(f.operating_point.count_ratio)) + ")"
               : "") +
          (full                                ? " (image statistics)"
@@ -65,7 +66,7 @@ void run_shifts(const EvaluateFlags& f) {
   PredictOptions popt;
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
-  popt.operating_point = f.operating_point.rule;
+  popt.operating_point = seg.resolve_operating_point(f.operating_point.rule);
   popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   RobustnessReport report =
@@ -105,7 +106,7 @@ void run_evaluate(const EvaluateFlags& f) {
     PredictOptions popt;
     popt.tta = f.tta;
     popt.image_statistics = f.image_statistics;
-    popt.operating_point = f.operating_point.rule;
+    popt.operating_point = seg.resolve_operating_point(f.operating_point.rule);
     popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;

@@ -407,6 +407,33 @@ TEST(Segmenter, TheCountRatioItsCheckpointRecordsIsTheDefaultAndAGivenOneWins) {
         << bad;
 }
 
+TEST(Segmenter, TheOperatingPointItsCheckpointRecordsIsTheDefaultAndAGivenOneWins) {
+  test::ScratchDir dir("segmenter_operating_point");
+  const nlohmann::json ec = {{"count_ratio", 0.9}, {"operating_point", "expected-count"}};
+  save_tiny_checkpoints(dir.path(), {{"plain.pt", nlohmann::json::object()},
+                                     {"ec.pt", {{"predict", ec}}},
+                                     {"otsu.pt", {{"predict", {{"count_ratio", 0.9}, {"operating_point", "otsu"}}}}},
+                                     {"number.pt", {{"predict", {{"count_ratio", 0.9}, {"operating_point", 1}}}}},
+                                     {"no-ratio.pt", {{"predict", {{"operating_point", "expected-count"}}}}}});
+  const Segmenter plain = Segmenter::load(dir.path() / "plain.pt", torch::kCPU);
+  const Segmenter rec = Segmenter::load(dir.path() / "ec.pt", torch::kCPU);
+  EXPECT_EQ(plain.resolve_operating_point(""), "fixed");
+  EXPECT_EQ(rec.resolve_operating_point(""), "expected-count");
+  EXPECT_EQ(rec.resolve_operating_point("fixed"), "fixed");
+  EXPECT_EQ(rec.resolve_count_ratio(0), 0.9);
+  for (const char* bad : {"otsu.pt", "number.pt"})
+    EXPECT_NE(test::user_error([&] { Segmenter::load(dir.path() / bad, torch::kCPU); }).find("operating_point"),
+              std::string::npos)
+        << bad;
+  // The rule was chosen with a ratio; without it expected-count would cut every photograph at another place.
+  EXPECT_NE(test::user_error([&] { Segmenter::load(dir.path() / "no-ratio.pt", torch::kCPU); }).find("count ratio"),
+            std::string::npos);
+  // A file whose maps change loses the ratio, and the rule with it.
+  nlohmann::json config = {{"predict", ec}};
+  EXPECT_TRUE(drop_recorded_count_ratio(config));
+  EXPECT_EQ(config.at("predict"), nlohmann::json::object());
+}
+
 TEST(Segmenter, TrainingScaleIsReadFromTheCheckpointConfig) {
   test::ScratchDir dir("segmenter_scale");
   TrainOptions t;

@@ -374,4 +374,62 @@ TEST(EnsembleSmoke, CalibrateRecordsTheCountRatioOfTheModelsTrainingPhotographsA
   }
 }
 
+TEST(EnsembleSmoke, CalibrateRecordsAnOperatingPointThatSegmentAndEvaluateUseUnlessToldOtherwise) {
+  const TwoModels t("ens_operating_point_smoke");
+  const test::ScratchDir& dir = t.dir;
+  const std::vector<std::string> ids = sorted_train_ids(t.data);
+  const std::string common = " --data " + t.data.string() + " --ids " + ids.back() + " --threads 2 --out ";
+  const std::string lit = tiny_checkpoint(dir.path() / "lit.pt", 3, {ids.begin(), ids.end() - 1}, 8);
+  const fs::path ec = dir.path() / "ec.pt";
+  // The rule cuts with a ratio, so it is refused without one, in one line, before any work; nothing is written.
+  auto r = run_cli("calibrate --model " + lit + " --operating-point expected-count" + common + ec.string(), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "--operating-point expected-count needs --count-ratio")) << r.err;
+  EXPECT_FALSE(fs::exists(ec));
+  r = run_cli("calibrate --model " + lit + " --count-ratio --operating-point otsu" + common + ec.string(), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(ec));
+
+  r = run_cli("calibrate --model " + lit + " --count-ratio --operating-point expected-count" + common + ec.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "operating point expected-count")) << r.out;
+  EXPECT_EQ(read_checkpoint_header(ec).config.at("predict").at("operating_point"), "expected-count");
+
+  // evaluate reads the model at its recorded rule without a flag; --operating-point fixed overrides it.
+  const auto predictions = [&](const std::string& flags) {
+    const fs::path e = dir.path() / ("e" + std::to_string(flags.size()));
+    r = run_cli("evaluate --model " + ec.string() + flags + " --data " + t.data.string() +
+                    " --split test --device cpu --threads 2 --out " + e.string(),
+                dir);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_json(e / "metrics.json")["protocol"]["predictions"].get<std::string>();
+  };
+  EXPECT_TRUE(contains(predictions(""), "(operating point expected-count, count ratio ")) << predictions("");
+  EXPECT_FALSE(contains(predictions(" --operating-point fixed"), "operating point"));
+
+  // segment too: the recorded rule moves each map's own threshold to 0.5, so its maps differ from fixed ones.
+  const std::string test_id = fs::directory_iterator(t.data / "test" / "images")->path().stem().string();
+  const auto segmented = [&](const std::string& name, const std::string& flags) {
+    r = run_cli("segment --model " + ec.string() + flags + " --data " + t.data.string() +
+                    " --split test --bits 16 --device cpu --threads 2 --out " + (dir.path() / name).string(),
+                dir);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_file(dir.path() / name / (test_id + "_prob.png"));
+  };
+  const std::string by_default = segmented("s-default", ""), by_rule = segmented("s-ec", " --operating-point expected-count"),
+                    fixed = segmented("s-fixed", " --operating-point fixed");
+  EXPECT_EQ(by_default, by_rule);
+  EXPECT_NE(by_default, fixed);
+
+  // Recalibrated with the ratio measured again, the rule stays; without the ratio it goes too, and is said to.
+  const fs::path kept = dir.path() / "kept.pt", dropped = dir.path() / "dropped.pt";
+  r = run_cli("calibrate --model " + ec.string() + " --count-ratio" + common + kept.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_checkpoint_header(kept).config.at("predict").at("operating_point"), "expected-count");
+  r = run_cli("calibrate --model " + ec.string() + common + dropped.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "and with it the operating point expected-count")) << r.out;
+  EXPECT_FALSE(read_checkpoint_header(dropped).config.value("predict", nlohmann::json::object()).contains("operating_point"));
+}
+
 }  // namespace vg

@@ -41,6 +41,23 @@ double recorded_count_ratio(const CheckpointHeader& h, const std::filesystem::pa
   return r->get<double>();
 }
 
+// The operating-point rule the checkpoint records ("predict": {"operating_point": rule}), "fixed" when none. A rule
+// other than "fixed" needs the recorded count ratio it was chosen with.
+std::string recorded_operating_point(const CheckpointHeader& h, const std::filesystem::path& checkpoint) {
+  const auto it = h.config.find("predict");
+  if (it == h.config.end()) return "fixed";
+  const auto v = it->find("operating_point");
+  if (v == it->end()) return "fixed";
+  const std::string what = "checkpoint " + checkpoint.string() + "'s \"predict\".\"operating_point\"";
+  if (!v->is_string()) throw UserError(what + " is not a rule's name (re-run vesselgan calibrate --operating-point)");
+  check_operating_point_rule(v->get<std::string>(), what);
+  if (v->get<std::string>() != "fixed" && !it->contains("count_ratio"))
+    throw UserError("checkpoint " + checkpoint.string() + " records the operating point " + v->get<std::string>() +
+                    " without its count ratio (re-run vesselgan calibrate --count-ratio --operating-point " +
+                    v->get<std::string>() + ")");
+  return v->get<std::string>();
+}
+
 // Whether the checkpoint records prediction-time image statistics ("predict": {"image_statistics": true}).
 bool recorded_image_statistics(const CheckpointHeader& h, const std::filesystem::path& checkpoint) {
   const auto it = h.config.find("predict");
@@ -87,6 +104,7 @@ bool drop_recorded_count_ratio(nlohmann::json& config) {
   if (it == config.end() || !it->is_object() || !it->contains("count_ratio")) return false;
   it->erase("count_ratio");
   it->erase("count_ratio_data");
+  it->erase("operating_point");
   return true;
 }
 
@@ -106,6 +124,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
   }
   const double temperature = recorded_temperature(h, checkpoint);
   const double count_ratio = recorded_count_ratio(h, checkpoint);
+  const std::string operating_point = recorded_operating_point(h, checkpoint);
   const bool image_statistics = recorded_image_statistics(h, checkpoint);
   auto ranges = recorded_statistics_ranges(h, checkpoint);
   if (h.kind == kSegEnsembleKind) {
@@ -120,6 +139,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
     }
     s.temperature_ = temperature;
     s.count_ratio_ = count_ratio;
+    s.operating_point_ = operating_point;
     s.image_statistics_ = image_statistics;
     s.header_ = load_checkpoint(checkpoint, kSegEnsembleKind, *holder, device);
     apply_recorded_ranges(s, std::move(ranges), checkpoint);
@@ -131,6 +151,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
   Segmenter s(model, opt.input, device);
   s.temperature_ = temperature;
   s.count_ratio_ = count_ratio;
+  s.operating_point_ = operating_point;
   s.image_statistics_ = image_statistics;
   s.header_ = load_checkpoint(checkpoint, kSegCheckpointKind, *s.members_.front(), device);
   apply_recorded_ranges(s, std::move(ranges), checkpoint);

@@ -85,6 +85,14 @@ class Segmenter {
   // {"count_ratio": r} (`vesselgan calibrate --count-ratio`), else 1. A command's --count-ratio: 0 = this one.
   double count_ratio() const { return count_ratio_; }
   double resolve_count_ratio(double requested) const { return requested > 0 ? requested : count_ratio_; }
+  // The operating-point rule this model is meant to be read with (PredictOptions::operating_point), from the
+  // checkpoint's config "predict": {"operating_point": rule} (`vesselgan calibrate --operating-point`), else
+  // "fixed". A recorded "expected-count" always comes with its recorded count ratio. A command's
+  // --operating-point: empty = this one.
+  const std::string& operating_point() const { return operating_point_; }
+  std::string resolve_operating_point(const std::string& requested) const {
+    return requested.empty() ? operating_point_ : requested;
+  }
 
   const CheckpointHeader& header() const { return header_; }
   const torch::Device& device() const { return device_; }
@@ -144,6 +152,7 @@ class Segmenter {
   std::vector<double> weights_;
   double temperature_ = 1;
   double count_ratio_ = 1;
+  std::string operating_point_ = "fixed";
   bool image_statistics_ = false;
   std::vector<StatisticsRange> statistics_ranges_;
   InputOptions input_;
@@ -154,7 +163,8 @@ class Segmenter {
 };
 
 // Removes the count ratio a checkpoint's config records (Segmenter::count_ratio, and the data it was measured on),
-// for a file whose maps are not the ones it was measured on; true when there was one.
+// for a file whose maps are not the ones it was measured on, and with it the recorded operating point
+// (Segmenter::operating_point), which needs the ratio; true when there was a ratio.
 bool drop_recorded_count_ratio(nlohmann::json& config);
 
 }  // namespace vg
