@@ -152,6 +152,21 @@ TEST(Losses, OptionsRoundTripThroughJsonAndValidate) {
   c.cldice_weight = 0.3;
   c.cldice_iterations = 0;
   EXPECT_THROW(validate(c), UserError);
+
+  // The thin-vessel weight: written only when on, read back, validated with a message naming it.
+  EXPECT_FALSE(nlohmann::json(LossOptions{}).contains("thin_weight"));
+  LossOptions thin;
+  thin.thin_weight = 4;
+  EXPECT_DOUBLE_EQ(nlohmann::json(thin).get<LossOptions>().thin_weight, 4.0);
+  for (double bad : {0.5, 101.0, std::nan("")}) {
+    thin.thin_weight = bad;
+    try {
+      validate(thin);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("thin_weight"), std::string::npos) << e.what();
+    }
+  }
 }
 
 // A horizontal bar of the given thickness, rows centred on row 32 of a 64x64 map, columns [2, 62).
@@ -159,6 +174,46 @@ torch::Tensor bar(int64_t thickness) {
   torch::Tensor m = torch::zeros({1, 1, 64, 64});
   m.slice(2, 32 - thickness / 2, 32 - thickness / 2 + thickness).slice(3, 2, 62).fill_(1);
   return m;
+}
+
+TEST(Losses, ThinVesselPixelsAreTheVesselsUnderThreePixelsWide) {
+  // Bars 1, 2 and 3 px thick, and a soft label: only the 1 and 2 px bars are thin, all of their pixels.
+  for (int64_t t : {1, 2, 3}) {
+    const torch::Tensor thin = thin_vessel_pixels(bar(t));
+    EXPECT_EQ(thin.sum().item<double>(), t < 3 ? bar(t).sum().item<double>() : 0.0) << t << " px";
+    EXPECT_TRUE(torch::equal(thin * bar(t), thin)) << t << " px: a thin pixel outside the vessel";
+  }
+  // A 1 px vessel running off a 7 px one: the junction's thick part is not thin, the branch is.
+  torch::Tensor map = bar(7);
+  map.slice(2, 0, 29).slice(3, 40, 41).fill_(1);
+  const torch::Tensor thin = thin_vessel_pixels(map * 0.9);  // a soft label counts where it is >= 0.5
+  EXPECT_EQ(thin.sum().item<double>(), 29);
+  EXPECT_EQ(thin.slice(2, 29, 36).sum().item<double>(), 0);
+}
+
+TEST(Losses, ThinWeightMultipliesTheBceOfThinVesselPixelsOnly) {
+  torch::manual_seed(1);
+  torch::Tensor truth = bar(5);
+  truth.slice(2, 0, 20).slice(3, 10, 11).fill_(1);  // a 1 px vessel
+  const torch::Tensor z = torch::randn({1, 1, 64, 64});
+  const torch::Tensor fov = (torch::rand({1, 1, 64, 64}) > 0.2).to(torch::kFloat);
+  const torch::Tensor per_pixel = F::binary_cross_entropy_with_logits(
+      z, truth, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  const torch::Tensor emphasis = 1 + 3 * thin_vessel_pixels(truth);
+  LossOptions o;
+  o.kind = "bce";
+  o.thin_weight = 4;
+  EXPECT_NEAR(segmentation_loss(z, truth, o).item<double>(), (per_pixel * emphasis).mean().item<double>(), 1e-6);
+  EXPECT_NEAR(segmentation_loss(z, truth, o, fov).item<double>(),
+              (per_pixel * emphasis * fov).sum().item<double>() / fov.sum().item<double>(), 1e-6);
+  // Off, it is the plain loss; Dice never sees it.
+  o.thin_weight = 1;
+  EXPECT_NEAR(segmentation_loss(z, truth, o).item<double>(), per_pixel.mean().item<double>(), 1e-6);
+  LossOptions dice;
+  dice.kind = "dice";
+  LossOptions dice_thin = dice;
+  dice_thin.thin_weight = 4;
+  EXPECT_EQ(segmentation_loss(z, truth, dice).item<double>(), segmentation_loss(z, truth, dice_thin).item<double>());
 }
 
 TEST(Losses, SoftSkeletonOfABarIsItsCentreRow) {

@@ -41,20 +41,22 @@ void to_json(nlohmann::json& j, const LossOptions& o) {
     j["cldice_weight"] = o.cldice_weight;
     j["cldice_iterations"] = o.cldice_iterations;
   }
+  if (o.thin_weight != 1) j["thin_weight"] = o.thin_weight;
 }
 
 void from_json(const nlohmann::json& j, LossOptions& o) {
   if (!j.is_object()) throw UserError("LossOptions: expected a JSON object, got " + j.dump());
   for (const auto& item : j.items()) {
     if (item.key() != "kind" && item.key() != "pos_weight" && item.key() != "cldice_weight" &&
-        item.key() != "cldice_iterations")
+        item.key() != "cldice_iterations" && item.key() != "thin_weight")
       throw UserError("LossOptions: unknown key '" + item.key() +
-                      "'; valid keys: kind, pos_weight, cldice_weight, cldice_iterations");
+                      "'; valid keys: kind, pos_weight, cldice_weight, cldice_iterations, thin_weight");
   }
   read_loss_field(j, "kind", o.kind, "a string");
   read_loss_field(j, "pos_weight", o.pos_weight, "a number");
   read_loss_field(j, "cldice_weight", o.cldice_weight, "a number");
   read_loss_field(j, "cldice_iterations", o.cldice_iterations, "an integer");
+  read_loss_field(j, "thin_weight", o.thin_weight, "a number");
 }
 
 void validate(const LossOptions& o) {
@@ -73,22 +75,31 @@ void validate(const LossOptions& o) {
   if (o.cldice_iterations < 1 || o.cldice_iterations > 50)
     throw UserError("LossOptions.cldice_iterations = " + std::to_string(o.cldice_iterations) +
                     " is invalid; valid: an integer in 1..50");
+  if (!(o.thin_weight >= 1.0 && o.thin_weight <= 100.0)) {
+    std::ostringstream v;
+    v << o.thin_weight;
+    throw UserError("LossOptions.thin_weight = " + v.str() + " is invalid; valid: a number in [1, 100] (1 = off)");
+  }
 }
 
 torch::Tensor bce_loss(const torch::Tensor& logits, const torch::Tensor& target, double pos_weight,
-                       const torch::Tensor& weight) {
+                       const torch::Tensor& weight, const torch::Tensor& emphasis) {
   check_shapes("bce_loss", logits, target, weight);
+  check_shapes("bce_loss (emphasis)", logits, target, emphasis);
   namespace F = torch::nn::functional;
   // Computed in float32 even under bf16 autocast: the loss is a large reduction.
   const torch::Tensor z = logits.to(torch::kFloat), t = target.to(z.options());
   auto opts = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum);
   if (pos_weight != 1.0) opts = opts.pos_weight(torch::full({1}, pos_weight, z.options()));
   // Data-parallel (batch_shard.h): a mean over this rank's rows, weighted so that the ranks' mean is the global one.
-  if (!weight.defined())
+  if (!weight.defined()) {
+    if (emphasis.defined()) opts = opts.weight(emphasis.to(z.options()));
     return F::binary_cross_entropy_with_logits(z, t, opts) * (shard_share() / static_cast<double>(z.numel()));
+  }
   TORCH_CHECK(active_batch_shard() == nullptr, "bce_loss: pixel weights are not supported across data-parallel ranks");
   const torch::Tensor w = weight.to(z.options());
-  return F::binary_cross_entropy_with_logits(z, t, opts.weight(w)) / w.sum().clamp_min(1.0);
+  const torch::Tensor factor = emphasis.defined() ? w * emphasis.to(z.options()) : w;
+  return F::binary_cross_entropy_with_logits(z, t, opts.weight(factor)) / w.sum().clamp_min(1.0);
 }
 
 torch::Tensor dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
@@ -128,14 +139,26 @@ torch::Tensor soft_open(const torch::Tensor& x) { return soft_dilate(soft_erode(
 
 torch::Tensor base_loss(const torch::Tensor& logits, const torch::Tensor& target, const LossOptions& opt,
                         const torch::Tensor& weight) {
-  if (opt.kind == "bce") return bce_loss(logits, target, opt.pos_weight, weight);
   if (opt.kind == "dice") return dice_loss(logits, target, weight);
+  const torch::Tensor emphasis =
+      opt.thin_weight != 1 ? 1.0 + (opt.thin_weight - 1.0) * thin_vessel_pixels(target) : torch::Tensor();
+  if (opt.kind == "bce") return bce_loss(logits, target, opt.pos_weight, weight, emphasis);
   TORCH_CHECK(opt.kind == "bce+dice", "segmentation_loss: unknown kind '", opt.kind,
               "' (validate the LossOptions first)");
-  return 0.5 * bce_loss(logits, target, opt.pos_weight, weight) + 0.5 * dice_loss(logits, target, weight);
+  return 0.5 * bce_loss(logits, target, opt.pos_weight, weight, emphasis) + 0.5 * dice_loss(logits, target, weight);
 }
 
 }  // namespace
+
+torch::Tensor thin_vessel_pixels(const torch::Tensor& target) {
+  TORCH_CHECK(target.dim() == 4 && target.size(1) == 1, "thin_vessel_pixels: target must be [N, 1, H, W], got ",
+              target.sizes());
+  namespace F = torch::nn::functional;
+  const torch::Tensor v = target.to(torch::kFloat).ge(0.5).to(torch::kFloat);
+  const auto square = F::MaxPool2dFuncOptions(3).stride(1).padding(1);
+  const torch::Tensor opened = F::max_pool2d(-F::max_pool2d(-v, square), square);
+  return (v - opened).clamp_min(0);
+}
 
 torch::Tensor soft_skeleton(const torch::Tensor& x, int64_t iterations) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 1, "soft_skeleton: x must be [N, 1, H, W], got ", x.sizes());
