@@ -43,6 +43,8 @@ void expect_card_f1(const fs::path& drive, const std::string& model_file, const 
   const Segmenter seg = Segmenter::load(model, torch::kCPU);
   PredictOptions opt;
   opt.fov_diameter = seg.resolve_fov_diameter(-1);  // as `segment` and `evaluate` run it by default
+  opt.operating_point = seg.resolve_operating_point("");
+  opt.count_ratio = seg.resolve_count_ratio(0);
   const auto prob = seg.probability(samples[0].image, samples[0].mask, opt);
   const auto report = evaluate({EvalItem{samples[0].id, prob, samples[0].label, samples[0].mask}});
   EXPECT_NEAR(report.fov_pooled.f1, recorded, 1e-3) << model_file << ", image " << samples[0].id;
