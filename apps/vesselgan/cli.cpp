@@ -48,6 +48,11 @@ void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f) {
       ->capture_default_str();
 }
 
+void resolve_operating_point(const OperatingPointFlags& f, const Segmenter& seg, PredictOptions& popt) {
+  popt.operating_point = seg.resolve_operating_point(f.rule);
+  popt.count_ratio = seg.resolve_count_ratio(f.count_ratio);
+}
+
 nlohmann::json config_section(const std::string& path, const std::string& section) {
   if (!std::filesystem::exists(path)) throw UserError("--config " + path + " does not exist (give a JSON file)");
   const auto j = nlohmann::json::parse(read_file(path), nullptr, false);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "vesselgan/core/progress.h"
+#include "vesselgan/seg/segmenter.h"
 
 namespace vg::cli {
 
@@ -44,6 +45,8 @@ struct OperatingPointFlags {
   double count_ratio = 0;  // 0: the model's recorded ratio (Segmenter::count_ratio), else 1
 };
 void add_operating_point_flags(CLI::App& cmd, OperatingPointFlags& f);
+// Sets popt's rule and ratio from the flags, each falling back to what the model records.
+void resolve_operating_point(const OperatingPointFlags& f, const Segmenter& seg, PredictOptions& popt);
 
 // The options a --config file holds for one command: its `section` member when it has one ({"train": {...}},
 // so a run's config.json works), else the whole object. UserError naming the file when it is missing, not

@@ -66,8 +66,7 @@ void run_shifts(const EvaluateFlags& f) {
   PredictOptions popt;
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
-  popt.operating_point = seg.resolve_operating_point(f.operating_point.rule);
-  popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
+  resolve_operating_point(f.operating_point, seg, popt);
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   RobustnessReport report =
       run_robustness(seg, load_samples(data, /*require_labels=*/true), opt, popt, make_progress_printer());
@@ -106,8 +105,7 @@ void run_evaluate(const EvaluateFlags& f) {
     PredictOptions popt;
     popt.tta = f.tta;
     popt.image_statistics = f.image_statistics;
-    popt.operating_point = seg.resolve_operating_point(f.operating_point.rule);
-    popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
+    resolve_operating_point(f.operating_point, seg, popt);
     popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
     std::vector<ScaleInfo> scales;
     items = predict_dataset(seg, data, popt, make_progress_printer(), &scales);

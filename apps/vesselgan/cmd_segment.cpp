@@ -108,8 +108,7 @@ void run_segment(const SegmentFlags& f) {
   PredictOptions popt;
   popt.tta = f.tta;
   popt.image_statistics = f.image_statistics;
-  popt.operating_point = seg.resolve_operating_point(f.operating_point.rule);
-  popt.count_ratio = seg.resolve_count_ratio(f.operating_point.count_ratio);
+  resolve_operating_point(f.operating_point, seg, popt);
   popt.tile = f.tile;
   popt.fov_diameter = seg.resolve_fov_diameter(f.fov_diameter);
   std::cerr << "model: " << model.string() << "; scale: "
