@@ -15,6 +15,7 @@
 #
 # Usage (device tool): BUDGET_S=540 bash scripts/gpu_run.sh      (timeout_s a little above BUDGET_S)
 #   GPU_PLAN=clahe BUDGET_S=540 bash scripts/gpu_run.sh   trains four CLAHE networks instead (no .gpu/init)
+#   GPU_PLAN=clahe-restarts ...   warm restarts, seeds 1-12, of .gpu/init/clahe-last.pt (a CLAHE network's last epoch)
 # How to prepare .gpu/, and what the first call found: docs/gpu.md.
 set -uo pipefail
 T0=$(date +%s)
@@ -87,8 +88,20 @@ EOF
     worker "$name:$name:$seed"
   done
 }
+# GPU_PLAN=clahe-restarts: sibling warm restarts of one CLAHE network's last epoch with seeds 1-12, as the six were
+# built from member 1's run (docs/segmenter.md, levers 16-17), three a worker while the deadline allows.
+cat >runs/gpu/clahe-restart.json <<EOF
+{"init_from": "$G/init/clahe-last.pt", "input": {"enhance": "green-clahe"},
+ "schedule": [{"epochs": 150, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}], "swa_start": 151}
+EOF
 if [ "${GPU_PLAN:-restarts}" = clahe ]; then
   for seed in 1 2 3 4; do clahe_chain "$seed" & done
+elif [ "${GPU_PLAN:-restarts}" = clahe-restarts ]; then
+  [ -f "$G/init/clahe-last.pt" ] || { log "GPU_PLAN=clahe-restarts needs .gpu/init/clahe-last.pt"; exit 1; }
+  for w in 0 1 2 3; do
+    worker "clahe-rs$((w + 1)):clahe-restart:$((w + 1))" "clahe-rs$((w + 5)):clahe-restart:$((w + 5))" \
+      "clahe-rs$((w + 9)):clahe-restart:$((w + 9))" &
+  done
 else
   worker restart-s1:restart:1 scratch-s9:scratch:9 &
   worker restart-s2:restart:2 restart-s3:restart:3 &
