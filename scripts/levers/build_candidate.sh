@@ -4,7 +4,8 @@
 # OUT: a new folder; WEIGHTS: comma-separated, six for the shipped six's members and one per NETWORK (a run's
 # best.pt, say); NETWORKs are exported beside the six's members. Then, as the CLAHE card's recipe: temperature
 # (`calibrate`), statistics ranges and count ratio (`calibrate --statistics-range 1 --count-ratio`), and on the
-# validation photographs: `evaluate`, `evaluate --shifts` at the fixed threshold and at expected count.
+# validation photographs: `evaluate --shifts` at the fixed threshold and at expected count (each report's "clean"
+# entry is the candidate's clean `evaluate`, so that is not run again).
 # Environment: VG (vesselgan binary, default build/release/vesselgan), DRIVE (default ../shared/data/DRIVE),
 # VAL (a folder layout holding photographs 22 and 28 of DRIVE's training split, default runs/val-drive).
 set -euo pipefail
@@ -22,7 +23,6 @@ for n in "${nets[@]}"; do "$VG" export --model "$n" --data "$DRIVE" --out m$i.pt
 "$VG" export "${args[@]}" --weights "$weights" --out ens.pt
 "$VG" calibrate --model ens.pt --data "$DRIVE" --out ens-t.pt
 "$VG" calibrate --model ens-t.pt --statistics-range 1 --count-ratio --data "$DRIVE" --out final.pt
-"$VG" evaluate --model final.pt --data "$VAL" --layout folder --split all --threads 2 --out ev-val
 "$VG" evaluate --shifts --model final.pt --data "$VAL" --layout folder --split all --threads 2 --out shifts-val
 "$VG" evaluate --shifts --operating-point expected-count --model final.pt --data "$VAL" --layout folder --split all \
   --threads 2 --out shifts-val-ec
