@@ -123,4 +123,24 @@ TEST(TrainOptions, PatchTrainingOfAnEnhancedInputRefusesDegradations) {
   EXPECT_NO_THROW(validate(o));
 }
 
+TEST(TrainOptions, AJitteredEnhancementNeedsAnEnhancedInputAndWholePhotographs) {
+  TrainOptions o;
+  o.augment.enhance_jitter = {1, 4, 1.2};
+  try {
+    validate(o);  // input.enhance "none": there is no clip limit to draw
+    ADD_FAILURE() << "a jittered enhancement of an input without enhancement was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.input.enhance"), std::string::npos) << e.what();
+  }
+  o.input.enhance = "green-clahe";
+  EXPECT_NO_THROW(validate(o));
+  EXPECT_TRUE(enhances_per_batch(o));
+  o.patch.size = 64;
+  o.patch.per_epoch = 100;
+  EXPECT_NE(test::user_error([&] { validate(o); }).find("train.patch.size"), std::string::npos);
+  o.patch.size = 0;
+  o.augment.enhance_jitter = {};
+  EXPECT_FALSE(enhances_per_batch(o));  // enhanced once, as before
+}
+
 }  // namespace vg

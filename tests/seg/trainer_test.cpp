@@ -297,6 +297,32 @@ TEST(Trainer, AnEnhancedRunCompressesThePhotographAsTakenBeforeItsEnhancement) {
                            weights_of(dir.path() / "c/checkpoints/last.pt")));
 }
 
+TEST(Trainer, AJitteredEnhancementDrawsItsClipLimitAndGammaPerBatchFromTheSeed) {
+  // augment.enhance_jitter on: each batch's photographs are enhanced again with a drawn clip limit and gamma, so
+  // the weights move away from a run that draws as often but always the input's own clip limit and no gamma
+  // ("fixed": the same random numbers consumed); the draws come from the seeded generator, so a rerun is bit for
+  // bit the same; and the network still sees only the enhanced green channel.
+  test::ScratchDir dir("trainer_enhance_jitter");
+  auto opt = tiny_options();
+  opt.input.enhance = "green-clahe";
+  opt.input.clahe_tile = 16;
+  const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
+  opt.augment.enhance_jitter = {opt.input.clahe_clip, opt.input.clahe_clip, 1};
+  train_sa_unet(train, val, opt, dir.path() / "fixed", torch::kCPU, false);
+  opt.augment.enhance_jitter = {1, 4, 1.5};
+  train_sa_unet(train, val, opt, dir.path() / "a", torch::kCPU, false);
+  train_sa_unet(train, val, opt, dir.path() / "b", torch::kCPU, false);
+  train_sa_unet(with_red_and_blue_scrambled(train), with_red_and_blue_scrambled(val), opt, dir.path() / "c",
+                torch::kCPU, false);
+  const auto a = weights_of(dir.path() / "a/checkpoints/last.pt");
+  EXPECT_FALSE(torch::equal(weights_of(dir.path() / "fixed/checkpoints/last.pt"), a));
+  EXPECT_TRUE(torch::equal(weights_of(dir.path() / "b/checkpoints/last.pt"), a));
+  EXPECT_TRUE(torch::equal(weights_of(dir.path() / "c/checkpoints/last.pt"), a));
+  EXPECT_EQ(read_checkpoint_header(dir.path() / "a/checkpoints/last.pt")
+                .config.at("train").at("augment").at("enhance_jitter").at("clip_max"),
+            4.0);
+}
+
 TEST(Trainer, LearnsPhantomVesselsWellAboveChance) {
   test::ScratchDir dir("trainer_learns");
   TrainOptions opt = train_preset("quick");

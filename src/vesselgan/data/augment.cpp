@@ -55,11 +55,15 @@ const auto kAugmentFields = [](auto& o, auto&& field) {
   field("hue", o.hue, within(0, 0.5, "0..0.5 (fraction of the hue circle)"));
   field("noise_std", o.noise_std, within(0, 0.5, "0..0.5"));
   field("degrade", o.degrade, section);
+  field("enhance_jitter", o.enhance_jitter, section);
 };
 
 }  // namespace
 
-void to_json(nlohmann::json& j, const AugmentOptions& o) { j = fields_to_json(o, kAugmentFields); }
+void to_json(nlohmann::json& j, const AugmentOptions& o) {
+  j = fields_to_json(o, kAugmentFields);
+  if (!active(o.enhance_jitter)) j.erase("enhance_jitter");  // recipes written before it keep their keys
+}
 void from_json(const nlohmann::json& j, AugmentOptions& o) { fields_from_json(j, "augment", o, kAugmentFields); }
 
 void validate(const AugmentOptions& o) {

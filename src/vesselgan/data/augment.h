@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vesselgan/data/degradation.h"
+#include "vesselgan/data/enhance_jitter.h"
 
 namespace vg {
 
@@ -23,6 +24,9 @@ struct AugmentOptions {
   double hue = 0.02;        // rotation of the YIQ chroma plane by U[-h, h] turns (fraction of the hue circle)
   double noise_std = 0.01;  // additive gaussian noise, this standard deviation
   DegradeOptions degrade;   // random blur, exposure, gamma, noise and JPEG (data/degradation.h); off by default
+  // A random clip limit and gamma for an enhanced input (data/enhance_jitter.h); the trainer applies it where it
+  // enhances the photographs, augment() below does not. Off by default, and absent from the JSON when off.
+  EnhanceJitterOptions enhance_jitter;
 };
 void to_json(nlohmann::json& j, const AugmentOptions& o);
 // Keys not present keep their current values; an unknown key or a wrong type throws UserError.

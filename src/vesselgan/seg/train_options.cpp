@@ -61,6 +61,12 @@ void validate(const TrainOptions& o) {
               "train.augment.degrade.p", o.augment.degrade.p,
               "0 when input.enhance is on and patch.size > 0 (the degradations reach the photograph before its "
               "enhancement, which whole-photograph training alone does)");
+  const EnhanceJitterOptions& jitter = o.augment.enhance_jitter;
+  check_field(!active(jitter) || o.input.enhance != "none", "train.input.enhance", o.input.enhance,
+              "an enhancement (\"green-clahe\") when augment.enhance_jitter is on: it draws that enhancement's clip "
+              "limit and gamma");
+  check_field(!active(jitter) || o.patch.size == 0, "train.patch.size", o.patch.size,
+              "0 when augment.enhance_jitter is on (patches are cut from photographs enhanced once)");
   check_field(!o.schedule.empty(), "train.schedule", o.schedule.size(), "at least one {epochs, lr} stage");
   for (const auto& s : o.schedule) {
     validate_fields("train.schedule[]", s, kStageFields);
@@ -73,6 +79,11 @@ void validate(const TrainOptions& o) {
 
 bool degrades_before_enhancing(const TrainOptions& o) {
   return o.augment.enabled && o.input.enhance != "none" && active(o.augment.degrade);
+}
+
+bool enhances_per_batch(const TrainOptions& o) {
+  return degrades_before_enhancing(o) ||
+         (o.augment.enabled && o.input.enhance != "none" && active(o.augment.enhance_jitter));
 }
 
 int64_t total_epochs(const TrainOptions& o) {

@@ -66,6 +66,10 @@ void validate(const TrainOptions& o);
 // (CLAHE amplifies both); each epoch then re-makes the batch's canvases from its degraded photographs.
 // Whole-photograph training only: validate() refuses it with patches, which are cut from enhanced photographs.
 bool degrades_before_enhancing(const TrainOptions& o);
+// Whether each batch's canvases are made again from its photographs: they are degraded before their enhancement
+// (above), or their enhancement is drawn at random (augment.enhance_jitter, data/enhance_jitter.h, which
+// validate() accepts only with input.enhance on and whole photographs).
+bool enhances_per_batch(const TrainOptions& o);
 
 int64_t total_epochs(const TrainOptions& o);
 uint64_t effective_split_seed(const TrainOptions& o);  // split_seed, or seed when split_seed < 0

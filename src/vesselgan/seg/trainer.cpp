@@ -34,7 +34,7 @@ struct Stacked {
   torch::Tensor image, label, mask;  // [N,3,H,W], [N,1,H,W], [N,1,H,W]
   std::vector<FitInfo> fit;
   std::vector<std::string> ids;
-  std::vector<torch::Tensor> photos;  // the photographs as read, [3,h,w] on the CPU: kept only to degrade them
+  std::vector<torch::Tensor> photos;  // the photographs as read, [3,h,w] on the CPU: kept only to re-enhance them
 };
 
 // A label fitted like its photograph: a binary label stays binary (the resize is bilinear), a soft one
@@ -79,17 +79,28 @@ Stacked stack_samples(const std::vector<Sample>& samples, const InputOptions& in
   return s;
 }
 
-// The canvases of the photographs idx of s, each degraded as d says and then enhanced and fitted as in
-// stack_samples (so the canvas is the one it would have been without the degradation).
-torch::Tensor degraded_canvases(const Stacked& s, const torch::Tensor& idx, const InputOptions& in, int64_t multiple,
-                                const DegradeOptions& d, const torch::Device& device) {
+// One photograph enhanced with a drawn clip limit and gamma (data/enhance_jitter.h).
+torch::Tensor jittered_enhancement(const torch::Tensor& photo, InputOptions in, const EnhanceJitterOptions& j) {
+  const EnhanceDraw d = draw_enhancement(j, in.clahe_clip);
+  in.clahe_clip = d.clip;
+  const torch::Tensor x = enhance_image(photo, in);
+  return d.gamma == 1 ? x : x.clamp(0, 1).pow(d.gamma);
+}
+
+// The canvases of the photographs idx of s, each degraded as a.degrade says, then enhanced (with the clip limit
+// and gamma a.enhance_jitter draws) and fitted as in stack_samples, so the canvas is the one it would have been
+// without them.
+torch::Tensor enhanced_canvases(const Stacked& s, const torch::Tensor& idx, const InputOptions& in, int64_t multiple,
+                                const AugmentOptions& a, const torch::Device& device) {
   const int64_t H = s.image.size(2), W = s.image.size(3);
   const torch::Tensor rows = idx.to(torch::kCPU);
   std::vector<torch::Tensor> im;
   for (int64_t k = 0; k < rows.size(0); ++k) {
     const torch::Tensor& photo = s.photos.at(static_cast<size_t>(rows[k].item<int64_t>()));
-    const torch::Tensor degraded = degrade(photo.unsqueeze(0), d).squeeze(0);
-    im.push_back(pad_center(fit_to_canvas(enhance_image(degraded, in), in, multiple, nullptr), H, W));
+    const torch::Tensor degraded = degrade(photo.unsqueeze(0), a.degrade).squeeze(0);
+    const torch::Tensor enhanced =
+        active(a.enhance_jitter) ? jittered_enhancement(degraded, in, a.enhance_jitter) : enhance_image(degraded, in);
+    im.push_back(pad_center(fit_to_canvas(enhanced, in, multiple, nullptr), H, W));
   }
   return torch::stack(im).to(device);
 }
@@ -320,10 +331,10 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
 
   const int64_t multiple = int64_t{1} << opt.model.depth;
   // Whole photographs stacked once, or a sampler of crops; n = images (or crops) per epoch.
-  const bool degrade_photos = degrades_before_enhancing(opt);  // validate() refuses it with patches
+  const bool per_batch = enhances_per_batch(opt);  // validate() refuses it with patches
   AugmentOptions canvas_augment = opt.augment;
-  if (degrade_photos) canvas_augment.degrade.p = 0;  // done on the photographs
-  const Stacked tr = patches ? Stacked{} : stack_samples(targets, opt.input, multiple, device, degrade_photos);
+  if (degrades_before_enhancing(opt)) canvas_augment.degrade.p = 0;  // done on the photographs
+  const Stacked tr = patches ? Stacked{} : stack_samples(targets, opt.input, multiple, device, per_batch);
   const std::optional<PatchSampler> sampler =
       patches ? std::optional<PatchSampler>(make_patch_sampler(targets, opt, device)) : std::nullopt;
   const Stacked va = stack_samples(val, opt.input, multiple, device);
@@ -353,8 +364,8 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
         sampler->draw(count, &batch.image, &batch.label, &batch.mask);
       } else {
         const auto idx = perm.slice(0, b, b + count).to(device);
-        batch = {degrade_photos ? degraded_canvases(tr, idx, opt.input, multiple, opt.augment.degrade, device)
-                                : tr.image.index_select(0, idx),
+        batch = {per_batch ? enhanced_canvases(tr, idx, opt.input, multiple, opt.augment, device)
+                           : tr.image.index_select(0, idx),
                  tr.label.index_select(0, idx), tr.mask.index_select(0, idx)};
       }
       batch = augment(batch, canvas_augment);
