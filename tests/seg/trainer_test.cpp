@@ -33,6 +33,14 @@ TrainOptions tiny_options() {
   return o;
 }
 
+// tiny_options reading the photographs' green channel after CLAHE, with tiles that fit the 32 px phantoms.
+TrainOptions tiny_enhanced_options() {
+  TrainOptions o = tiny_options();
+  o.input.enhance = "green-clahe";
+  o.input.clahe_tile = 16;
+  return o;
+}
+
 // The samples with their photographs' red and blue channels replaced by noise (seeded), green kept.
 std::vector<Sample> with_red_and_blue_scrambled(std::vector<Sample> s) {
   torch::manual_seed(9);
@@ -261,9 +269,7 @@ TEST(Trainer, AnEnhancedRunTrainsAndValidatesOnTheEnhancedGreenChannelOnly) {
   // The same photographs with red and blue replaced by noise train the same network, bit for bit, and
   // score the same validation: both training and validation feed the network the enhanced green channel.
   test::ScratchDir dir("trainer_enhance");
-  auto opt = tiny_options();
-  opt.input.enhance = "green-clahe";
-  opt.input.clahe_tile = 16;
+  auto opt = tiny_enhanced_options();
   const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
   train_sa_unet(train, val, opt, dir.path() / "a", torch::kCPU, false);
   train_sa_unet(with_red_and_blue_scrambled(train), with_red_and_blue_scrambled(val), opt, dir.path() / "b", torch::kCPU, false);
@@ -281,9 +287,7 @@ TEST(Trainer, AnEnhancedRunCompressesThePhotographAsTakenBeforeItsEnhancement) {
   // before the enhancement picks the green channel, as a camera's JPEG does, red and blue change the green the
   // network sees and the trained weights. Degrading the enhanced canvas instead would train the same weights.
   test::ScratchDir dir("trainer_enhance_degrade");
-  auto opt = tiny_options();
-  opt.input.enhance = "green-clahe";
-  opt.input.clahe_tile = 16;
+  auto opt = tiny_enhanced_options();
   opt.augment.degrade.p = 1;
   opt.augment.degrade.jpeg_min = 10;
   const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
@@ -303,9 +307,7 @@ TEST(Trainer, AJitteredEnhancementDrawsItsClipLimitAndGammaPerBatchFromTheSeed) 
   // ("fixed": the same random numbers consumed); the draws come from the seeded generator, so a rerun is bit for
   // bit the same; and the network still sees only the enhanced green channel.
   test::ScratchDir dir("trainer_enhance_jitter");
-  auto opt = tiny_options();
-  opt.input.enhance = "green-clahe";
-  opt.input.clahe_tile = 16;
+  auto opt = tiny_enhanced_options();
   const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
   opt.augment.enhance_jitter = {opt.input.clahe_clip, opt.input.clahe_clip, 1};
   train_sa_unet(train, val, opt, dir.path() / "fixed", torch::kCPU, false);
