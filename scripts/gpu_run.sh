@@ -16,6 +16,8 @@
 # Usage (device tool): BUDGET_S=540 bash scripts/gpu_run.sh      (timeout_s a little above BUDGET_S)
 #   GPU_PLAN=clahe BUDGET_S=540 bash scripts/gpu_run.sh   trains four CLAHE networks instead (no .gpu/init)
 #   GPU_PLAN=clahe-restarts ...   warm restarts, seeds 1-12, of .gpu/init/clahe-last.pt (a CLAHE network's last epoch)
+#   GPU_PLAN=clahe-jitter ...     lever 19 on more seeds: the CLAHE recipe from scratch with and without
+#                                 augment.enhance_jitter, seeds 44-47 each (no .gpu/init)
 # How to prepare .gpu/, and what the first call found: docs/gpu.md.
 set -uo pipefail
 T0=$(date +%s)
@@ -94,7 +96,13 @@ cat >runs/gpu/clahe-restart.json <<EOF
 {"init_from": "$G/init/clahe-last.pt", "input": {"enhance": "green-clahe"},
  "schedule": [{"epochs": 150, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}], "swa_start": 151}
 EOF
-if [ "${GPU_PLAN:-restarts}" = clahe ]; then
+# GPU_PLAN=clahe-jitter: lever 19 (docs/segmenter.md) seed-paired, its configs as committed: each worker trains one
+# seed with the jitter, then the same seed without it, so the pairs that finish compare at equal seeds.
+cp configs/green-clahe.json runs/gpu/clahe-clean.json
+cp configs/green-clahe-jitter.json runs/gpu/clahe-jitter.json
+if [ "${GPU_PLAN:-restarts}" = clahe-jitter ]; then
+  for seed in 44 45 46 47; do worker "jitter-s$seed:clahe-jitter:$seed" "clean-s$seed:clahe-clean:$seed" & done
+elif [ "${GPU_PLAN:-restarts}" = clahe ]; then
   for seed in 1 2 3 4; do clahe_chain "$seed" & done
 elif [ "${GPU_PLAN:-restarts}" = clahe-restarts ]; then
   [ -f "$G/init/clahe-last.pt" ] || { log "GPU_PLAN=clahe-restarts needs .gpu/init/clahe-last.pt"; exit 1; }
