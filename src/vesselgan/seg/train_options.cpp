@@ -77,13 +77,19 @@ void validate(const TrainOptions& o) {
               "0 (off) or an epoch of the schedule, 1.." + std::to_string(total_epochs(o)));
 }
 
+namespace {
+
+// Augmentation on and an enhanced input: where the steps before the enhancement can act at all.
+bool augments_an_enhanced_input(const TrainOptions& o) { return o.augment.enabled && o.input.enhance != "none"; }
+
+}  // namespace
+
 bool degrades_before_enhancing(const TrainOptions& o) {
-  return o.augment.enabled && o.input.enhance != "none" && active(o.augment.degrade);
+  return augments_an_enhanced_input(o) && active(o.augment.degrade);
 }
 
 bool enhances_per_batch(const TrainOptions& o) {
-  return degrades_before_enhancing(o) ||
-         (o.augment.enabled && o.input.enhance != "none" && active(o.augment.enhance_jitter));
+  return augments_an_enhanced_input(o) && (active(o.augment.degrade) || active(o.augment.enhance_jitter));
 }
 
 int64_t total_epochs(const TrainOptions& o) {
