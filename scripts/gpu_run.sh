@@ -98,9 +98,9 @@ cat >runs/gpu/clahe-restart.json <<EOF
 EOF
 # GPU_PLAN=clahe-jitter: lever 19 (docs/segmenter.md) seed-paired, its configs as committed: each worker trains one
 # seed with the jitter, then the same seed without it, so the pairs that finish compare at equal seeds.
-cp configs/green-clahe.json runs/gpu/clahe-clean.json
-cp configs/green-clahe-jitter.json runs/gpu/clahe-jitter.json
 if [ "${GPU_PLAN:-restarts}" = clahe-jitter ]; then
+  cp configs/green-clahe.json runs/gpu/clahe-clean.json
+  cp configs/green-clahe-jitter.json runs/gpu/clahe-jitter.json
   for seed in 44 45 46 47; do worker "jitter-s$seed:clahe-jitter:$seed" "clean-s$seed:clahe-clean:$seed" & done
 elif [ "${GPU_PLAN:-restarts}" = clahe ]; then
   for seed in 1 2 3 4; do clahe_chain "$seed" & done

@@ -20,10 +20,12 @@ mkdir -p "$out" && cd "$out"
   > calibrate.log
 "$VG" evaluate --shifts --model best-ranged.pt --data "$VAL" --layout folder --split all --threads 2 --out shifts-val \
   > shifts-val.log
-python3 - shifts-val/robustness.json <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-worst = max(r["shifts"], key=lambda s: s["f1_drop"])
-print(f"clean {r['clean']['f1']:.4f} / {r['clean']['auc_roc']:.4f}; worst drop {worst['f1_drop']:.4f} "
-      f"({worst['kind']} {worst['level']:g}); mean drop {r['mean_f1_drop']:.4f}")
+# The report read by candidate_rule.py's read(), as the candidates' are, without the rule.
+python3 - "$here" shifts-val <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+from candidate_rule import read
+clean, mean, _, worst = read(sys.argv[2])
+print(f"clean {clean['f1']:.4f} / {clean['auc_roc']:.4f}; worst drop {worst['f1_drop']:.4f} "
+      f"({worst['kind']} {worst['level']:g}); mean drop {mean:.4f}")
 PYEOF
