@@ -57,6 +57,12 @@ CheckpointHeader exported_header(const Segmenter& seg, const std::string& model,
   return h;
 }
 
+// The note for an exported file that does not keep the temperature recorded where it came from.
+void print_temperature_note(const std::string& fitted_on, const std::string& out) {
+  std::cout << "note: the temperature recorded for " << fitted_on << " does not calibrate " << out
+            << ", so it is not kept (run vesselgan calibrate on " << out << " for calibrated probabilities)\n";
+}
+
 // Member k (1-based) of the ensemble checkpoint `model` as a single "sa-unet" checkpoint: the ensemble's
 // config (architecture, input recipe, training scale) with that member's own ids, seed and state, so it can
 // start a fine-tuning run (train.init_from) or be re-assembled into another ensemble.
@@ -85,10 +91,12 @@ void export_member(const ExportFlags& f) {
     ranges = nlohmann::json::array({ranges.at(static_cast<size_t>(f.member - 1))});
   }
   drop_recorded_count_ratio(h.config);  // the ensemble's ratio was measured on the average of its maps
+  const bool had_temperature = drop_recorded_calibration(h.config);  // and its temperature fitted on it
   h.state = info.value("state", nlohmann::json::object());
   h.state["exported_from"] = f.models[0] + " member " + std::to_string(f.member);
   save_checkpoint(f.out, h, *seg.member(static_cast<size_t>(f.member - 1)));
   std::cout << "exported member " << f.member << " of " << count << " of " << f.models[0] << " -> " << f.out << "\n";
+  if (had_temperature) print_temperature_note(f.models[0] + "'s average", f.out);
 }
 
 void run_export(const ExportFlags& f) {
@@ -112,6 +120,8 @@ void run_export(const ExportFlags& f) {
             << (d > 0 ? std::to_string(d) + " px"
                       : std::string("not recorded: photographs are segmented at native scale"))
             << ")\n";
+  if (members.size() > 1 && members[0].header.config.contains("calibration"))
+    print_temperature_note(f.models[0] + "'s own maps", f.out);
   if (members.size() > 1 && ensemble_drops_statistics_ranges(members))
     std::cout << "note: not every member records its own statistics range, so the ensemble records none (run "
                  "vesselgan calibrate --statistics-range on it for adaptive image statistics)\n";

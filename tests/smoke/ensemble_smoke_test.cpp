@@ -195,6 +195,40 @@ TEST(EnsembleSmoke, ExportMemberWritesOneMemberThatEvaluatesLikeTheModelItCameFr
   EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
 }
 
+TEST(EnsembleSmoke, ExportKeepsATemperatureOnlyForTheMapsItWasFittedOn) {
+  const TwoModels t("ens_temperature_smoke");
+  const test::ScratchDir& dir = t.dir;
+  const std::string id = sorted_train_ids(t.data).back();
+  const auto calibrate = [&](const fs::path& model, const fs::path& out) {
+    const auto r = run_cli("calibrate --model " + model.string() + " --data " + t.data.string() + " --ids " + id +
+                               " --threads 2 --out " + out.string(),
+                           dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_TRUE(read_checkpoint_header(out).config.contains("calibration"));
+  };
+  const auto calibrated = [](const fs::path& p) { return read_checkpoint_header(p).config.contains("calibration"); };
+  const fs::path cal_a = dir.path() / "cal_a.pt", slim = dir.path() / "slim.pt", ens = dir.path() / "ens.pt",
+                 cal_ens = dir.path() / "cal_ens.pt", member = dir.path() / "member.pt";
+  calibrate(t.a, cal_a);
+
+  // One model exported alone keeps its own temperature: the maps are the ones it was fitted on.
+  auto r = run_cli("export --model " + cal_a.string() + " --out " + slim.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(calibrated(slim));
+
+  // An ensemble averages other maps than its first member's, and one member alone is sharper than the average
+  // it was calibrated in: neither keeps the temperature, and export says so.
+  r = run_cli("export --model " + cal_a.string() + " --model " + t.b + " --out " + ens.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(calibrated(ens));
+  EXPECT_TRUE(contains(r.out, "vesselgan calibrate")) << r.out;
+  calibrate(ens, cal_ens);
+  r = run_cli("export --model " + cal_ens.string() + " --member 1 --out " + member.string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(calibrated(member));
+  EXPECT_TRUE(contains(r.out, "vesselgan calibrate")) << r.out;
+}
+
 TEST(EnsembleSmoke, AMemberOfAnotherEnhancementIsExportedWithItsOwnInput) {
   const TwoModels t("ens_member_enhance_smoke");
   const test::ScratchDir& dir = t.dir;

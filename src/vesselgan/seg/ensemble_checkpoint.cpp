@@ -143,6 +143,7 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
   h.kind = kSegEnsembleKind;
   h.config = first.header.config;
   drop_recorded_count_ratio(h.config);  // measured on the first member's maps, not on the average's
+  drop_recorded_calibration(h.config);  // fitted on the first member's maps too
   if (h.config.contains("predict") && h.config["predict"].is_object()) {
     auto& predict = h.config["predict"];
     predict.erase("statistics_ranges");  // the first member's alone would not fit an ensemble

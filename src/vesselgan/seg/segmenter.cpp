@@ -108,6 +108,10 @@ bool drop_recorded_count_ratio(nlohmann::json& config) {
   return true;
 }
 
+bool drop_recorded_calibration(nlohmann::json& config) {
+  return config.is_object() && config.erase("calibration") > 0;
+}
+
 Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::Device& device) {
   const CheckpointHeader h = read_checkpoint_header(checkpoint);
   if (h.kind != kSegCheckpointKind && h.kind != kSegEnsembleKind)

@@ -167,4 +167,9 @@ class Segmenter {
 // (Segmenter::operating_point), which needs the ratio; true when there was a ratio.
 bool drop_recorded_count_ratio(nlohmann::json& config);
 
+// Removes the calibration a checkpoint's config records (Segmenter::temperature, and the photographs it was fitted
+// on), for a file whose maps are not the ones it was fitted on: an ensemble's average is softer than its first
+// member's map, one member alone sharper than the average. True when there was one.
+bool drop_recorded_calibration(nlohmann::json& config);
+
 }  // namespace vg
