@@ -96,27 +96,33 @@ cat >runs/gpu/clahe-restart.json <<EOF
 {"init_from": "$G/init/clahe-last.pt", "input": {"enhance": "green-clahe"},
  "schedule": [{"epochs": 150, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}], "swa_start": 151}
 EOF
-# GPU_PLAN=clahe-jitter: lever 19 (docs/segmenter.md) seed-paired, its configs as committed: each worker trains one
-# seed with the jitter, then the same seed without it, so the pairs that finish compare at equal seeds.
-if [ "${GPU_PLAN:-restarts}" = clahe-jitter ]; then
-  cp configs/green-clahe.json runs/gpu/clahe-clean.json
-  cp configs/green-clahe-jitter.json runs/gpu/clahe-jitter.json
-  for seed in 44 45 46 47; do worker "jitter-s$seed:clahe-jitter:$seed" "clean-s$seed:clahe-clean:$seed" & done
-elif [ "${GPU_PLAN:-restarts}" = clahe ]; then
-  for seed in 1 2 3 4; do clahe_chain "$seed" & done
-elif [ "${GPU_PLAN:-restarts}" = clahe-restarts ]; then
-  [ -f "$G/init/clahe-last.pt" ] || { log "GPU_PLAN=clahe-restarts needs .gpu/init/clahe-last.pt"; exit 1; }
-  for w in 0 1 2 3; do
-    worker "clahe-rs$((w + 1)):clahe-restart:$((w + 1))" "clahe-rs$((w + 5)):clahe-restart:$((w + 5))" \
-      "clahe-rs$((w + 9)):clahe-restart:$((w + 9))" &
-  done
-else
-  worker restart-s1:restart:1 scratch-s9:scratch:9 &
-  worker restart-s2:restart:2 restart-s3:restart:3 &
-  worker scratch-s7:scratch:7 &
-  worker scratch-s8:scratch:8 &
-fi
-log "training (${GPU_PLAN:-restarts}) started (deadline at $((train_deadline - T0))s)"
+plan=${GPU_PLAN:-restarts}
+case "$plan" in
+  # lever 19 (docs/segmenter.md) seed-paired, its configs as committed: each worker trains one seed with the jitter,
+  # then the same seed without it, so the pairs that finish compare at equal seeds.
+  clahe-jitter)
+    cp configs/green-clahe.json runs/gpu/clahe-clean.json
+    cp configs/green-clahe-jitter.json runs/gpu/clahe-jitter.json
+    for seed in 44 45 46 47; do worker "jitter-s$seed:clahe-jitter:$seed" "clean-s$seed:clahe-clean:$seed" & done
+    ;;
+  clahe)
+    for seed in 1 2 3 4; do clahe_chain "$seed" & done
+    ;;
+  clahe-restarts)
+    [ -f "$G/init/clahe-last.pt" ] || { log "GPU_PLAN=clahe-restarts needs .gpu/init/clahe-last.pt"; exit 1; }
+    for w in 0 1 2 3; do
+      worker "clahe-rs$((w + 1)):clahe-restart:$((w + 1))" "clahe-rs$((w + 5)):clahe-restart:$((w + 5))" \
+        "clahe-rs$((w + 9)):clahe-restart:$((w + 9))" &
+    done
+    ;;
+  *)
+    worker restart-s1:restart:1 scratch-s9:scratch:9 &
+    worker restart-s2:restart:2 restart-s3:restart:3 &
+    worker scratch-s7:scratch:7 &
+    worker scratch-s8:scratch:8 &
+    ;;
+esac
+log "training ($plan) started (deadline at $((train_deadline - T0))s)"
 
 # 3. Tests: the CUDA tests (GAN ops and networks; SA-UNet training with bf16 + channels-last, resume, and
 # CPU-vs-CUDA inference), then the CPU suite (no DRIVE here: those tests skip), built while training runs.
