@@ -26,6 +26,14 @@ out=${OUT:?OUT must name the folder for results}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 1
 G=$repo/.gpu
+# The plan is checked before anything runs, so a misspelt GPU_PLAN costs no device time.
+plan=${GPU_PLAN:-restarts}
+case "$plan" in
+  restarts | clahe | clahe-jitter) ;;
+  clahe-restarts)
+    [ -f "$G/init/clahe-last.pt" ] || { echo "GPU_PLAN=clahe-restarts needs .gpu/init/clahe-last.pt (a CLAHE network's last epoch); nothing was run" >&2; exit 2; } ;;
+  *) echo "GPU_PLAN='$plan' is not a plan (valid: restarts, clahe, clahe-restarts, clahe-jitter); nothing was run" >&2; exit 2 ;;
+esac
 el() { echo $(($(date +%s) - T0)); }
 left() { echo $((T0 + budget - $(date +%s))); }
 log() { echo "[$(el)s] $*" | tee -a "$out/summary.txt"; }
@@ -96,7 +104,6 @@ cat >runs/gpu/clahe-restart.json <<EOF
 {"init_from": "$G/init/clahe-last.pt", "input": {"enhance": "green-clahe"},
  "schedule": [{"epochs": 150, "lr": 1e-3}, {"epochs": 100, "lr": 1e-4}], "swa_start": 151}
 EOF
-plan=${GPU_PLAN:-restarts}
 case "$plan" in
   # lever 19 (docs/segmenter.md) seed-paired, its configs as committed: each worker trains one seed with the jitter,
   # then the same seed without it, so the pairs that finish compare at equal seeds.
@@ -109,13 +116,12 @@ case "$plan" in
     for seed in 1 2 3 4; do clahe_chain "$seed" & done
     ;;
   clahe-restarts)
-    [ -f "$G/init/clahe-last.pt" ] || { log "GPU_PLAN=clahe-restarts needs .gpu/init/clahe-last.pt"; exit 1; }
     for w in 0 1 2 3; do
       worker "clahe-rs$((w + 1)):clahe-restart:$((w + 1))" "clahe-rs$((w + 5)):clahe-restart:$((w + 5))" \
         "clahe-rs$((w + 9)):clahe-restart:$((w + 9))" &
     done
     ;;
-  *)
+  restarts)
     worker restart-s1:restart:1 scratch-s9:scratch:9 &
     worker restart-s2:restart:2 restart-s3:restart:3 &
     worker scratch-s7:scratch:7 &
