@@ -21,6 +21,8 @@ namespace {
 struct ExportFlags {
   std::vector<std::string> models;
   std::vector<double> weights;
+  std::vector<double> compressed_weights;  // the ensemble's weights for heavily compressed photographs
+  double compressed_above = 0;             // 0 = kCompressedAboveDefault
   std::string out, data, layout = "auto";
   double fov_diameter = -1;
   bool image_statistics = false;  // record prediction-time image statistics in the exported file
@@ -103,6 +105,14 @@ void run_export(const ExportFlags& f) {
   if (f.member != 0) return export_member(f);
   if (!f.weights.empty() && f.models.size() < 2)
     throw UserError("--weights needs two or more --model (the members of an ensemble)");
+  if (!f.compressed_weights.empty() && f.models.size() < 2)
+    throw UserError("--compressed-weights needs two or more --model (the members of an ensemble)");
+  if (f.compressed_above != 0 && f.compressed_weights.empty())
+    throw UserError("--compressed-above needs --compressed-weights (the weights it switches to)");
+  CompressionGate gate;
+  gate.weights = f.compressed_weights;
+  if (f.compressed_above != 0) gate.above = f.compressed_above;
+  validate(gate, f.models.size(), "--compressed-weights/--compressed-above");
   std::vector<EnsembleMember> members;
   for (const auto& m : f.models) {
     Segmenter seg = Segmenter::load(m, torch::kCPU);
@@ -112,7 +122,7 @@ void run_export(const ExportFlags& f) {
     members.push_back({m, exported_header(seg, m, f), seg.model()});
   }
   if (members.size() == 1) save_checkpoint(f.out, members[0].header, *members[0].model);
-  else save_ensemble_checkpoint(f.out, members, f.weights);
+  else save_ensemble_checkpoint(f.out, members, f.weights, gate);
   const double d = members[0].header.config.value("fov_diameter", 0.0);
   std::cout << "exported " << (members.size() == 1 ? f.models[0] : std::to_string(members.size()) + " models")
             << " -> " << f.out << " (" << (members.size() == 1 ? "" : "ensemble, ")
@@ -139,6 +149,13 @@ void add_export(CLI::App& app) {
   cmd->add_option("--weights", f->weights,
                   "with several --model: one weight per model, comma-separated (normalized; default equal)")
       ->delimiter(',');
+  cmd->add_option("--compressed-weights", f->compressed_weights,
+                  "with several --model: the weights for photographs whose JPEG blockiness lies above "
+                  "--compressed-above (one per model, comma-separated; 0 = not run for them)")
+      ->delimiter(',');
+  cmd->add_option("--compressed-above", f->compressed_above,
+                  "with --compressed-weights: the JPEG blockiness above which a photograph counts as heavily "
+                  "compressed (> 1; default 2: clean DRIVE photographs measure 1.1, quality 50 from 1.8)");
   cmd->add_option("--out", f->out, "the slim checkpoint to write")->required();
   cmd->add_option(
          "--fov-diameter", f->fov_diameter,

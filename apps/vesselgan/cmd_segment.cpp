@@ -95,6 +95,12 @@ std::string fov_note(const Sample& s, const ScaleInfo& si) {
       note += b;
     }
   }
+  // Heavily compressed photographs are read with the ensemble's other weights (seg/compression_gate.h).
+  if (si.blockiness > 0) {
+    std::snprintf(b, sizeof b, "; JPEG blockiness %.2f%s", si.blockiness,
+                  si.compressed ? " (read as heavily compressed)" : "");
+    note += b;
+  }
   return note;
 }
 

@@ -7,7 +7,8 @@
 # validation photographs: `evaluate --shifts` at the fixed threshold and at expected count (each report's "clean"
 # entry is the candidate's clean `evaluate`, so that is not run again).
 # Environment: VG (vesselgan binary, default build/release/vesselgan), DRIVE (default ../shared/data/DRIVE),
-# VAL (a folder layout holding photographs 22 and 28 of DRIVE's training split, default runs/val-drive).
+# VAL (a folder layout holding photographs 22 and 28 of DRIVE's training split, default runs/val-drive),
+# EXPORT_FLAGS (more flags for the ensemble's `export`, e.g. "--compressed-weights 0,0,0,0,0,0,0,1"; default none).
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 OUT WEIGHTS NETWORK..." >&2; exit 2; }
 out=$1; weights=$2; shift 2
@@ -20,7 +21,8 @@ args=()
 for k in 1 2 3 4 5 6; do "$VG" export --model "$SIX" --member $k --out m$k.pt >/dev/null; args+=(--model m$k.pt); done
 i=7
 for n in "${nets[@]}"; do "$VG" export --model "$n" --data "$DRIVE" --out m$i.pt >/dev/null; args+=(--model m$i.pt); i=$((i + 1)); done
-"$VG" export "${args[@]}" --weights "$weights" --out ens.pt
+read -r -a extra <<<"${EXPORT_FLAGS:-}"
+"$VG" export "${args[@]}" --weights "$weights" "${extra[@]}" --out ens.pt
 "$VG" calibrate --model ens.pt --data "$DRIVE" --out ens-t.pt
 "$VG" calibrate --model ens-t.pt --statistics-range 1 --count-ratio --data "$DRIVE" --out final.pt
 "$VG" evaluate --shifts --model final.pt --data "$VAL" --layout folder --split all --threads 2 --out shifts-val

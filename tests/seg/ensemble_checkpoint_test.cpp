@@ -2,6 +2,7 @@
 
 #include "test_support.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/io/image_codec.h"
 #include "vesselgan/seg/segmenter.h"
 #include "vesselgan/seg/train_options.h"
 #include "vesselgan/seg/trainer.h"
@@ -90,6 +91,63 @@ TEST(EnsembleCheckpoint, RefusesMembersThatDoNotShareArchitectureOrScaleAndBadWe
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("train.model"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("member-2.pt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EnsembleCheckpoint, AHeavilyCompressedPhotographIsReadWithTheCompressionGatesWeights) {
+  test::ScratchDir dir("ensemble_ckpt_gate");
+  const EnsembleMember a = tiny_member(1), b = tiny_member(2);
+  CompressionGate gate;
+  gate.weights = {0.0, 2.0};
+  save_ensemble_checkpoint(dir.path() / "ens.pt", {a, b}, {1.0, 0.0}, gate);
+  const Segmenter ens = Segmenter::load(dir.path() / "ens.pt", torch::kCPU);
+  ASSERT_TRUE(active(ens.compression_gate()));
+  EXPECT_DOUBLE_EQ(ens.compression_gate().above, kCompressedAboveDefault);
+  EXPECT_DOUBLE_EQ(ens.compression_gate().weights[1], 1.0);  // normalized
+
+  const Segmenter sa(a.model, InputOptions{}, torch::kCPU), sb(b.model, InputOptions{}, torch::kCPU);
+  // A smooth photograph (blockiness about 1), and the same through JPEG at quality 10 (blocks).
+  const auto ramp = torch::linspace(0.1, 0.9, 64);
+  const auto clean = (0.5 * ramp.unsqueeze(1) + 0.5 * ramp.unsqueeze(0) +
+                      0.05 * torch::sin(torch::arange(64).to(torch::kFloat) * 0.7).unsqueeze(0))
+                         .expand({3, 64, 64})
+                         .contiguous();
+  const auto compressed = decode_image(encode_jpeg(clean, 10), "q10").pixels;
+  const PredictOptions opt;
+  ScaleInfo si;
+  const auto p_clean = ens.probability(clean, torch::Tensor(), opt, &si);
+  EXPECT_FALSE(si.compressed) << "blockiness " << si.blockiness;
+  EXPECT_LT((p_clean - sa.probability(clean, opt)).abs().max().item<float>(), 1e-6);
+  const auto p_compressed = ens.probability(compressed, torch::Tensor(), opt, &si);
+  EXPECT_TRUE(si.compressed) << "blockiness " << si.blockiness;
+  EXPECT_GT(si.blockiness, kCompressedAboveDefault);
+  const auto pb = sb.probability(compressed, opt);
+  ASSERT_GT((sa.probability(compressed, opt) - pb).abs().max().item<float>(), 1e-3) << "members too alike";
+  EXPECT_LT((p_compressed - pb).abs().max().item<float>(), 1e-6);
+}
+
+TEST(EnsembleCheckpoint, RefusesACompressionGateThatDoesNotFitItsMembers) {
+  test::ScratchDir dir("ensemble_ckpt_gate_refuse");
+  const auto out = dir.path() / "ens.pt";
+  CompressionGate gate;
+  gate.weights = {1.0};  // one weight for two members
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2)}, {}, gate), UserError);
+  gate.weights = {0.0, 0.0};
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2)}, {}, gate), UserError);
+  gate.weights = {1.0, 1.0};
+  gate.above = 0.9;  // a clean photograph measures about 1
+  EXPECT_THROW(save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2)}, {}, gate), UserError);
+  EXPECT_FALSE(std::filesystem::exists(out)) << "a refused ensemble must leave no file";
+  // A file whose recorded gate was damaged is refused when loaded, naming it.
+  gate.above = 2;
+  save_ensemble_checkpoint(out, {tiny_member(1), tiny_member(2)}, {}, gate);
+  CheckpointHeader h = read_checkpoint_header(out, kSegEnsembleKind);
+  h.config["ensemble"]["compressed"]["weights"] = {1.0, 1.0, 1.0};
+  try {
+    ensemble_compression_gate(h, out);
+    ADD_FAILURE() << "a gate of three weights for two members was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(out.string()), std::string::npos) << e.what();
   }
 }
 

@@ -102,11 +102,12 @@ bool ensemble_drops_statistics_ranges(const std::vector<EnsembleMember>& members
 }
 
 void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,
-                              std::vector<double> weights) {
+                              std::vector<double> weights, const CompressionGate& gate) {
   if (members.size() < 2)
     throw UserError("an ensemble needs at least two models, got " + std::to_string(members.size()));
   if (weights.empty()) weights.assign(members.size(), 1.0);
   weights = checked_weights(weights, members.size(), "ensemble " + path.string());
+  validate(gate, members.size(), "ensemble " + path.string());
 
   const EnsembleMember& first = members.front();
   const nlohmann::json& train0 = train_section(first);
@@ -161,6 +162,7 @@ void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vect
                     {"seed", train_section(m).value("seed", nlohmann::json())},
                     {"state", m.header.state}});
   h.config["ensemble"] = {{"weights", weights}, {"members", info}};
+  if (active(gate)) h.config["ensemble"]["compressed"] = gate;
   if (!members_share_input(members)) {
     nlohmann::json inputs = nlohmann::json::array();
     for (const auto& m : members) inputs.push_back(train_section(m).value("input", nlohmann::json::object()));
@@ -184,6 +186,21 @@ std::vector<double> ensemble_weights(const CheckpointHeader& header, const std::
   if (w.size() < 2)
     throw UserError(what + " has " + std::to_string(w.size()) + " members (need at least two)");
   return checked_weights(w, w.size(), what);
+}
+
+CompressionGate ensemble_compression_gate(const CheckpointHeader& header, const std::filesystem::path& path) {
+  const std::string what = "ensemble checkpoint " + path.string();
+  CompressionGate gate;
+  const nlohmann::json& c = header.config;
+  if (!c.is_object() || !c.contains("ensemble") || !c["ensemble"].is_object() || !c["ensemble"].contains("compressed"))
+    return gate;
+  try {
+    gate = c["ensemble"]["compressed"].get<CompressionGate>();
+  } catch (const UserError& e) {
+    throw UserError(what + ": " + e.what());
+  }
+  validate(gate, ensemble_weights(header, path).size(), what);
+  return gate;
 }
 
 }  // namespace vg

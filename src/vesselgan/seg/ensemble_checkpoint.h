@@ -8,7 +8,8 @@
 // "train" recipe and "fov_diameter" speak for all) plus
 //   "ensemble": {"weights": [w_0, ...] (summing to 1),
 //                "members": [{"source", "train_ids", "val_ids", "seed", "state"}, ...],
-//                "inputs": [train.input of each member]  (only when the members' inputs differ)}.
+//                "inputs": [train.input of each member]  (only when the members' inputs differ),
+//                "compressed": {"above", "weights"}  (only with a compression gate, seg/compression_gate.h)}.
 #pragma once
 #include <torch/torch.h>
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "vesselgan/io/checkpoint.h"
+#include "vesselgan/seg/compression_gate.h"
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/sa_unet.h"
 
@@ -48,9 +50,10 @@ struct EnsembleMember {
 // ("fov_diameter"), naming the first member that differs and the field, or when the weights do not fit.
 // Statistics ranges (adaptive image statistics, one per network) carry over when every member records its
 // own: the ensemble records them in member order; when only some do, the ensemble records none
-// (ensemble_drops_statistics_ranges).
+// (ensemble_drops_statistics_ranges). `gate`: the weights for heavily compressed photographs, recorded when active
+// (UserError when it does not fit the members, compression_gate.h validate).
 void save_ensemble_checkpoint(const std::filesystem::path& path, const std::vector<EnsembleMember>& members,
-                              std::vector<double> weights = {});
+                              std::vector<double> weights = {}, const CompressionGate& gate = {});
 
 // Whether an ensemble of `members` leaves out statistics ranges that some of them record ("predict".
 // "statistics_ranges"): true when some members record them and not every member records exactly one.
@@ -64,5 +67,9 @@ std::vector<InputOptions> ensemble_member_inputs(const CheckpointHeader& header,
 // number of members. UserError naming `path` when they are missing or malformed (fewer than two, negative,
 // not finite, or summing to 0).
 std::vector<double> ensemble_weights(const CheckpointHeader& header, const std::filesystem::path& path);
+
+// The compression gate an ensemble checkpoint records (config "ensemble"."compressed"), inactive when it records
+// none. UserError naming `path` when it is malformed or does not fit the members.
+CompressionGate ensemble_compression_gate(const CheckpointHeader& header, const std::filesystem::path& path);
 
 }  // namespace vg

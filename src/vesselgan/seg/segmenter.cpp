@@ -5,6 +5,7 @@
 
 #include "vesselgan/core/compat.h"
 #include "vesselgan/core/error.h"
+#include "vesselgan/data/jpeg_blockiness.h"
 #include "vesselgan/eval/operating_point.h"
 #include "vesselgan/eval/temperature.h"
 #include "vesselgan/seg/batch_norm_statistics.h"
@@ -147,6 +148,7 @@ Segmenter Segmenter::load(const std::filesystem::path& checkpoint, const torch::
     s.image_statistics_ = image_statistics;
     s.header_ = load_checkpoint(checkpoint, kSegEnsembleKind, *holder, device);
     apply_recorded_ranges(s, std::move(ranges), checkpoint);
+    s.set_compression_gate(ensemble_compression_gate(h, checkpoint));
     for (auto& m : s.members_) m->eval();
     return s;
   }
@@ -265,7 +267,7 @@ torch::Tensor Segmenter::member_forward(size_t i, const torch::Tensor& canvas, b
 }
 
 torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges,
-                                        WeightTally& tally) const {
+                                        const std::vector<double>& weights, WeightTally& tally) const {
   // x: [1, 3, H, W] on device -> probability [1, 1, H, W] float
   const bool full = opt.image_statistics || image_statistics_;
   const ImageStatisticsScope statistics(members_, full);
@@ -276,10 +278,11 @@ torch::Tensor Segmenter::forward_canvas(const torch::Tensor& x, const PredictOpt
     AutocastGuard autocast(device_, opt.bf16);
     torch::Tensor p;
     for (size_t i = 0; i < members_.size(); ++i) {
+      if (weights[i] == 0) continue;
       double w = 0;
       auto q = torch::sigmoid(member_forward(i, in, adaptive, &w).to(torch::kFloat));
       if (moved) tally.sum[i] += full ? 1.0 : w;
-      p = i == 0 ? q.mul_(weights_[0]) : p.add_(q, weights_[i]);
+      p = p.defined() ? p.add_(q, weights[i]) : q.mul_(weights[i]);
     }
     ++tally.passes;
     return p;
@@ -316,10 +319,10 @@ int64_t Segmenter::tile_side(const PredictOptions& opt) const {
 }
 
 torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOptions& opt, bool use_ranges,
-                                       WeightTally& tally) const {
+                                       const std::vector<double>& weights, WeightTally& tally) const {
   const int64_t H = x.size(2), W = x.size(3);
   const int64_t tile = tile_side(opt);
-  if (H <= tile && W <= tile) return forward_canvas(x, opt, use_ranges, tally);
+  if (H <= tile && W <= tile) return forward_canvas(x, opt, use_ranges, weights, tally);
   const int64_t overlap = std::min(opt.tile_overlap, tile / 2);
   const int64_t stride = tile - overlap;
   // Linear ramp weights so tiles blend smoothly where they overlap.
@@ -339,7 +342,7 @@ torch::Tensor Segmenter::forward_tiled(const torch::Tensor& x, const PredictOpti
     for (int64_t xx : tile_starts(W, tile, stride)) {
       const int64_t th = std::min(tile, H), tw = std::min(tile, W);
       auto patch = x.slice(2, y, y + th).slice(3, xx, xx + tw);
-      auto p = forward_canvas(patch, opt, use_ranges, tally);
+      auto p = forward_canvas(patch, opt, use_ranges, weights, tally);
       auto w = w2d.slice(0, 0, th).slice(1, 0, tw);
       acc.slice(2, y, y + th).slice(3, xx, xx + tw) += p * w;
       wsum.slice(2, y, y + th).slice(3, xx, xx + tw) += w;
@@ -393,9 +396,14 @@ torch::Tensor Segmenter::probability(const torch::Tensor& image, const torch::Te
   torch::NoGradGuard no_grad;
   FitInfo fi;
   ScaleInfo si;
+  if (active(gate_)) {  // on the photograph as given: a resize would blur the block grid away
+    si.blockiness = jpeg_blockiness(image, fov);
+    si.compressed = reads_as_compressed(gate_, si.blockiness);
+  }
+  const std::vector<double>& weights = si.compressed ? gate_.weights : weights_;
   auto canvas = canvas_for(image, fov, opt, fi, si);
   WeightTally tally;
-  auto prob = map_back(forward_tiled(canvas, opt, /*use_ranges=*/!si.patch, tally)[0].cpu(), fi);
+  auto prob = map_back(forward_tiled(canvas, opt, /*use_ranges=*/!si.patch, weights, tally)[0].cpu(), fi);
   canvas = torch::Tensor();
   for (double w : tally.sum) si.image_statistics_weights.push_back(w / static_cast<double>(tally.passes));
   const int64_t H = image.size(1), W = image.size(2);
@@ -438,6 +446,12 @@ void Segmenter::set_statistics_ranges(std::vector<StatisticsRange> ranges) {
                     std::to_string(members_.size()) + " networks (need one per network)");
   for (size_t i = 0; i < ranges.size(); ++i) validate(ranges[i], "statistics range " + std::to_string(i + 1));
   statistics_ranges_ = std::move(ranges);
+}
+
+void Segmenter::set_compression_gate(CompressionGate gate) {
+  validate(gate, members_.size(), "compression gate");
+  if (active(gate)) gate.weights = normalized_weights(gate.weights);
+  gate_ = std::move(gate);
 }
 
 void Segmenter::set_temperature(double t) {

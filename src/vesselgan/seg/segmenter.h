@@ -13,6 +13,7 @@
 #include "vesselgan/data/fov.h"
 #include "vesselgan/io/checkpoint.h"
 #include "vesselgan/seg/batch_norm_statistics.h"
+#include "vesselgan/seg/compression_gate.h"
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/sa_unet.h"
 
@@ -56,6 +57,10 @@ struct ScaleInfo {
   // 1 = its own; averaged over tiles and flips). Empty when the running statistics were used as they are:
   // no statistics ranges recorded, or a patch.
   std::vector<double> image_statistics_weights;
+  // The photograph's JPEG blockiness (data/jpeg_blockiness.h), measured when the model has a compression gate
+  // (Segmenter::compression_gate; 0 otherwise), and whether it was read with the gate's weights.
+  double blockiness = 0;
+  bool compressed = false;
 };
 
 class Segmenter {
@@ -118,6 +123,11 @@ class Segmenter {
   std::vector<double> statistics_distances(const torch::Tensor& image, const torch::Tensor& fov,
                                            const PredictOptions& opt) const;
   const std::vector<double>& weights() const { return weights_; }
+  // The weights for heavily compressed photographs (seg/compression_gate.h), from an ensemble checkpoint's
+  // config "ensemble": {"compressed": {...}}; inactive (no weights) otherwise. set: UserError unless inactive
+  // or valid for this many networks. The weights are kept normalized.
+  const CompressionGate& compression_gate() const { return gate_; }
+  void set_compression_gate(CompressionGate gate);
   // Members that see the photograph through different enhancements (InputOptions::enhance): one input recipe
   // per network, all with the geometry (resize, pad_to) of the Segmenter's own. Empty = every network uses the
   // Segmenter's. Each distinct enhancement is computed once per photograph. Read from an ensemble checkpoint's
@@ -137,10 +147,12 @@ class Segmenter {
     int64_t passes = 0;
   };
   // [1,3,H,W] -> [1,1,H,W]. use_ranges: the statistics ranges apply (a photograph, not a patch).
+  // weights: the members' weights for this photograph (weights_, or the compression gate's); a member of
+  // weight 0 is not run.
   torch::Tensor forward_canvas(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges,
-                               WeightTally& tally) const;
+                               const std::vector<double>& weights, WeightTally& tally) const;
   torch::Tensor forward_tiled(const torch::Tensor& canvas, const PredictOptions& opt, bool use_ranges,
-                              WeightTally& tally) const;
+                              const std::vector<double>& weights, WeightTally& tally) const;
   int64_t tile_side(const PredictOptions& opt) const;  // canvases with a larger side are tiled
   // Network i's logits on x, with adaptive image statistics when `adaptive`; *weight: the weight it gave the
   // input's own statistics.
@@ -150,6 +162,7 @@ class Segmenter {
 
   mutable std::vector<SAUNet> members_;
   std::vector<double> weights_;
+  CompressionGate gate_;
   double temperature_ = 1;
   double count_ratio_ = 1;
   std::string operating_point_ = "fixed";

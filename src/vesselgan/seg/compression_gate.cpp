@@ -1,0 +1,56 @@
+#include "vesselgan/seg/compression_gate.h"
+
+#include <cmath>
+
+#include "vesselgan/core/error.h"
+
+namespace vg {
+
+bool active(const CompressionGate& g) { return !g.weights.empty(); }
+
+void to_json(nlohmann::json& j, const CompressionGate& g) {
+  double sum = 0;
+  for (double w : g.weights) sum += w;
+  std::vector<double> normalized;
+  for (double w : g.weights) normalized.push_back(sum > 0 ? w / sum : w);
+  j = {{"above", g.above}, {"weights", normalized}};
+}
+
+void from_json(const nlohmann::json& j, CompressionGate& g) {
+  if (!j.is_object()) throw UserError("ensemble.compressed must be an object {\"above\", \"weights\"}");
+  for (const auto& [key, value] : j.items()) {
+    if (key == "above") {
+      if (!value.is_number()) throw UserError("ensemble.compressed.above must be a number, got " + value.dump());
+      g.above = value.get<double>();
+    } else if (key == "weights") {
+      if (!value.is_array()) throw UserError("ensemble.compressed.weights must be an array, got " + value.dump());
+      g.weights.clear();
+      for (const auto& w : value) {
+        if (!w.is_number()) throw UserError("ensemble.compressed.weights holds a non-number " + w.dump());
+        g.weights.push_back(w.get<double>());
+      }
+    } else {
+      throw UserError("unknown key ensemble.compressed." + key + " (valid: above, weights)");
+    }
+  }
+}
+
+void validate(const CompressionGate& g, size_t members, const std::string& what) {
+  if (!active(g)) return;
+  if (!(g.above > 1) || !std::isfinite(g.above))
+    throw UserError(what + ": compressed-photograph bound " + std::to_string(g.above) +
+                    " is not valid (valid: a blockiness above 1; clean photographs measure about 1)");
+  if (g.weights.size() != members)
+    throw UserError(what + ": " + std::to_string(g.weights.size()) + " compressed-photograph weights for " +
+                    std::to_string(members) + " members (give one per member)");
+  double sum = 0;
+  for (double w : g.weights) {
+    if (!std::isfinite(w) || w < 0)
+      throw UserError(what + ": compressed-photograph weight " + std::to_string(w) +
+                      " is not valid (valid: finite and >= 0, with a positive sum)");
+    sum += w;
+  }
+  if (!(sum > 0)) throw UserError(what + ": the compressed-photograph weights sum to 0 (valid: a positive sum)");
+}
+
+}  // namespace vg
