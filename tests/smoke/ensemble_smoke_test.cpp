@@ -164,6 +164,37 @@ TEST(EnsembleSmoke, ExportWritesOneEnsembleFileThatEvaluatesLikeTheMeanEnsemble)
   EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
 }
 
+TEST(EnsembleSmoke, ExportRecordsACompressionGateAndSegmentNamesEachPhotographsBlockiness) {
+  const TwoModels t("ens_export_gate_smoke");
+  const test::ScratchDir& dir = t.dir;
+  const fs::path ens = dir.path() / "gated.pt";
+  auto r = run_cli("export --model " + t.a + " --model " + t.b + " --weights 1,0 --compressed-weights 0,1 --out " +
+                       ens.string(),
+                   dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto gate = read_checkpoint_header(ens).config.at("ensemble").at("compressed");
+  EXPECT_EQ(gate.at("weights"), nlohmann::json::array({0.0, 1.0})) << gate.dump();
+  EXPECT_EQ(gate.at("above").get<double>(), 2.0) << gate.dump();
+
+  const fs::path image = t.data / "test" / "images";
+  r = run_cli("segment --model " + ens.string() + " --out " + (dir.path() / "seg").string() +
+                  " --device cpu --threads 2 " + image.string(),
+              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err + r.out, "JPEG blockiness")) << r.err << r.out;
+
+  // A bound without weights, weights that do not fit, and a bound a clean photograph would pass: one-line
+  // user errors that write nothing.
+  const std::string models = "export --model " + t.a + " --model " + t.b + " --out " + (dir.path() / "x.pt").string();
+  for (const std::string& args : {models + " --compressed-above 3", models + " --compressed-weights 1",
+                                  models + " --compressed-weights 0,1 --compressed-above 0.5"}) {
+    const auto e = run_cli(args, dir);
+    EXPECT_EQ(e.code, 2) << args << "\n" << e.err;
+    EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 1) << e.err;
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "x.pt"));
+}
+
 TEST(EnsembleSmoke, ExportMemberWritesOneMemberThatEvaluatesLikeTheModelItCameFrom) {
   const TwoModels t("ens_member_smoke");
   const test::ScratchDir& dir = t.dir;
