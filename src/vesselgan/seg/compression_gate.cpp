@@ -3,17 +3,14 @@
 #include <cmath>
 
 #include "vesselgan/core/error.h"
+#include "vesselgan/seg/ensemble.h"
 
 namespace vg {
 
 bool active(const CompressionGate& g) { return !g.weights.empty(); }
 
 void to_json(nlohmann::json& j, const CompressionGate& g) {
-  double sum = 0;
-  for (double w : g.weights) sum += w;
-  std::vector<double> normalized;
-  for (double w : g.weights) normalized.push_back(sum > 0 ? w / sum : w);
-  j = {{"above", g.above}, {"weights", normalized}};
+  j = {{"above", g.above}, {"weights", active(g) ? normalized_weights(g.weights) : g.weights}};
 }
 
 void from_json(const nlohmann::json& j, CompressionGate& g) {
@@ -43,14 +40,14 @@ void validate(const CompressionGate& g, size_t members, const std::string& what)
   if (g.weights.size() != members)
     throw UserError(what + ": " + std::to_string(g.weights.size()) + " compressed-photograph weights for " +
                     std::to_string(members) + " members (give one per member)");
-  double sum = 0;
-  for (double w : g.weights) {
-    if (!std::isfinite(w) || w < 0)
-      throw UserError(what + ": compressed-photograph weight " + std::to_string(w) +
-                      " is not valid (valid: finite and >= 0, with a positive sum)");
-    sum += w;
+  EnsembleOptions weighted;  // the same checks as the ensemble's own weights
+  weighted.method = "weighted";
+  weighted.weights = g.weights;
+  try {
+    validate(weighted);
+  } catch (const UserError& e) {
+    throw UserError(what + ": compressed-photograph weights: " + e.what());
   }
-  if (!(sum > 0)) throw UserError(what + ": the compressed-photograph weights sum to 0 (valid: a positive sum)");
 }
 
 }  // namespace vg
