@@ -139,4 +139,21 @@ TEST(TrainOptions, AJitteredEnhancementNeedsAnEnhancedInputAndWholePhotographs) 
   EXPECT_FALSE(enhances_per_batch(o));  // enhanced once, as before
 }
 
+TEST(TrainOptions, TheContrastiveTermIsAbsentFromTheJsonWhenOffAndRefusedForACascade) {
+  TrainOptions o;
+  EXPECT_FALSE(nlohmann::json(o).contains("contrast"));  // recipes written before it keep their keys
+  o.contrast.weight = 0.1;
+  const nlohmann::json j = o;
+  ASSERT_TRUE(j.contains("contrast"));
+  EXPECT_EQ(j.get<TrainOptions>().contrast.weight, 0.1);
+  validate(o);
+  o.model.refiner_channels = 8;
+  try {
+    validate(o);
+    ADD_FAILURE() << "a cascade with the contrastive term was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.contrast.weight"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace vg

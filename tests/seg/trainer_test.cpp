@@ -238,6 +238,44 @@ TEST(Trainer, WeightAveragingResumesBitForBit) {
   EXPECT_EQ(a.back().at("swa_val_f1"), b.back().at("swa_val_f1"));
 }
 
+TEST(Trainer, TheContrastiveTermTrainsBesideTheLossIsLoggedAndResumesBitForBit) {
+  test::ScratchDir dir("trainer_contrast");
+  const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
+  auto opt = tiny_options();
+  opt.contrast.weight = 0.5;
+  opt.contrast.samples = 16;
+  opt.contrast.embedding = 8;
+  train_sa_unet(train, val, opt, dir.path() / "straight", torch::kCPU, false);
+  auto killer = [](const Progress& p) {
+    if (p.stage == "epoch" && p.done == 2) throw KillAfterEpoch{};
+  };
+  EXPECT_THROW(train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, false, killer), KillAfterEpoch);
+  train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, true);
+  EXPECT_TRUE(torch::equal(weights_of(dir.path() / "straight/checkpoints/last.pt"),
+                           weights_of(dir.path() / "killed/checkpoints/last.pt")));
+  const auto a = read_jsonl(dir.path() / "straight/stats.jsonl");
+  const auto b = read_jsonl(dir.path() / "killed/stats.jsonl");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_TRUE(a[i].contains("train_contrast")) << "epoch " << i + 1;
+    const double t = a[i]["train_contrast"].get<double>();
+    EXPECT_GT(t, 0.0);
+    EXPECT_LE(t, 8.0);
+    EXPECT_EQ(a[i]["train_contrast"], b[i]["train_contrast"]) << "epoch " << i + 1;
+    EXPECT_EQ(a[i]["train_loss"], b[i]["train_loss"]) << "epoch " << i + 1;
+  }
+  // The term changes what the network learns: without it, the same seed ends elsewhere.
+  auto plain = tiny_options();
+  train_sa_unet(train, val, plain, dir.path() / "plain", torch::kCPU, false);
+  EXPECT_FALSE(torch::equal(weights_of(dir.path() / "straight/checkpoints/last.pt"),
+                            weights_of(dir.path() / "plain/checkpoints/last.pt")));
+  EXPECT_FALSE(read_jsonl(dir.path() / "plain/stats.jsonl").front().contains("train_contrast"));
+  const auto config = nlohmann::json::parse(read_file(dir.path() / "straight/config.json"));
+  EXPECT_EQ(config.at("train").at("contrast").at("weight").get<double>(), 0.5);
+  EXPECT_FALSE(nlohmann::json::parse(read_file(dir.path() / "plain/config.json")).at("train").contains("contrast"));
+}
+
 TEST(Trainer, RefusesToOverwriteAnExistingRun) {
   test::ScratchDir dir("trainer_overwrite");
   auto opt = tiny_options();

@@ -193,6 +193,17 @@ std::vector<torch::Tensor> SAUNetImpl::forward_stages(const torch::Tensor& x) {
 }
 
 torch::Tensor SAUNetImpl::first_stage(const torch::Tensor& x) {
+  return head_->forward(decode(x)).contiguous();  // logits [N, 1, H, W]
+}
+
+std::pair<torch::Tensor, torch::Tensor> SAUNetImpl::forward_with_features(const torch::Tensor& x) {
+  TORCH_CHECK(!refiner_, "SAUNet::forward_with_features: a cascade has two stages; its features are not defined");
+  torch::Tensor features = decode(x);
+  torch::Tensor logits = head_->forward(features).contiguous();
+  return {std::move(logits), std::move(features)};
+}
+
+torch::Tensor SAUNetImpl::decode(const torch::Tensor& x) {
   std::vector<torch::Tensor> skips = encode(x);
   torch::Tensor y = std::move(skips.back());
   skips.pop_back();
@@ -203,7 +214,7 @@ torch::Tensor SAUNetImpl::first_stage(const torch::Tensor& x) {
     skips[k] = torch::Tensor();  // drop our reference early; autograd keeps what it needs
     y = decoder_[k]->forward(y);
   }
-  return head_->forward(y).contiguous();  // logits [N, 1, H, W]
+  return y;
 }
 
 torch::Tensor conv_transpose3x3_stride2(const torch::Tensor& x, const torch::Tensor& weight,

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "vesselgan/seg/dropblock.h"
 #include "vesselgan/seg/spatial_attention.h"
@@ -89,6 +90,10 @@ class SAUNetImpl : public torch::nn::Module {
   // the bottleneck after attention and its second conv ([N, base * 2^depth, H / 2^depth, W / 2^depth]).
   // On CPU they are channels-last. forward() runs the decoder on exactly these.
   std::vector<torch::Tensor> encode(const torch::Tensor& x);
+  // forward() of a network without a refiner, and the last decoder block's output the head reads: {logits
+  // [N, 1, H, W], features [N, base_channels, H, W]} (the features channels-last on CPU). Training-time terms on
+  // the features (seg/pixel_contrast.h) use it; a cascade is refused (c10::Error).
+  std::pair<torch::Tensor, torch::Tensor> forward_with_features(const torch::Tensor& x);
   const SAUNetOptions& options() const { return options_; }
   // The refiner of a cascade, or null.
   const std::shared_ptr<SAUNetImpl>& refiner() const { return refiner_; }
@@ -107,6 +112,7 @@ class SAUNetImpl : public torch::nn::Module {
   std::shared_ptr<SAUNetImpl> refiner_;               // "refiner", only in a cascade
 
   torch::Tensor first_stage(const torch::Tensor& x);  // the SA-UNet's own logits
+  torch::Tensor decode(const torch::Tensor& x);       // the last decoder block's output, before the head
 };
 TORCH_MODULE(SAUNet);
 

@@ -32,6 +32,7 @@ const auto kTrainFields = [](auto& o, auto&& field) {
   field("init_from", o.init_from);
   field("distill", o.distill, section);
   field("swa_start", o.swa_start, at_least(0, ">= 0 (0 = off)"));
+  field("contrast", o.contrast, section);
 };
 
 }  // namespace
@@ -49,6 +50,7 @@ void to_json(nlohmann::json& j, const TrainOptions& o) {
   j = fields_to_json(o, kTrainFields);
   if (o.distill.teacher.empty()) j.erase("distill");
   if (o.swa_start == 0) j.erase("swa_start");
+  if (!active(o.contrast)) j.erase("contrast");
 }
 void from_json(const nlohmann::json& j, TrainOptions& o) { fields_from_json(j, "train", o, kTrainFields); }
 
@@ -73,6 +75,8 @@ void validate(const TrainOptions& o) {
     check_field(s.end_lr < s.lr, "train.schedule[].end_lr", s.end_lr,
                 "0 (constant lr) or below the stage's lr");
   }
+  check_field(!active(o.contrast) || o.model.refiner_channels == 0, "train.contrast.weight", o.contrast.weight,
+              "0 for a cascade (model.refiner_channels > 0): the term reads one network's last features");
   check_field(o.swa_start <= total_epochs(o), "train.swa_start", o.swa_start,
               "0 (off) or an epoch of the schedule, 1.." + std::to_string(total_epochs(o)));
 }

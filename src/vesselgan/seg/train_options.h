@@ -11,6 +11,7 @@
 #include "vesselgan/seg/losses.h"
 #include "vesselgan/seg/model_input.h"
 #include "vesselgan/seg/patch_sampler.h"
+#include "vesselgan/seg/pixel_contrast.h"
 #include "vesselgan/seg/sa_unet.h"
 
 namespace vg {
@@ -53,6 +54,9 @@ struct TrainOptions {
   // of every epoch's end and writes the average, with batch-norm statistics measured on the training photographs,
   // to checkpoints/swa.pt after each epoch; 0 = off.
   int64_t swa_start = 0;
+  // A pixel-level contrastive term beside the loss (seg/pixel_contrast.h, after SkelCon); weight 0 = off. Absent from
+  // the JSON when off.
+  PixelContrastOptions contrast;
 };
 
 void to_json(nlohmann::json& j, const ScheduleStage& s);

@@ -17,6 +17,7 @@
 #include "vesselgan/io/checkpoint.h"
 #include "vesselgan/seg/distill.h"
 #include "vesselgan/seg/patch_sampler.h"
+#include "vesselgan/seg/pixel_contrast.h"
 #include "vesselgan/seg/training_curves.h"
 #include "vesselgan/seg/weight_average.h"
 
@@ -283,6 +284,16 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   model->to(device);
   if (device.is_cuda() && opt.channels_last) to_channels_last(*model);
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(lr_at_epoch(opt, 0)).weight_decay(opt.weight_decay));
+  // The contrastive term's head (train.contrast) trains beside the network, in Adam's second group, and lives in
+  // last.pt's extra tensors, so a resumed run continues it exactly. It never leaves the run.
+  PixelContrastHead head = active(opt.contrast) ? PixelContrastHead(opt.model.base_channels, opt.contrast)
+                                                : PixelContrastHead(nullptr);
+  if (head) {
+    head->to(device);
+    adam.add_param_group(torch::optim::OptimizerParamGroup(head->parameters()));
+  }
+  std::vector<torch::Tensor> trained = model->parameters();  // whose gradients the ranks average
+  if (head) for (const auto& p : head->parameters()) trained.push_back(p);
 
   nlohmann::json config = {{"train", opt}};
   config["fov_diameter"] = training_fov_diameter(train, opt.input);  // the scale inference normalizes to
@@ -304,7 +315,9 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
   if (resuming) {
     std::map<std::string, torch::Tensor> rng = {{"rng_cpu", {}}, {"rng_device", {}}};
     if (averaging) rng.merge(average_tensor_slots(*average));
+    if (head) rng.merge(contrast_head_tensor_slots(*head));
     header = load_checkpoint(last_path, kSegCheckpointKind, *model, device, &adam, &rng);
+    if (head) read_contrast_head_tensors(rng, *head);
     average_count = header.state.value("swa_count", int64_t{0});
     if (average_count > 0) read_average_tensors(rng, *average);
     start_epoch = header.state.at("epoch").get<int64_t>();
@@ -328,6 +341,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     }
   }
   broadcast_module(world, *model);  // every rank starts from rank 0's weights
+  if (head) broadcast_module(world, *head);
 
   const int64_t multiple = int64_t{1} << opt.model.depth;
   // Whole photographs stacked once, or a sampler of crops; n = images (or crops) per epoch.
@@ -356,7 +370,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
     set_lr(adam, lr);
     model->train();
     const auto perm = patches ? torch::Tensor() : torch::randperm(n, torch::TensorOptions().dtype(torch::kLong));
-    double loss_sum = 0;
+    double loss_sum = 0, contrast_sum = 0;
     for (int64_t b = 0; b < n; b += opt.batch_size) {
       const int64_t count = std::min(n, b + opt.batch_size) - b;
       SegBatch batch;
@@ -377,27 +391,44 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       auto x = shard_rows(batch.image);
       if (device.is_cuda() && opt.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
       std::vector<torch::Tensor> stages;  // one, or a cascade's two
+      torch::Tensor features;             // the last decoder features, for the contrastive term
       {
         AutocastGuard autocast(device, opt.bf16);
-        stages = model->forward_stages(x);
+        if (head) {
+          auto [logits, last_features] = model->forward_with_features(x);
+          stages = {std::move(logits)};
+          features = std::move(last_features);
+        } else {
+          stages = model->forward_stages(x);
+        }
       }
       // A cascade learns from both stages' losses, summed (the W-Net's deep supervision).
       const torch::Tensor labels = shard_rows(batch.label);
       torch::Tensor loss = segmentation_loss(stages[0].to(torch::kFloat), labels, opt.loss);
       for (size_t s = 1; s < stages.size(); ++s)
         loss = loss + segmentation_loss(stages[s].to(torch::kFloat), labels, opt.loss);
-      std::vector<double> scalars = {loss.item<double>()};
+      std::vector<double> scalars = {loss.item<double>(), 0.0};  // the loss, the contrastive term
+      if (head) {
+        const torch::Tensor rows = sample_contrast_pixels(features.to(torch::kFloat), torch::sigmoid(stages[0].detach()),
+                                                          labels, shard_rows(batch.mask), opt.contrast);
+        if (rows.defined()) {
+          const torch::Tensor term = pixel_contrast_loss(head, rows);
+          scalars[1] = term.item<double>();
+          loss = loss + opt.contrast.weight * term;
+        }
+      }
       loss.backward();
-      average_gradients(world, model->parameters(), &scalars);
+      average_gradients(world, trained, &scalars);
       shard.reset();
       const double loss_value = scalars[0];
-      if (!std::isfinite(loss_value))
-        throw UserError(std::string("training diverged: the loss is ") + (std::isnan(loss_value) ? "NaN" : "infinite") + " at epoch " +
+      if (!std::isfinite(loss_value + scalars[1]))
+        throw UserError(std::string("training diverged: the loss is ") + (std::isnan(loss_value + scalars[1]) ? "NaN" : "infinite") + " at epoch " +
                         std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
                         " (lower the learning rate; the last good checkpoint is " + last_path.string() + ")");
       adam.step();
       ++step;
       loss_sum += loss_value * static_cast<double>(count);
+      contrast_sum += scalars[1] * static_cast<double>(count);
       if (progress) {
         Progress p;
         p.stage = "train";
@@ -435,6 +466,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
       row["val_se"] = v.se;
       row["val_sp"] = v.sp;
     }
+    if (head) row["train_contrast"] = contrast_sum / static_cast<double>(n);  // the term before its weight
     row["best"] = improved;
     if (averaged) {
       row["swa_count"] = average_count;
@@ -472,6 +504,7 @@ TrainResult train_sa_unet(const std::vector<Sample>& train, const std::vector<Sa
         h.state["swa_count"] = average_count;
         rng.merge(average_tensors(*average));
       }
+      if (head) rng.merge(contrast_head_tensors(*head));
       save_checkpoint(last_path, h, *model, &adam, rng);
       write_training_curves(run_dir / "curves.svg", read_jsonl(stats_path));
     }
