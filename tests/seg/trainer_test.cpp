@@ -64,31 +64,41 @@ torch::Tensor weights_of(const std::filesystem::path& ckpt) {
   return torch::cat(flat);
 }
 
+// Trains `opt` into dir/straight, and into dir/killed killed after epoch `kill_after` and resumed: what the
+// resume tests compare.
+void train_straight_and_resumed(const std::vector<Sample>& train, const std::vector<Sample>& val,
+                                const TrainOptions& opt, const std::filesystem::path& dir, int64_t kill_after) {
+  train_sa_unet(train, val, opt, dir / "straight", torch::kCPU, false);
+  auto killer = [kill_after](const Progress& p) {
+    if (p.stage == "epoch" && p.done == kill_after) throw KillAfterEpoch{};
+  };
+  EXPECT_THROW(train_sa_unet(train, val, opt, dir / "killed", torch::kCPU, false, killer), KillAfterEpoch);
+  train_sa_unet(train, val, opt, dir / "killed", torch::kCPU, true);
+}
+
+// What train_straight_and_resumed wrote, for a 3-epoch recipe: the same last weights, and three stats rows each
+// that agree on `keys`.
+void expect_resumed_as_straight(const std::filesystem::path& dir, const std::vector<std::string>& keys) {
+  EXPECT_TRUE(torch::equal(weights_of(dir / "straight/checkpoints/last.pt"), weights_of(dir / "killed/checkpoints/last.pt")));
+  const auto a = read_jsonl(dir / "straight/stats.jsonl");
+  const auto b = read_jsonl(dir / "killed/stats.jsonl");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i)
+    for (const auto& key : keys) {
+      ASSERT_TRUE(a[i].contains(key)) << key << ", epoch " << i + 1;
+      EXPECT_EQ(a[i][key], b[i][key]) << key << ", epoch " << i + 1;
+    }
+}
+
 }  // namespace
 
 TEST(Trainer, ResumeAfterAKillContinuesBitForBit) {
   test::ScratchDir dir("trainer_resume");
   const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
   const auto opt = tiny_options();
-  train_sa_unet(train, val, opt, dir.path() / "straight", torch::kCPU, false);
-
-  auto killer = [](const Progress& p) {
-    if (p.stage == "epoch" && p.done == 2) throw KillAfterEpoch{};
-  };
-  EXPECT_THROW(train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, false, killer), KillAfterEpoch);
-  const auto r = train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, true);
-  EXPECT_EQ(r.epochs_done, 3);
-
-  EXPECT_TRUE(torch::equal(weights_of(dir.path() / "straight/checkpoints/last.pt"),
-                           weights_of(dir.path() / "killed/checkpoints/last.pt")));
-  const auto a = read_jsonl(dir.path() / "straight/stats.jsonl");
-  const auto b = read_jsonl(dir.path() / "killed/stats.jsonl");
-  ASSERT_EQ(a.size(), 3u);
-  ASSERT_EQ(b.size(), 3u);
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i]["train_loss"], b[i]["train_loss"]) << "epoch " << i + 1;
-    EXPECT_EQ(a[i]["val_f1"], b[i]["val_f1"]) << "epoch " << i + 1;
-  }
+  train_straight_and_resumed(train, val, opt, dir.path(), 2);
+  expect_resumed_as_straight(dir.path(), {"epoch", "train_loss", "val_f1"});
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "killed/curves.svg"));
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "killed/checkpoints/best.pt"));
 }
@@ -99,12 +109,7 @@ TEST(Trainer, PatchTrainingResumesBitForBit) {
   auto opt = tiny_options();
   opt.patch.size = 16;
   opt.patch.per_epoch = 6;
-  train_sa_unet(train, val, opt, dir.path() / "straight", torch::kCPU, false);
-  auto killer = [](const Progress& p) {
-    if (p.stage == "epoch" && p.done == 1) throw KillAfterEpoch{};
-  };
-  EXPECT_THROW(train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, false, killer), KillAfterEpoch);
-  train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, true);
+  train_straight_and_resumed(train, val, opt, dir.path(), 1);
   EXPECT_TRUE(weights_of(dir.path() / "straight/checkpoints/last.pt")
                   .equal(weights_of(dir.path() / "killed/checkpoints/last.pt")));
   const auto rows = read_jsonl(dir.path() / "killed/stats.jsonl");
@@ -226,12 +231,7 @@ TEST(Trainer, WeightAveragingResumesBitForBit) {
   const auto train = phantoms(4, 32, 10), val = phantoms(1, 32, 50);
   auto opt = tiny_options();
   opt.swa_start = 1;
-  train_sa_unet(train, val, opt, dir.path() / "straight", torch::kCPU, false);
-  auto killer = [](const Progress& p) {
-    if (p.stage == "epoch" && p.done == 2) throw KillAfterEpoch{};
-  };
-  EXPECT_THROW(train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, false, killer), KillAfterEpoch);
-  train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, true);
+  train_straight_and_resumed(train, val, opt, dir.path(), 2);
   EXPECT_TRUE(weights_of(dir.path() / "straight/checkpoints/swa.pt").equal(weights_of(dir.path() / "killed/checkpoints/swa.pt")));
   const auto a = read_jsonl(dir.path() / "straight/stats.jsonl"), b = read_jsonl(dir.path() / "killed/stats.jsonl");
   ASSERT_EQ(b.size(), 3u);
@@ -245,25 +245,11 @@ TEST(Trainer, TheContrastiveTermTrainsBesideTheLossIsLoggedAndResumesBitForBit) 
   opt.contrast.weight = 0.5;
   opt.contrast.samples = 16;
   opt.contrast.embedding = 8;
-  train_sa_unet(train, val, opt, dir.path() / "straight", torch::kCPU, false);
-  auto killer = [](const Progress& p) {
-    if (p.stage == "epoch" && p.done == 2) throw KillAfterEpoch{};
-  };
-  EXPECT_THROW(train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, false, killer), KillAfterEpoch);
-  train_sa_unet(train, val, opt, dir.path() / "killed", torch::kCPU, true);
-  EXPECT_TRUE(torch::equal(weights_of(dir.path() / "straight/checkpoints/last.pt"),
-                           weights_of(dir.path() / "killed/checkpoints/last.pt")));
-  const auto a = read_jsonl(dir.path() / "straight/stats.jsonl");
-  const auto b = read_jsonl(dir.path() / "killed/stats.jsonl");
-  ASSERT_EQ(a.size(), 3u);
-  ASSERT_EQ(b.size(), 3u);
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_TRUE(a[i].contains("train_contrast")) << "epoch " << i + 1;
-    const double t = a[i]["train_contrast"].get<double>();
-    EXPECT_GT(t, 0.0);
-    EXPECT_LE(t, 8.0);
-    EXPECT_EQ(a[i]["train_contrast"], b[i]["train_contrast"]) << "epoch " << i + 1;
-    EXPECT_EQ(a[i]["train_loss"], b[i]["train_loss"]) << "epoch " << i + 1;
+  train_straight_and_resumed(train, val, opt, dir.path(), 2);
+  expect_resumed_as_straight(dir.path(), {"train_contrast", "train_loss"});
+  for (const auto& row : read_jsonl(dir.path() / "straight/stats.jsonl")) {
+    EXPECT_GT(row.at("train_contrast").get<double>(), 0.0);
+    EXPECT_LE(row.at("train_contrast").get<double>(), 8.0);
   }
   // The term changes what the network learns: without it, the same seed ends elsewhere.
   auto plain = tiny_options();
