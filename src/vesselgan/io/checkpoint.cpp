@@ -163,4 +163,41 @@ std::vector<std::string> copy_named_tensors(const torch::nn::Module& src, torch:
   return missing;
 }
 
+namespace {
+
+// Every tensor a module keeps in a checkpoint's extra tensors: its parameters, then its buffers when asked.
+std::vector<std::pair<std::string, torch::Tensor>> kept_tensors(const torch::nn::Module& m, bool buffers) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : m.named_parameters()) out.emplace_back(p.key(), p.value());
+  if (buffers)
+    for (const auto& b : m.named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, torch::Tensor> module_extra_tensors(const torch::nn::Module& m, const std::string& prefix,
+                                                          bool buffers) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& [name, t] : kept_tensors(m, buffers)) out[prefix + name] = t.detach().clone();
+  return out;
+}
+
+std::map<std::string, torch::Tensor> module_extra_slots(const torch::nn::Module& m, const std::string& prefix,
+                                                        bool buffers) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& kept : kept_tensors(m, buffers)) out[prefix + kept.first] = torch::Tensor();
+  return out;
+}
+
+void read_module_extra_tensors(const std::map<std::string, torch::Tensor>& extra, const std::string& prefix,
+                               torch::nn::Module& m, bool buffers) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : kept_tensors(m, buffers)) {
+    const auto it = extra.find(prefix + name);
+    TORCH_CHECK(it != extra.end() && it->second.defined(), "read_module_extra_tensors: no ", prefix, name);
+    t.copy_(it->second);
+  }
+}
+
 }  // namespace vg

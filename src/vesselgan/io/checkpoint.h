@@ -52,4 +52,15 @@ CheckpointHeader load_checkpoint(const std::filesystem::path& path, const std::s
 // otherwise) and returns the names of src's tensors that dst lacks, in src's order.
 std::vector<std::string> copy_named_tensors(const torch::nn::Module& src, torch::nn::Module& dst);
 
+// A second module kept in a checkpoint's extra tensors (a weight average, a training-time head): its parameters, and
+// its buffers when `buffers`, named "<prefix><name>". module_extra_tensors copies them out; module_extra_slots gives
+// the same keys with undefined tensors, for load_checkpoint to fill; read_module_extra_tensors copies them back
+// (c10::Error naming the first one missing).
+std::map<std::string, torch::Tensor> module_extra_tensors(const torch::nn::Module& m, const std::string& prefix,
+                                                          bool buffers);
+std::map<std::string, torch::Tensor> module_extra_slots(const torch::nn::Module& m, const std::string& prefix,
+                                                        bool buffers);
+void read_module_extra_tensors(const std::map<std::string, torch::Tensor>& extra, const std::string& prefix,
+                               torch::nn::Module& m, bool buffers);
+
 }  // namespace vg

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "vesselgan/core/option_fields.h"
+#include "vesselgan/io/checkpoint.h"
 
 namespace vg {
 
@@ -103,28 +104,15 @@ torch::Tensor pixel_contrast_loss(PixelContrastHead& head, const torch::Tensor& 
 }
 
 std::map<std::string, torch::Tensor> contrast_head_tensors(const torch::nn::Module& head) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : head.named_parameters()) out[kContrastPrefix + p.key()] = p.value().detach().clone();
-  for (const auto& b : head.named_buffers()) out[kContrastPrefix + b.key()] = b.value().detach().clone();
-  return out;
+  return module_extra_tensors(head, kContrastPrefix, /*buffers=*/true);
 }
 
 std::map<std::string, torch::Tensor> contrast_head_tensor_slots(const torch::nn::Module& head) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : head.named_parameters()) out[kContrastPrefix + p.key()] = torch::Tensor();
-  for (const auto& b : head.named_buffers()) out[kContrastPrefix + b.key()] = torch::Tensor();
-  return out;
+  return module_extra_slots(head, kContrastPrefix, /*buffers=*/true);
 }
 
 void read_contrast_head_tensors(const std::map<std::string, torch::Tensor>& extra, torch::nn::Module& head) {
-  torch::NoGradGuard no_grad;
-  auto copy = [&](const std::string& name, torch::Tensor& dst) {
-    const auto it = extra.find(kContrastPrefix + name);
-    TORCH_CHECK(it != extra.end() && it->second.defined(), "read_contrast_head_tensors: no ", kContrastPrefix, name);
-    dst.copy_(it->second);
-  };
-  for (auto& p : head.named_parameters()) copy(p.key(), p.value());
-  for (auto& b : head.named_buffers()) copy(b.key(), b.value());
+  read_module_extra_tensors(extra, kContrastPrefix, head, /*buffers=*/true);
 }
 
 }  // namespace vg

@@ -59,7 +59,8 @@ TORCH_MODULE(PixelContrastHead);
 torch::Tensor pixel_contrast_loss(PixelContrastHead& head, const torch::Tensor& rows);
 
 // The head's parameters and buffers as a checkpoint's extra tensors, named "contrast/<name>" (copies), their keys
-// alone (undefined tensors, for reading), and back (c10::Error naming a missing one).
+// alone (undefined tensors, for reading), and back (c10::Error naming a missing one): io/checkpoint.h's
+// module_extra_tensors with buffers (the head's batch-norm statistics resume with it).
 std::map<std::string, torch::Tensor> contrast_head_tensors(const torch::nn::Module& head);
 std::map<std::string, torch::Tensor> contrast_head_tensor_slots(const torch::nn::Module& head);
 void read_contrast_head_tensors(const std::map<std::string, torch::Tensor>& extra, torch::nn::Module& head);

@@ -1,5 +1,6 @@
 #include "vesselgan/seg/weight_average.h"
 
+#include "vesselgan/io/checkpoint.h"
 #include "vesselgan/seg/batch_norm_statistics.h"
 
 namespace vg {
@@ -50,24 +51,15 @@ void measure_running_statistics(torch::nn::Module& net, int64_t batches, const s
 }
 
 std::map<std::string, torch::Tensor> average_tensors(const torch::nn::Module& average) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : average.named_parameters()) out[kPrefix + p.key()] = p.value().detach().clone();
-  return out;
+  return module_extra_tensors(average, kPrefix, /*buffers=*/false);
 }
 
 std::map<std::string, torch::Tensor> average_tensor_slots(const torch::nn::Module& average) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : average.named_parameters()) out[kPrefix + p.key()] = torch::Tensor();
-  return out;
+  return module_extra_slots(average, kPrefix, /*buffers=*/false);
 }
 
 void read_average_tensors(const std::map<std::string, torch::Tensor>& extra, torch::nn::Module& average) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : average.named_parameters()) {
-    const auto it = extra.find(kPrefix + p.key());
-    TORCH_CHECK(it != extra.end() && it->second.defined(), "read_average_tensors: no ", kPrefix, p.key());
-    p.value().copy_(it->second);
-  }
+  read_module_extra_tensors(extra, kPrefix, average, /*buffers=*/false);
 }
 
 }  // namespace vg

@@ -23,6 +23,7 @@ void measure_running_statistics(torch::nn::Module& net, int64_t batches, const s
 
 // The parameters of `average` as a checkpoint's extra tensors, named "swa/<parameter>" (copies), and back:
 // read_average_tensors copies every "swa/<parameter>" of `extra` into `average` (c10::Error when one is missing).
+// io/checkpoint.h's module_extra_tensors, without buffers (the average's are measured, not averaged).
 std::map<std::string, torch::Tensor> average_tensors(const torch::nn::Module& average);
 std::map<std::string, torch::Tensor> average_tensor_slots(const torch::nn::Module& average);  // keys, undefined
 void read_average_tensors(const std::map<std::string, torch::Tensor>& extra, torch::nn::Module& average);
